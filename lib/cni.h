@@ -1,0 +1,61 @@
+/* The CNI protocol: environment, config, names, versions, error output, the plugin main. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "err.h"
+#include "result.h"
+
+enum nd_cni_cmd { ND_CMD_ADD, ND_CMD_DEL, ND_CMD_CHECK, ND_CMD_VERSION, ND_CMD_GC, ND_CMD_STATUS };
+
+/* Everything a runtime hands a plugin. Strings point into the environment or conf. */
+struct nd_cni_req {
+	enum nd_cni_cmd cmd;
+	const char *container_id; /* NULL for VERSION, GC, STATUS */
+	const char *netns;        /* "" or NULL allowed on DEL */
+	const char *ifname;
+	const char *args;         /* CNI_ARGS, may be NULL */
+	const char *path;         /* CNI_PATH */
+	json_t *conf;             /* the whole network config (owned) */
+	const char *version;      /* conf's cniVersion, validated */
+	const char *name;         /* conf's name */
+	const char *type;         /* conf's type */
+	json_t *prev_result;      /* borrowed from conf, may be NULL */
+};
+
+extern const char *const nd_cni_versions[]; /* NULL-terminated, oldest first */
+bool nd_cni_version_supported(const char *v);
+/* -1, 0, 1 like strcmp, for supported versions only. */
+int nd_cni_version_cmp(const char *a, const char *b);
+
+/* Spec section "Parameters": ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$ */
+bool nd_cni_valid_id(const char *s);
+/* 1..15 bytes, not "." or "..", no '/', ':' or whitespace. */
+bool nd_cni_valid_ifname(const char *s);
+
+/*
+ * CNI_ARGS "K=V;K=V". Looks up key; unknown keys (outside known[]) are an error
+ * (code 2) unless IgnoreUnknown=1|true is present. *ret_value is malloc'd or NULL.
+ */
+int nd_cni_args_validate(const char *args, const char *const known[], struct nd_err **err);
+int nd_cni_args_get(const char *args, const char *key, char **ret_value);
+
+/* Read env + stdin for cmd-specific requirements; code 4 for env, 6 decode, 7 config. */
+int nd_cni_req_parse(const char *stdin_buf, size_t len, struct nd_cni_req *ret, struct nd_err **err);
+void nd_cni_req_clear(struct nd_cni_req *r);
+
+/* {"cniVersion","code","msg","details"} */
+json_t *nd_cni_error_json(const struct nd_err *e, const char *cni_version);
+
+struct nd_cni_plugin {
+	const char *name; /* for messages */
+	int (*add)(const struct nd_cni_req *req, struct nd_result *ret, struct nd_err **err);
+	int (*del)(const struct nd_cni_req *req, struct nd_err **err);
+	int (*check)(const struct nd_cni_req *req, struct nd_err **err);
+	int (*gc)(const struct nd_cni_req *req, struct nd_err **err);
+	int (*status)(const struct nd_cni_req *req, struct nd_err **err);
+};
+
+/* The whole plugin process: parse, dispatch, print result or error. Returns exit code. */
+int nd_cni_main(const struct nd_cni_plugin *p, int argc, char **argv);
