@@ -1,0 +1,93 @@
+# netd — build, test, bench. `make help` lists the targets.
+PREFIX      ?= /usr/local
+CNI_BIN_DIR ?= /opt/cni/bin
+DESTDIR     ?=
+CC          ?= cc
+PKGS        := libnl-3.0 libnl-route-3.0 libnftnl libmnl jansson
+
+BUILD := build$(if $(SAN),-san)
+BIN   := $(if $(SAN),build-san/bin,bin)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+	-Wformat=2 -Wundef -Wwrite-strings -Wvla -Wimplicit-fallthrough \
+	-Wno-missing-field-initializers -Werror
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=gnu11 -D_GNU_SOURCE $(WARN) -Ilib $(shell pkg-config --cflags $(PKGS))
+LDLIBS := $(shell pkg-config --libs $(PKGS))
+LDFLAGS += -pie -Wl,-z,relro,-z,now
+ifdef SAN
+override CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
+LDFLAGS += -fsanitize=address,undefined
+else
+override CFLAGS += $(HARDEN)
+endif
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIBA    := $(BUILD)/libnetd.a
+PLUGINS := netd-bridge netd-ipam netd-loopback
+PLUGIN_BINS := $(PLUGINS:%=$(BIN)/%)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH := $(BUILD)/tests/bench
+
+all: $(PLUGIN_BINS) $(BENCH)
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BIN)/netd-%: $(BUILD)/plugins/%/main.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BENCH): $(BUILD)/tests/bench/bench.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Debian packages the build, the tests, the demo and the benchmark need.
+DEPS := build-essential pkg-config clang libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev \
+	libjansson-dev libcmocka-dev iproute2 nftables iputils-ping jq util-linux valgrind \
+	containernetworking-plugins cppcheck
+deps:
+	@if ! dpkg -s $(DEPS) >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS); fi
+
+unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+integ: $(PLUGIN_BINS)
+	@sh tests/integ/run.sh $(BIN)
+
+test: unit integ
+
+check: test
+
+demo: $(PLUGIN_BINS)
+	@sh tests/demo.sh $(BIN)
+
+BENCH_N ?= 200
+bench: $(PLUGIN_BINS) $(BENCH)
+	@sh tests/bench/run.sh $(BIN) $(BENCH) $(BENCH_N)
+
+install: $(PLUGIN_BINS)
+	install -d $(DESTDIR)$(CNI_BIN_DIR)
+	install -m 0755 $(PLUGIN_BINS) $(DESTDIR)$(CNI_BIN_DIR)/
+
+clean:
+	rm -rf build build-san bin
+
+help:
+	@echo "targets: all deps unit integ test demo bench install clean (SAN=1 for ASan+UBSan)"
+
+.PHONY: all deps unit integ test check demo bench install clean help
+.SECONDARY:
