@@ -26,6 +26,8 @@ struct nd_cni_req {
 
 extern const char *const nd_cni_versions[]; /* NULL-terminated, oldest first */
 bool nd_cni_version_supported(const char *v);
+/* 0.3.x and 0.4.0: the pre-1.0 result layout. */
+bool nd_cni_version_is_0x(const char *v);
 /* -1, 0, 1 like strcmp, for supported versions only. */
 int nd_cni_version_cmp(const char *a, const char *b);
 
@@ -48,14 +50,6 @@ void nd_cni_req_clear(struct nd_cni_req *r);
 /* {"cniVersion","code","msg","details"} */
 json_t *nd_cni_error_json(const struct nd_err *e, const char *cni_version);
 
-struct nd_cni_plugin {
-	const char *name; /* for messages */
-	int (*add)(const struct nd_cni_req *req, struct nd_result *ret, struct nd_err **err);
-	int (*del)(const struct nd_cni_req *req, struct nd_err **err);
-	int (*check)(const struct nd_cni_req *req, struct nd_err **err);
-	int (*gc)(const struct nd_cni_req *req, struct nd_err **err);
-	int (*status)(const struct nd_cni_req *req, struct nd_err **err);
-};
-
-/* The whole plugin process: parse, dispatch, print result or error. Returns exit code. */
-int nd_cni_main(const struct nd_cni_plugin *p, int argc, char **argv);
+struct nd_attachment;
+/* GC: the "cni.dev/valid-attachments" list; *ret is malloc'd, entries borrow from conf. */
+int nd_cni_valid_attachments(json_t *conf, struct nd_attachment **ret, size_t *ret_n, struct nd_err **err);

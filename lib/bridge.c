@@ -1,0 +1,428 @@
+/* The bridge attachment: ADD, DEL, CHECK, GC, STATUS. Config parsing is in bridgeconf.c. */
+#include "bridge.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "cleanup.h"
+#include "delegate.h"
+#include "fault.h"
+#include "ipam.h"
+#include "ipamcni.h"
+#include "link.h"
+#include "netns.h"
+#include "nft.h"
+#include "nl.h"
+#include "route.h"
+#include "sysctl.h"
+
+/* Host-side and container-side handles of one ADD; each socket lives in its own netns. */
+struct attach {
+	const struct nd_cni_req *req;
+	struct nd_bridge_conf c;
+	char host_if[16];
+	int netns_fd;
+	struct nl_sock *host, *ctr;
+	int br_index, ctr_index;
+	/* What ADD has done so far, undone in reverse when a later step fails. */
+	bool did_ipam, did_veth, did_nft;
+};
+
+static void attach_close(struct attach *a)
+{
+	nl_socket_freep(&a->host);
+	nl_socket_freep(&a->ctr);
+	nd_closep(&a->netns_fd);
+}
+
+static int attach_open(const struct nd_cni_req *req, struct attach *a, struct nd_err **err)
+{
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	a->req = req;
+	a->netns_fd = -1;
+	r = nd_bridge_conf_parse(req, &a->c, err);
+	if (r < 0)
+		return r;
+	nd_bridge_host_ifname(req->container_id, req->ifname, a->host_if);
+	if ((r = nd_netns_open(req->netns, &a->netns_fd, err)) < 0 || (r = nd_nl_open(-1, &a->host, err)) < 0 ||
+	    (r = nd_nl_open(a->netns_fd, &a->ctr, err)) < 0)
+		return r;
+	return 0;
+}
+
+static size_t masq_entries(const struct attach *a, const struct nd_result *res, struct nd_masq *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < res->n_ips; i++)
+		m[n++] = (struct nd_masq){ .addr = res->ips[i].addr, .network = a->req->name,
+					   .id = a->req->container_id, .ifname = a->req->ifname };
+	return n;
+}
+
+static void undo(struct attach *a, const struct nd_result *res)
+{
+	struct nd_masq m[ND_MAX_IPS];
+	struct nd_ip ips[ND_MAX_IPS];
+	size_t n = masq_entries(a, res, m);
+
+	/* Best effort, in reverse; the first error is the one reported to the runtime. */
+	for (size_t i = 0; i < n; i++)
+		ips[i] = m[i].addr.ip;
+	if (a->did_nft)
+		nd_nft_masq_del(ips, n, NULL);
+	if (a->did_veth)
+		nd_link_del(a->host, a->host_if, NULL);
+	if (a->did_ipam)
+		nd_delegate_run(a->req, a->c.ipam_type, ND_CMD_DEL, NULL);
+}
+
+static int setup_bridge(struct attach *a, const struct nd_result *res, struct nd_err **err)
+{
+	struct nd_bridge_opts o = { .name = a->c.bridge, .mtu = a->c.mtu, .promisc = a->c.promisc };
+	int r = nd_fault("bridge-ensure", err);
+
+	if (r >= 0)
+		r = nd_bridge_ensure(a->host, &o, &a->br_index, err);
+	if (r < 0)
+		return nd_err_wrap(err, "bridge '%s'", a->c.bridge);
+	for (size_t i = 0; a->c.is_gw && i < res->n_ips; i++) {
+		struct nd_cidr gw = { .ip = res->ips[i].gw, .len = res->ips[i].addr.len };
+
+		if (!nd_ip_is_set(&gw.ip))
+			continue;
+		if ((r = nd_fault("bridge-addr", err)) < 0 || (r = nd_addr_add(a->host, a->br_index, &gw, true, err)) < 0)
+			return nd_err_wrap(err, "bridge '%s' gateway", a->c.bridge);
+	}
+	return 0;
+}
+
+static int create_veth(struct attach *a, struct nd_err **err)
+{
+	struct nd_veth_opts o = { .host_name = a->host_if, .peer_name = a->req->ifname,
+				  .peer_netns_fd = a->netns_fd, .mtu = a->c.mtu,
+				  .peer_mac = a->c.mac[0] ? a->c.mac : NULL, .master_ifindex = a->br_index };
+	int r = nd_fault("veth-create", err);
+
+	if (r >= 0)
+		r = nd_veth_create(a->host, &o, err);
+	if (r < 0)
+		return nd_err_wrap(err, "veth '%s' on bridge '%s'", a->host_if, a->c.bridge);
+	a->did_veth = true;
+	if (a->c.hairpin || a->c.port_isolation) {
+		int idx = 0;
+
+		if ((r = nd_fault("veth-port", err)) < 0 ||
+		    (r = nd_link_get(a->host, a->host_if, &idx, NULL, NULL, NULL, err)) < 0 ||
+		    (r = nd_link_brport_set(a->host, idx, a->c.hairpin, a->c.port_isolation, err)) < 0)
+			return nd_err_wrap(err, "veth '%s'", a->host_if);
+	}
+	return 0;
+}
+
+/* Reference semantics: isDefaultGateway adds a default route per family with a gateway. */
+static int add_default_routes(const struct attach *a, struct nd_result *res, struct nd_err **err)
+{
+	for (size_t i = 0; a->c.is_default_gw && i < res->n_ips; i++) {
+		struct nd_route rt = { .gw = res->ips[i].gw };
+		bool dup = false;
+
+		if (!nd_ip_is_set(&rt.gw))
+			continue;
+		rt.dst.ip.family = rt.gw.family;
+		for (size_t j = 0; j < res->n_routes; j++)
+			dup |= res->routes[j].dst.len == 0 && res->routes[j].dst.ip.family == rt.gw.family;
+		if (dup)
+			continue;
+		if (res->n_routes == ND_MAX_ROUTES)
+			return nd_err_set(err, ND_CNI_INVALID_CONFIG, E2BIG, "too many routes");
+		res->routes[res->n_routes++] = rt;
+	}
+	return 0;
+}
+
+static const struct nd_ip *route_gw(const struct nd_route *rt, const struct nd_result *res)
+{
+	if (nd_ip_is_set(&rt->gw))
+		return &rt->gw;
+	for (size_t i = 0; i < res->n_ips; i++)
+		if (res->ips[i].addr.ip.family == rt->dst.ip.family && nd_ip_is_set(&res->ips[i].gw))
+			return &res->ips[i].gw;
+	return NULL;
+}
+
+static int setup_container(struct attach *a, struct nd_result *res, char mac[18], struct nd_err **err)
+{
+	int r = nd_link_get(a->ctr, a->req->ifname, &a->ctr_index, mac, NULL, NULL, err);
+
+	for (size_t i = 0; r >= 0 && i < res->n_ips; i++)
+		if ((r = nd_fault("container-addr", err)) >= 0)
+			r = nd_addr_add(a->ctr, a->ctr_index, &res->ips[i].addr, !a->c.enable_dad, err);
+	if (r >= 0 && !a->c.no_container_iface && (r = nd_fault("container-up", err)) >= 0)
+		r = nd_link_up(a->ctr, a->ctr_index, err);
+	/* Routes need the link up; with the interface kept down there are none to add. */
+	for (size_t i = 0; r >= 0 && !a->c.no_container_iface && i < res->n_routes; i++)
+		if ((r = nd_fault("container-route", err)) >= 0)
+			r = nd_route_add(a->ctr, a->ctr_index, &res->routes[i].dst, route_gw(&res->routes[i], res),
+					 res->routes[i].priority, err);
+	return r < 0 ? nd_err_wrap(err, "interface '%s' in netns '%s'", a->req->ifname, a->req->netns) : 0;
+}
+
+static int setup_host(struct attach *a, const struct nd_result *res, struct nd_err **err)
+{
+	struct nd_masq m[ND_MAX_IPS];
+	bool v4 = false, v6 = false;
+	int r = 0;
+
+	for (size_t i = 0; i < res->n_ips; i++)
+		*(res->ips[i].addr.ip.family == AF_INET ? &v4 : &v6) = true;
+	if (a->c.is_gw && v4 && ((r = nd_fault("sysctl-forward", err)) < 0 ||
+				 (r = nd_sysctl_ensure("net/ipv4/ip_forward", "1", err)) < 0))
+		return r;
+	if (a->c.is_gw && v6 && ((r = nd_fault("sysctl-forward6", err)) < 0 ||
+				 (r = nd_sysctl_ensure("net/ipv6/conf/all/forwarding", "1", err)) < 0))
+		return r;
+	if (!a->c.ip_masq || !res->n_ips)
+		return 0;
+	if ((r = nd_fault("nft-add", err)) < 0 || (r = nd_nft_masq_add(m, masq_entries(a, res, m), err)) < 0)
+		return nd_err_wrap(err, "masquerade");
+	a->did_nft = true;
+	return 0;
+}
+
+static int fill_result(struct attach *a, struct nd_result *res, const char ctr_mac[18], struct nd_err **err)
+{
+	struct nd_iface *f = res->ifaces;
+	int r;
+
+	memset(f, 0, sizeof(res->ifaces));
+	strcpy(f[0].name, a->c.bridge);
+	strcpy(f[1].name, a->host_if);
+	strcpy(f[2].name, a->req->ifname);
+	strcpy(f[2].mac, ctr_mac);
+	f[2].mtu = f[1].mtu = a->c.mtu;
+	if ((r = nd_link_get(a->host, a->c.bridge, NULL, f[0].mac, NULL, NULL, err)) < 0 ||
+	    (r = nd_link_get(a->host, a->host_if, NULL, f[1].mac, NULL, NULL, err)) < 0)
+		return r;
+	if (!(f[2].sandbox = strdup(a->req->netns)))
+		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+	res->n_ifaces = 3;
+	for (size_t i = 0; i < res->n_ips; i++)
+		res->ips[i].iface = 2;
+	return 0;
+}
+
+int nd_bridge_add(const struct nd_cni_req *req, struct nd_result *ret, struct nd_err **err)
+{
+	struct attach a;
+	char mac[18] = "";
+	int r = attach_open(req, &a, err);
+
+	if (r >= 0 && a.c.ipam_type) {
+		if ((r = nd_fault("ipam-add", err)) >= 0 && (r = nd_delegate_add(req, a.c.ipam_type, ret, err)) >= 0)
+			a.did_ipam = true;
+	}
+	if (r >= 0 && (r = add_default_routes(&a, ret, err)) >= 0 && (r = setup_bridge(&a, ret, err)) >= 0 &&
+	    (r = create_veth(&a, err)) >= 0 && (r = setup_container(&a, ret, mac, err)) >= 0 &&
+	    (r = setup_host(&a, ret, err)) >= 0)
+		r = fill_result(&a, ret, mac, err);
+	if (r < 0)
+		undo(&a, ret);
+	attach_close(&a);
+	return r;
+}
+
+/* The addresses DEL must unmasquerade: from the lease store, else from prevResult. */
+static size_t del_addresses(const struct nd_cni_req *req, const struct nd_bridge_conf *c, struct nd_ip *ips)
+{
+	struct nd_result prev;
+	size_t n = 0;
+
+	if (!strcmp(c->ipam_type, ND_IPAM_TYPE) && nd_ipamcni_lookup(req, ips, ND_MAX_IPS, &n, NULL) >= 0 && n)
+		return n;
+	if (!req->prev_result || nd_result_from_json(req->prev_result, &prev, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < prev.n_ips; i++)
+		ips[n++] = prev.ips[i].addr.ip;
+	nd_result_clear(&prev);
+	return n;
+}
+
+static int del_masq(const struct nd_cni_req *req, const struct nd_bridge_conf *c, struct nd_err **err)
+{
+	struct nd_ip ips[ND_MAX_IPS];
+	size_t n = del_addresses(req, c, ips);
+	int r = nd_fault("nft-del", err);
+
+	if (r < 0)
+		return r;
+	/* Without addresses (lease gone, no prevResult) the owner comment still finds them. */
+	r = n ? nd_nft_masq_del(ips, n, err) : nd_nft_masq_del_owner(req->name, req->container_id, req->ifname, err);
+	return r < 0 ? nd_err_wrap(err, "masquerade") : 0;
+}
+
+/* The container end dies with the host end; the netns is needed only if ours is gone. */
+static int del_links(const struct nd_cni_req *req, struct nd_err **err)
+{
+	_cleanup_nl_sock_ struct nl_sock *host = NULL, *ctr = NULL;
+	_cleanup_close_ int fd = -1;
+	char host_if[16];
+	int r;
+
+	nd_bridge_host_ifname(req->container_id, req->ifname, host_if);
+	if ((r = nd_fault("veth-del", err)) < 0 || (r = nd_nl_open(-1, &host, err)) < 0)
+		return r;
+	r = nd_link_del(host, host_if, err);
+	if (r != 0 || !req->netns)
+		return r < 0 ? nd_err_wrap(err, "veth '%s'", host_if) : 0;
+	/* Spec: a netns that is already gone is not an error for DEL. */
+	if (nd_netns_open(req->netns, &fd, NULL) < 0 || nd_nl_open(fd, &ctr, NULL) < 0)
+		return 0;
+	r = nd_link_del(ctr, req->ifname, err);
+	return r < 0 ? nd_err_wrap(err, "interface '%s' in netns '%s'", req->ifname, req->netns) : 0;
+}
+
+int nd_bridge_del(const struct nd_cni_req *req, struct nd_err **err)
+{
+	struct nd_bridge_conf c;
+	int r = nd_bridge_conf_parse(req, &c, err);
+
+	if (r >= 0 && c.ip_masq)
+		r = del_masq(req, &c, err);
+	if (r >= 0)
+		r = del_links(req, err);
+	if (r >= 0 && c.ipam_type && (r = nd_fault("ipam-del", err)) >= 0)
+		r = nd_delegate_run(req, c.ipam_type, ND_CMD_DEL, err);
+	return r;
+}
+
+#define check_failed(err, ...) nd_err_set(err, ND_ERR_CHECK_FAILED, ENOENT, __VA_ARGS__)
+
+static int check_container(struct attach *a, const struct nd_result *prev, struct nd_err **err)
+{
+	char buf[ND_CIDR_STRLEN];
+	bool has = false;
+	int r = nd_link_get(a->ctr, a->req->ifname, &a->ctr_index, NULL, NULL, NULL, err);
+
+	if (r == -ENODEV)
+		return check_failed(err, "interface '%s' is missing from netns '%s'", a->req->ifname, a->req->netns);
+	for (size_t i = 0; r >= 0 && i < prev->n_ips; i++) {
+		if ((r = nd_addr_has(a->ctr, a->ctr_index, &prev->ips[i].addr, &has, err)) >= 0 && !has)
+			return check_failed(err, "address %s is missing from '%s'",
+					    nd_cidr_fmt(&prev->ips[i].addr, buf), a->req->ifname);
+	}
+	for (size_t i = 0; r >= 0 && !a->c.no_container_iface && i < prev->n_routes; i++) {
+		const struct nd_route *rt = &prev->routes[i];
+
+		if ((r = nd_route_has(a->ctr, a->ctr_index, &rt->dst, route_gw(rt, prev), &has, err)) >= 0 && !has)
+			return check_failed(err, "route to %s is missing from '%s'", nd_cidr_fmt(&rt->dst, buf),
+					    a->req->ifname);
+	}
+	return r;
+}
+
+static int check_host(struct attach *a, const struct nd_result *prev, struct nd_err **err)
+{
+	struct nd_masq m[ND_MAX_IPS];
+	bool is_bridge = false;
+	int master = 0, r = nd_link_get(a->host, a->c.bridge, &a->br_index, NULL, NULL, &is_bridge, err);
+
+	if (r == -ENODEV || (r >= 0 && !is_bridge))
+		return check_failed(err, "bridge '%s' is missing%s", a->c.bridge, r >= 0 ? " (not a bridge)" : "");
+	if (r >= 0 && (r = nd_link_get(a->host, a->host_if, NULL, NULL, &master, NULL, err)) == -ENODEV)
+		return check_failed(err, "veth '%s' is missing", a->host_if);
+	if (r >= 0 && master != a->br_index)
+		return check_failed(err, "veth '%s' is not a port of bridge '%s'", a->host_if, a->c.bridge);
+	if (r >= 0 && a->c.ip_masq && prev->n_ips)
+		r = nd_nft_masq_check(m, masq_entries(a, prev, m), err);
+	return r;
+}
+
+int nd_bridge_check(const struct nd_cni_req *req, struct nd_err **err)
+{
+	struct nd_result prev;
+	struct attach a;
+	int r;
+
+	nd_result_init(&prev);
+	if (!req->prev_result)
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "CHECK needs prevResult");
+	r = attach_open(req, &a, err);
+	if (r >= 0 && (r = nd_result_from_json(req->prev_result, &prev, err)) < 0)
+		nd_err_wrap(err, "prevResult");
+	if (r >= 0 && a.c.ipam_type)
+		r = nd_delegate_run(req, a.c.ipam_type, ND_CMD_CHECK, err);
+	if (r >= 0)
+		r = check_container(&a, &prev, err);
+	if (r >= 0)
+		r = check_host(&a, &prev, err);
+	nd_result_clear(&prev);
+	attach_close(&a);
+	return r;
+}
+
+struct gc_ctx {
+	const char *network;
+	const struct nd_attachment *valid;
+	size_t n_valid;
+	struct nd_ip *stale;
+	size_t n_stale, cap;
+};
+
+static int gc_visit(const struct nd_ip *ip, const char *network, const char *id, const char *ifname, void *ud)
+{
+	struct gc_ctx *g = ud;
+
+	if (strcmp(network, g->network))
+		return 0;
+	for (size_t i = 0; i < g->n_valid; i++)
+		if (!strcmp(g->valid[i].id, id) && !strcmp(g->valid[i].ifname, ifname))
+			return 0;
+	if (g->n_stale == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 64;
+		struct nd_ip *n = realloc(g->stale, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		g->stale = n;
+		g->cap = cap;
+	}
+	g->stale[g->n_stale++] = *ip;
+	return 0;
+}
+
+/* GC (spec 1.1): release every lease and masquerade entry of this network not listed valid. */
+int nd_bridge_gc(const struct nd_cni_req *req, struct nd_err **err)
+{
+	_cleanup_free_ struct nd_attachment *valid = NULL;
+	struct gc_ctx g = { .network = req->name };
+	struct nd_bridge_conf c;
+	int r = nd_bridge_conf_parse(req, &c, err);
+
+	if (r >= 0 && (r = nd_cni_valid_attachments(req->conf, &valid, &g.n_valid, err)) >= 0 && c.ipam_type)
+		r = nd_delegate_run(req, c.ipam_type, ND_CMD_GC, err);
+	if (r < 0)
+		return r;
+	g.valid = valid;
+	r = nd_nft_masq_foreach(gc_visit, &g, err);
+	if (r >= 0 && g.n_stale)
+		r = nd_nft_masq_del(g.stale, g.n_stale, err);
+	free(g.stale);
+	return r < 0 ? nd_err_wrap(err, "gc of masquerade entries") : 0;
+}
+
+int nd_bridge_status(const struct nd_cni_req *req, struct nd_err **err)
+{
+	struct nd_bridge_conf c;
+	int r = nd_bridge_conf_parse(req, &c, err);
+
+	if (r >= 0 && c.ipam_type)
+		r = nd_delegate_run(req, c.ipam_type, ND_CMD_STATUS, err);
+	return r;
+}
