@@ -14,7 +14,7 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointe
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -D_GNU_SOURCE $(WARN) -Ilib $(shell pkg-config --cflags $(PKGS))
-LDLIBS := $(shell pkg-config --libs $(PKGS))
+LDLIBS = $(shell pkg-config --libs $(PKGS))
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 ifdef SAN
 override CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
@@ -30,7 +30,7 @@ PLUGINS := netd-bridge netd-ipam netd-loopback
 PLUGIN_BINS := $(PLUGINS:%=$(BIN)/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-BENCH := $(BUILD)/tests/bench
+BENCH := $(BUILD)/netd-bench
 
 all: $(PLUGIN_BINS) $(BENCH)
 
@@ -68,11 +68,19 @@ unit: $(UNIT_BINS)
 integ: $(PLUGIN_BINS)
 	@sh tests/integ/run.sh $(BIN)
 
-test: unit integ
+# The README's second command: every test, on the normal and the sanitizer build.
+test:
+	@$(MAKE) -s deps
+	@$(MAKE) -s all
+	@$(MAKE) -s unit
+	@$(MAKE) -s integ
 
 check: test
 
-demo: $(PLUGIN_BINS)
+# The README's first command: dependencies, build, then the demo in a private netns.
+demo:
+	@$(MAKE) -s deps
+	@$(MAKE) -s all
 	@sh tests/demo.sh $(BIN)
 
 BENCH_N ?= 200

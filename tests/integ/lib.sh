@@ -1,0 +1,65 @@
+# Shared helpers for the integration tests. Sourced by run.sh inside a private
+# network + mount namespace: everything here acts on that namespace only.
+
+BIN=${BIN:?}
+REF=/usr/lib/cni
+WORK=${WORK:?}
+export CNI_PATH="$BIN:$REF"
+
+# conf NAME SUBNET [extra json fields]: a netd-bridge config with netd-ipam.
+conf() {
+	name=$1 subnet=$2 extra=${3:-}
+	cat <<JSON
+{"cniVersion":"${VERSION:-1.0.0}","name":"$name","type":"netd-bridge","bridge":"br-$name",
+ "isGateway":true,"isDefaultGateway":true,"ipMasq":true$extra,
+ "ipam":{"type":"netd-ipam","dataDir":"$WORK/ipam","ranges":[[{"subnet":"$subnet"}]]}}
+JSON
+}
+
+# cni PLUGIN CMD ID IFNAME NETNS CONF [CNI_ARGS]: run a plugin as a runtime does.
+# stdout is the plugin's; the exit status is the plugin's.
+cni() {
+	printf '%s' "$6" | env CNI_COMMAND="$2" CNI_CONTAINERID="$3" CNI_IFNAME="$4" CNI_NETNS="$5" \
+		CNI_ARGS="${7:-}" CNI_PATH="$CNI_PATH" "$BIN/$1"
+}
+
+add() { cni netd-bridge ADD "$1" eth0 "/run/netns/$1" "$2" "${3:-}"; }
+del() { cni netd-bridge DEL "$1" eth0 "/run/netns/$1" "$2" "${3:-}"; }
+
+mkns() { ip netns add "$1" && ip -n "$1" link set lo up; }
+
+# What a test may change on the host, in a stable text form. The allocation cursor
+# (last_reserved_ip.N) is left out: like host-local, a failed ADD advances it.
+snapshot() {
+	{
+		ip -o link show | sed -E 's/^[0-9]+: //; s/ qlen [0-9]+//'
+		ip -o addr show | sed -E 's/^[0-9]+: //; s/valid_lft.*//'
+		ip -o route show; ip -o -6 route show
+		nft list ruleset
+		ls /run/netns 2>/dev/null
+		[ -d "$WORK/ipam" ] && find "$WORK/ipam" -type f ! -name lock ! -name "last_reserved_ip.*" | sort | while read -r f; do
+			printf '%s: %s\n' "$f" "$(tr '\r\n' '  ' <"$f")"; done
+		cat /proc/sys/net/ipv4/ip_forward
+	} 2>&1
+}
+
+fail() { echo "    FAIL: $*" >&2; return 1; }
+
+# expect_code JSON CODE: the plugin printed a CNI error object with this code.
+expect_code() {
+	got=$(printf '%s' "$1" | jq -r '.code' 2>/dev/null)
+	[ "$got" = "$2" ] || fail "expected error code $2, got '$got' from: $1"
+	printf '%s' "$1" | jq -e '(.msg|type=="string") and (.msg|length>0) and has("details") and has("cniVersion")' \
+		>/dev/null || fail "error object incomplete: $1"
+}
+
+# Clean everything a test made, so the next starts from the same host.
+reset_host() {
+	for n in $(ip netns list 2>/dev/null | cut -d' ' -f1); do ip netns del "$n"; done
+	for l in $(ip -o link show | sed -E 's/^[0-9]+: ([^:@]+).*/\1/' | grep -v '^lo$'); do
+		ip link del "$l" 2>/dev/null
+	done
+	nft flush ruleset
+	rm -rf "$WORK/ipam"
+	echo 0 >/proc/sys/net/ipv4/ip_forward
+}
