@@ -19,7 +19,7 @@ enum nd_cni_code {
 	ND_ERR_POOL_EXHAUSTED = 101,    /* no free address in the range set */
 	ND_ERR_ADDR_IN_USE = 102,       /* requested address is taken */
 	ND_ERR_EXISTS = 103,            /* attachment (container, ifname) exists */
-	ND_ERR_BRIDGE_FULL = 104,       /* bridge has 1024 ports (kernel limit) */
+	ND_ERR_BRIDGE_FULL = 104,       /* bridge has 1023 ports (kernel limit; port 0 is reserved) */
 	ND_ERR_CHECK_FAILED = 105,      /* CHECK found a missing or wrong object */
 	ND_ERR_PLUGIN = 106,            /* a delegated plugin failed */
 };
