@@ -87,15 +87,40 @@ BENCH_N ?= 200
 bench: $(PLUGIN_BINS) $(BENCH)
 	@sh tests/bench/run.sh $(BIN) $(BENCH) $(BENCH_N)
 
+# libFuzzer targets (clang): one per parser of untrusted input, see tests/fuzz/.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+FUZZ_TIME ?= 60
+FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -Ilib $(shell pkg-config --cflags $(PKGS)) \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+build-fuzz/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC:%.c=build-fuzz/%.o)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do mkdir -p tests/fuzz/corpus-out/$$t; \
+		echo "== fuzz_$$t for $(FUZZ_TIME)s"; \
+		build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			tests/fuzz/corpus-out/$$t tests/fuzz/corpus/$$t 2>&1 | tail -15 || exit 1; done
+
+# Replays every seed and every past crash once (part of make test).
+fuzz-replay: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do build-fuzz/fuzz_$$t -runs=0 tests/fuzz/corpus/$$t >/dev/null 2>&1 \
+		&& echo "ok   fuzz corpus $$t ($$(ls tests/fuzz/corpus/$$t | wc -l) inputs)" \
+		|| { echo "FAIL fuzz corpus $$t"; build-fuzz/fuzz_$$t -runs=0 tests/fuzz/corpus/$$t 2>&1 | tail -20; exit 1; }; done
+
 install: $(PLUGIN_BINS)
 	install -d $(DESTDIR)$(CNI_BIN_DIR)
 	install -m 0755 $(PLUGIN_BINS) $(DESTDIR)$(CNI_BIN_DIR)/
 
 clean:
-	rm -rf build build-san bin
+	rm -rf build build-san build-fuzz bin
 
 help:
 	@echo "targets: all deps unit integ test demo bench install clean (SAN=1 for ASan+UBSan)"
 
-.PHONY: all deps unit integ test check demo bench install clean help
+.PHONY: all deps unit integ test check demo bench install clean help fuzz fuzz-replay
 .SECONDARY:
