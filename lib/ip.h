@@ -26,12 +26,23 @@ bool nd_ip_is_set(const struct nd_ip *ip);
 bool nd_ip_equal(const struct nd_ip *x, const struct nd_ip *y);
 int nd_ip_cmp(const struct nd_ip *x, const struct nd_ip *y); /* same family only */
 
-/* Parse a bare address ("10.0.0.1", "fd00::1"). */
+/*
+ * Parse a bare address ("10.0.0.1", "fd00::1"). Strict: no spaces, no trailing junk, no
+ * leading zeros in IPv4 octets. A ':' makes it IPv6, so IPv4-mapped forms
+ * ("::ffff:10.0.0.1") stay IPv6. Errors carry code 7 (ND_CNI_INVALID_CONFIG).
+ */
 int nd_ip_parse(const char *s, struct nd_ip *ret, struct nd_err **err);
-/* Parse "addr/len"; host bits are kept (use nd_cidr_network to clear them). */
+/*
+ * Parse "addr/len" (len decimal, no sign or leading zero, at most 32 or 128); host bits
+ * are kept (use nd_cidr_network to clear them).
+ */
 int nd_cidr_parse(const char *s, struct nd_cidr *ret, struct nd_err **err);
 
-/* Formatters write into buf and return it; they cannot fail. */
+/*
+ * Formatters write into buf and return it; they cannot fail. IPv6 is RFC 5952 text, as
+ * Go's net.IP prints it and so as host-local names lease files (glibc's inet_ntop differs
+ * for ::a.b.c.d); IPv4-mapped keeps its dotted tail. Family 0 gives "".
+ */
 char *nd_ip_fmt(const struct nd_ip *ip, char buf[static ND_IP_STRLEN]);
 char *nd_cidr_fmt(const struct nd_cidr *c, char buf[static ND_CIDR_STRLEN]);
 
@@ -41,5 +52,5 @@ bool nd_cidr_overlap(const struct nd_cidr *x, const struct nd_cidr *y);
 /* Last address of the prefix (the IPv4 broadcast address). */
 void nd_cidr_last(const struct nd_cidr *c, struct nd_ip *ret);
 
-/* ip += delta with carry; returns false on wrap past all-zeros/all-ones. */
+/* ip += delta with carry; returns false (ip unchanged) on wrap past all-zeros/all-ones. */
 bool nd_ip_add(struct nd_ip *ip, int64_t delta);
