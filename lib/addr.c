@@ -67,6 +67,28 @@ int nd_addr_add(struct nl_sock *sk, int ifindex, const struct nd_cidr *addr, boo
 	if (r < 0)
 		return nd_nl_kerr(err, ND_ERR_INTERNAL, r, extack, "address '%s' on ifindex %d",
 				  nd_cidr_fmt(addr, buf), ifindex);
+	return 1;
+}
+
+int nd_addr_del(struct nl_sock *sk, int ifindex, const struct nd_cidr *addr, struct nd_err **err)
+{
+	struct ifaddrmsg ifa = { .ifa_family = (unsigned char)addr->ip.family, .ifa_prefixlen = (unsigned char)addr->len,
+				 .ifa_index = (unsigned int)ifindex };
+	_cleanup_nl_msg_ struct nl_msg *msg = NULL;
+	char extack[ND_NL_EXTACK_LEN] = "", buf[ND_CIDR_STRLEN];
+	int r = check_cidr(addr, ifindex, err);
+
+	if (r < 0)
+		return r;
+	msg = addr_msg(RTM_DELADDR, 0, &ifa);
+	r = msg ? put_addr_attrs(msg, addr) : -ENOMEM;
+	if (r >= 0)
+		r = nd_nl_talk(sk, msg, extack);
+	if (r == -EADDRNOTAVAIL || r == -ENODEV || r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return nd_nl_kerr(err, ND_ERR_INTERNAL, r, extack, "delete address '%s' on ifindex %d",
+				  nd_cidr_fmt(addr, buf), ifindex);
 	return 0;
 }
 

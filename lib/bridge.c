@@ -29,7 +29,9 @@ struct attach {
 	struct nl_sock *host, *ctr;
 	int br_index, ctr_index;
 	/* What ADD has done so far, undone in reverse when a later step fails. */
-	bool did_ipam, did_veth, did_nft;
+	bool did_ipam, did_bridge, did_veth, did_nft;
+	struct nd_cidr gw_added[ND_MAX_IPS]; /* gateway addresses this ADD put on the bridge */
+	size_t n_gw_added;
 };
 
 static void attach_close(struct attach *a)
@@ -77,13 +79,22 @@ static void undo(struct attach *a, const struct nd_result *res)
 		ips[i] = m[i].addr.ip;
 	if (a->did_nft)
 		nd_nft_masq_del(ips, n, NULL);
+	for (size_t i = 0; i < a->n_gw_added; i++)
+		nd_addr_del(a->host, a->br_index, &a->gw_added[i], NULL);
 	if (a->did_veth)
 		nd_link_del(a->host, a->host_if, NULL);
+	/*
+	 * A bridge this ADD created goes too, so a failed first ADD leaves the host as it was.
+	 * (A concurrent first ADD that adopted it in between would fail or lose its port; the
+	 * window is one failed ADD wide.)
+	 */
+	if (a->did_bridge)
+		nd_link_del(a->host, a->c.bridge, NULL);
 	if (a->did_ipam)
 		nd_delegate_run(a->req, a->c.ipam_type, ND_CMD_DEL, NULL);
 }
 
-static int setup_bridge(struct attach *a, const struct nd_result *res, struct nd_err **err)
+static int setup_bridge(struct attach *a, struct nd_err **err)
 {
 	struct nd_bridge_opts o = { .name = a->c.bridge, .mtu = a->c.mtu, .promisc = a->c.promisc };
 	int r = nd_fault("bridge-ensure", err);
@@ -92,13 +103,22 @@ static int setup_bridge(struct attach *a, const struct nd_result *res, struct nd
 		r = nd_bridge_ensure(a->host, &o, &a->br_index, err);
 	if (r < 0)
 		return nd_err_wrap(err, "bridge '%s'", a->c.bridge);
+	a->did_bridge = r > 0;
+	return 0;
+}
+
+static int setup_gateway(struct attach *a, const struct nd_result *res, struct nd_err **err)
+{
 	for (size_t i = 0; a->c.is_gw && i < res->n_ips; i++) {
 		struct nd_cidr gw = { .ip = res->ips[i].gw, .len = res->ips[i].addr.len };
+		int r;
 
 		if (!nd_ip_is_set(&gw.ip))
 			continue;
 		if ((r = nd_fault("bridge-addr", err)) < 0 || (r = nd_addr_add(a->host, a->br_index, &gw, true, err)) < 0)
 			return nd_err_wrap(err, "bridge '%s' gateway", a->c.bridge);
+		if (r > 0)
+			a->gw_added[a->n_gw_added++] = gw;
 	}
 	return 0;
 }
@@ -228,9 +248,9 @@ int nd_bridge_add(const struct nd_cni_req *req, struct nd_result *ret, struct nd
 		if ((r = nd_fault("ipam-add", err)) >= 0 && (r = nd_delegate_add(req, a.c.ipam_type, ret, err)) >= 0)
 			a.did_ipam = true;
 	}
-	if (r >= 0 && (r = add_default_routes(&a, ret, err)) >= 0 && (r = setup_bridge(&a, ret, err)) >= 0 &&
-	    (r = create_veth(&a, err)) >= 0 && (r = setup_container(&a, ret, mac, err)) >= 0 &&
-	    (r = setup_host(&a, ret, err)) >= 0)
+	if (r >= 0 && (r = add_default_routes(&a, ret, err)) >= 0 && (r = setup_bridge(&a, err)) >= 0 &&
+	    (r = create_veth(&a, err)) >= 0 && (r = setup_gateway(&a, ret, err)) >= 0 &&
+	    (r = setup_container(&a, ret, mac, err)) >= 0 && (r = setup_host(&a, ret, err)) >= 0)
 		r = fill_result(&a, ret, mac, err);
 	if (r < 0)
 		undo(&a, ret);

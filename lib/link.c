@@ -124,6 +124,7 @@ static int bridge_adopt(struct nl_sock *sk, const struct nd_bridge_opts *o, int 
 int nd_bridge_ensure(struct nl_sock *sk, const struct nd_bridge_opts *o, int *ret_ifindex, struct nd_err **err)
 {
 	char extack[ND_NL_EXTACK_LEN] = "";
+	bool created;
 	int r = check_ifname("bridge", o->name, err);
 
 	if (r < 0)
@@ -140,11 +141,12 @@ int nd_bridge_ensure(struct nl_sock *sk, const struct nd_bridge_opts *o, int *re
 	/* EEXIST: a concurrent first ADD created it in between (plugins PR #366). */
 	if (r < 0 && r != -EEXIST)
 		return nd_nl_kerr(err, ND_ERR_INTERNAL, r, extack, "bridge '%s': create", o->name);
+	created = r >= 0;
 	/* The ack carries no ifindex, so look again; this also vets a racing creator's link. */
 	r = bridge_adopt(sk, o, ret_ifindex, err);
 	if (r == -ENODEV)
 		return nd_err_set(err, ND_CNI_TRY_AGAIN, ENODEV, "bridge '%s': deleted while being created", o->name);
-	return r;
+	return r < 0 ? r : created;
 }
 
 static int hex_nibble(char c)

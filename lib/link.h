@@ -18,6 +18,7 @@ struct nd_bridge_opts {
  * exists is a bridge; a non-bridge of that name is an error (code 7). Brings it up (and
  * promiscuous when asked). mtu and vlan_filtering apply at creation only: an existing
  * bridge is shared and left as it is, like the reference plugin does.
+ * Returns 1 when this call created it (so a failed ADD knows to remove it), else 0.
  */
 int nd_bridge_ensure(struct nl_sock *sk, const struct nd_bridge_opts *o, int *ret_ifindex, struct nd_err **err);
 

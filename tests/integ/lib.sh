@@ -32,9 +32,11 @@ mkns() { ip netns add "$1" && ip -n "$1" link set lo up; }
 # (last_reserved_ip.N) is left out: like host-local, a failed ADD advances it.
 snapshot() {
 	{
-		ip -o link show | sed -E 's/^[0-9]+: //; s/ qlen [0-9]+//'
-		ip -o addr show | sed -E 's/^[0-9]+: //; s/valid_lft.*//'
-		ip -o route show; ip -o -6 route show
+		# Carrier and operational state follow the kernel's link watch, not us.
+		ip -o link show | sed -E 's/^[0-9]+: //; s/ qlen [0-9]+//; s/NO-CARRIER,//; s/,LOWER_UP//; s/ state [A-Z]+//'
+		# DAD state (tentative) changes by itself over time; it is not ours.
+		ip -o addr show | sed -E 's/^[0-9]+: //; s/valid_lft.*//; s/ (tentative|dadfailed)//g'
+		ip -o route show | sed 's/ linkdown//'; ip -o -6 route show | sed 's/ linkdown//'
 		nft list ruleset
 		ls /run/netns 2>/dev/null
 		[ -d "$WORK/ipam" ] && find "$WORK/ipam" -type f ! -name lock ! -name "last_reserved_ip.*" | sort | while read -r f; do
@@ -44,6 +46,14 @@ snapshot() {
 }
 
 fail() { echo "    FAIL: $*" >&2; return 1; }
+
+# same_host BEFORE: the host is as the snapshot BEFORE says, else show the difference.
+same_host() {
+	now=$(snapshot)
+	[ "$1" = "$now" ] && return 0
+	diff <(echo "$1") <(echo "$now") | head -30
+	fail "host changed"
+}
 
 # expect_code JSON CODE: the plugin printed a CNI error object with this code.
 expect_code() {

@@ -10,9 +10,11 @@ with() { printf '%s' "$GOOD" | jq -c "$1"; }
 # run_bad CODE CONF [VAR=VALUE | -VAR ...]: ADD by default; -VAR unsets VAR.
 run_bad() {
 	code=$1 cfg=$2; shift 2
-	envargs="CNI_COMMAND=ADD CNI_CONTAINERID=victim CNI_IFNAME=eth0 CNI_NETNS=/run/netns/victim CNI_PATH=$CNI_PATH"
-	unset_args=""
-	for a in "$@"; do case $a in -*) unset_args="$unset_args -u ${a#-}" ;; *) envargs="$envargs $a" ;; esac; done
+	envargs="" unset_args=""
+	for d in CNI_COMMAND=ADD CNI_CONTAINERID=victim CNI_IFNAME=eth0 CNI_NETNS=/run/netns/victim "CNI_PATH=$CNI_PATH"; do
+		case " $* " in *" -${d%%=*} "*) unset_args="$unset_args -u ${d%%=*}" ;; *) envargs="$envargs $d" ;; esac
+	done
+	for a in "$@"; do case $a in -*) ;; *) envargs="$envargs $a" ;; esac; done
 	# shellcheck disable=SC2086
 	out=$(printf '%s' "$cfg" | env $unset_args $envargs "$BIN/netd-bridge")
 	rc=$?
