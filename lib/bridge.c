@@ -27,6 +27,7 @@ struct attach {
 	char host_if[16];
 	int netns_fd;
 	struct nl_sock *host, *ctr;
+	struct nd_nfsock *nft; /* opened only when masquerading */
 	int br_index, ctr_index;
 	/* What ADD has done so far, undone in reverse when a later step fails. */
 	bool did_ipam, did_bridge, did_veth, did_nft;
@@ -38,6 +39,7 @@ static void attach_close(struct attach *a)
 {
 	nl_socket_freep(&a->host);
 	nl_socket_freep(&a->ctr);
+	nd_nfsock_freep(&a->nft);
 	nd_closep(&a->netns_fd);
 }
 
@@ -78,7 +80,7 @@ static void undo(struct attach *a, const struct nd_result *res)
 	for (size_t i = 0; i < n; i++)
 		ips[i] = m[i].addr.ip;
 	if (a->did_nft)
-		nd_nft_masq_del(ips, n, NULL);
+		nd_nft_masq_del(a->nft, ips, n, NULL);
 	for (size_t i = 0; i < a->n_gw_added; i++)
 		nd_addr_del(a->host, a->br_index, &a->gw_added[i], NULL);
 	if (a->did_veth)
@@ -210,7 +212,8 @@ static int setup_host(struct attach *a, const struct nd_result *res, struct nd_e
 		return r;
 	if (!a->c.ip_masq || !res->n_ips)
 		return 0;
-	if ((r = nd_fault("nft-add", err)) < 0 || (r = nd_nft_masq_add(m, masq_entries(a, res, m), err)) < 0)
+	if ((r = nd_fault("nft-add", err)) < 0 || (r = nd_nfsock_open(&a->nft, err)) < 0 ||
+	    (r = nd_nft_masq_add(a->nft, m, masq_entries(a, res, m), err)) < 0)
 		return nd_err_wrap(err, "masquerade");
 	a->did_nft = true;
 	return 0;
@@ -274,7 +277,8 @@ static size_t del_addresses(const struct nd_cni_req *req, const struct nd_bridge
 	return n;
 }
 
-static int del_masq(const struct nd_cni_req *req, const struct nd_bridge_conf *c, struct nd_err **err)
+static int del_masq(const struct nd_cni_req *req, const struct nd_bridge_conf *c, struct nd_nfsock *nft,
+		    struct nd_err **err)
 {
 	struct nd_ip ips[ND_MAX_IPS];
 	size_t n = del_addresses(req, c, ips);
@@ -283,7 +287,8 @@ static int del_masq(const struct nd_cni_req *req, const struct nd_bridge_conf *c
 	if (r < 0)
 		return r;
 	/* Without addresses (lease gone, no prevResult) the owner comment still finds them. */
-	r = n ? nd_nft_masq_del(ips, n, err) : nd_nft_masq_del_owner(req->name, req->container_id, req->ifname, err);
+	r = n ? nd_nft_masq_del(nft, ips, n, err)
+	      : nd_nft_masq_del_owner(nft, req->name, req->container_id, req->ifname, err);
 	return r < 0 ? nd_err_wrap(err, "masquerade") : 0;
 }
 
@@ -310,11 +315,13 @@ static int del_links(const struct nd_cni_req *req, struct nd_err **err)
 
 int nd_bridge_del(const struct nd_cni_req *req, struct nd_err **err)
 {
+	/* Closed last: by then the veth deletion has waited out the grace period (nft.h). */
+	_cleanup_nfsock_ struct nd_nfsock *nft = NULL;
 	struct nd_bridge_conf c;
 	int r = nd_bridge_conf_parse(req, &c, err);
 
-	if (r >= 0 && c.ip_masq)
-		r = del_masq(req, &c, err);
+	if (r >= 0 && c.ip_masq && (r = nd_nfsock_open(&nft, err)) >= 0)
+		r = del_masq(req, &c, nft, err);
 	if (r >= 0)
 		r = del_links(req, err);
 	if (r >= 0 && c.ipam_type && (r = nd_fault("ipam-del", err)) >= 0)
@@ -359,8 +366,8 @@ static int check_host(struct attach *a, const struct nd_result *prev, struct nd_
 		return check_failed(err, "veth '%s' is missing", a->host_if);
 	if (r >= 0 && master != a->br_index)
 		return check_failed(err, "veth '%s' is not a port of bridge '%s'", a->host_if, a->c.bridge);
-	if (r >= 0 && a->c.ip_masq && prev->n_ips)
-		r = nd_nft_masq_check(m, masq_entries(a, prev, m), err);
+	if (r >= 0 && a->c.ip_masq && prev->n_ips && (r = nd_nfsock_open(&a->nft, err)) >= 0)
+		r = nd_nft_masq_check(a->nft, m, masq_entries(a, prev, m), err);
 	return r;
 }
 
@@ -420,6 +427,7 @@ static int gc_visit(const struct nd_ip *ip, const char *network, const char *id,
 /* GC (spec 1.1): release every lease and masquerade entry of this network not listed valid. */
 int nd_bridge_gc(const struct nd_cni_req *req, struct nd_err **err)
 {
+	_cleanup_nfsock_ struct nd_nfsock *nft = NULL;
 	_cleanup_free_ struct nd_attachment *valid = NULL;
 	struct gc_ctx g = { .network = req->name };
 	struct nd_bridge_conf c;
@@ -430,9 +438,11 @@ int nd_bridge_gc(const struct nd_cni_req *req, struct nd_err **err)
 	if (r < 0)
 		return r;
 	g.valid = valid;
-	r = nd_nft_masq_foreach(gc_visit, &g, err);
+	r = nd_nfsock_open(&nft, err);
+	if (r >= 0)
+		r = nd_nft_masq_foreach(nft, gc_visit, &g, err);
 	if (r >= 0 && g.n_stale)
-		r = nd_nft_masq_del(g.stale, g.n_stale, err);
+		r = nd_nft_masq_del(nft, g.stale, g.n_stale, err);
 	free(g.stale);
 	return r < 0 ? nd_err_wrap(err, "gc of masquerade entries") : 0;
 }

@@ -8,11 +8,18 @@
  *       ip saddr vmap @masq4; ip6 saddr vmap @masq6 }
  *     chain "masq-10.88.0.0/16" { ip daddr 10.88.0.0/16 return;
  *       ip daddr 224.0.0.0/4 return; masquerade }
+ *     chain "masq-fd00_88__/64" { ... }       # ':' is '_': nft cannot parse it in names
  *   }
  *
  * Each element carries the comment "<network> <containerID> <ifname>", so the ruleset
  * says who owns what and DEL/GC can find entries without the container's netns. The cost
  * of an ADD or DEL does not depend on how many containers are attached.
+ *
+ * Every call works on an open socket (lib/nftbatch.h): the caller opens it once per
+ * operation, or keeps one for its lifetime (the daemon). Why it matters: the kernel frees
+ * what a transaction deleted one RCU grace period later, and closing the socket waits for
+ * that (~10 ms here). DEL therefore closes its socket only after the veth deletion, which
+ * waits for grace periods of its own; ADD's common path deletes nothing.
  */
 #pragma once
 
@@ -21,6 +28,7 @@
 
 #include "err.h"
 #include "ip.h"
+#include "nftbatch.h"
 
 #define ND_NFT_TABLE "netd"
 
@@ -31,18 +39,39 @@ struct nd_masq {
 	const char *ifname;
 };
 
-/* One transaction: (re)assert table, maps, base chain, the subnet chains, add elements. */
-int nd_nft_masq_add(const struct nd_masq *m, size_t n, struct nd_err **err);
-/* One transaction deleting the elements keyed by these addresses; absent ones are fine. */
-int nd_nft_masq_del(const struct nd_ip *ips, size_t n, struct nd_err **err);
-/* Delete every element whose comment names (network, id, ifname); for DEL without addresses. */
-int nd_nft_masq_del_owner(const char *network, const char *id, const char *ifname, struct nd_err **err);
-/* Fails with ND_ERR_CHECK_FAILED unless each element exists with the expected owner. */
-int nd_nft_masq_check(const struct nd_masq *m, size_t n, struct nd_err **err);
+/*
+ * The comment keeps to visible ASCII other than '"' and backslash (any other byte, space
+ * included, becomes '_') and to nft's 127 characters, shortening the network name first;
+ * matching (del_owner, check) applies the same rule, so callers pass the names as they are.
+ */
 
-/* Visit every element (for GC). A missing table means no elements. */
+/*
+ * Add the elements in one transaction of new elements only. When that finds the structure
+ * missing (first container of a subnet, a flushed ruleset) or an element present already,
+ * one transaction (re)asserts table, maps, base chain and subnet chains and (re)writes the
+ * elements, so a re-used address names its new owner. An address whose element jumps to
+ * another subnet's chain fails with ND_ERR_ADDR_IN_USE / -EEXIST.
+ */
+int nd_nft_masq_add(struct nd_nfsock *s, const struct nd_masq *m, size_t n, struct nd_err **err);
+/* One transaction deleting the elements keyed by these addresses; absent ones are fine. */
+int nd_nft_masq_del(struct nd_nfsock *s, const struct nd_ip *ips, size_t n, struct nd_err **err);
+/* Delete every element whose comment names (network, id, ifname); for DEL without addresses. */
+int nd_nft_masq_del_owner(struct nd_nfsock *s, const char *network, const char *id, const char *ifname, struct nd_err **err);
+/*
+ * Fails with ND_ERR_CHECK_FAILED unless each element exists with the expected owner and
+ * subnet chain, each subnet chain masquerades, and the base chain looks up both maps.
+ */
+int nd_nft_masq_check(struct nd_nfsock *s, const struct nd_masq *m, size_t n, struct nd_err **err);
+
+/*
+ * Visit every element (for GC), IPv4 then IPv6, each in address order. A missing table means
+ * no elements. The strings are parsed from the comment ("" for an element without one of
+ * ours) and valid during the call only. The dump is complete before the first call, so cb
+ * may change nftables. A negative return stops the walk and fails it with that -errno; a
+ * positive one stops it and is returned.
+ */
 typedef int (*nd_nft_visit_fn)(const struct nd_ip *ip, const char *network, const char *id,
 			       const char *ifname, void *ud);
-int nd_nft_masq_foreach(nd_nft_visit_fn cb, void *ud, struct nd_err **err);
+int nd_nft_masq_foreach(struct nd_nfsock *s, nd_nft_visit_fn cb, void *ud, struct nd_err **err);
 /* Delete the whole table (tests, netd teardown). Absent table is success. */
-int nd_nft_table_del(struct nd_err **err);
+int nd_nft_table_del(struct nd_nfsock *s, struct nd_err **err);

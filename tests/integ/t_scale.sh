@@ -50,4 +50,7 @@ test_bridge_port_limit() {
 	echo "$r" | jq -r .msg | grep -q '1023' || fail "message: $r" || return 1
 	same_host "$before" || return 1
 	ip netns del c1; ip netns del fill; ip link del br-lim
+	# The kernel tears a deleted netns down in the background; wait for its veths to go.
+	for _ in $(seq 1 300); do ip -o link show | grep -q ': v[0-9]' || return 0; sleep 0.1; done
+	fail "fill veths still present"
 }
