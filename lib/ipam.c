@@ -929,10 +929,7 @@ int nd_ipam_gc(const struct nd_ipam_conf *c, const struct nd_attachment *valid, 
 	if (r < 0)
 		return r;
 	g.s = s;
-	/* Temps first: a leftover temp holds no lease but would survive otherwise. */
-	r = nd_store_clean_temps(s, err);
-	if (r >= 0)
-		r = nd_store_foreach(s, gc_lease, &g, err);
+	r = nd_store_foreach(s, gc_lease, &g, err);
 	if (r >= 0)
 		r = nd_store_index_foreach(s, gc_index, &g, err);
 	return r < 0 ? r : 0;

@@ -13,7 +13,6 @@
 
 #include "cleanup.h"
 
-#define TMP_PREFIX ".netd-tmp."
 #define LAST_PREFIX "last_reserved_ip."
 #define LOCK_NAME "lock"
 #define INDEX_DIR "attach"
@@ -26,7 +25,6 @@ struct nd_store {
 	int adfd;       /* <dir>/<network>/attach */
 	int lockfd;     /* flock()ed until close */
 	char *network;  /* for messages */
-	unsigned int tmp_seq;
 };
 
 DEFINE_CLEANUP(DIR, closedir)
@@ -59,7 +57,7 @@ static bool valid_component(const char *s)
 
 static bool valid_id(const char *s)
 {
-	/* Leading '.' would reach the temp-file namespace; ':' is the index separator. */
+	/* Leading '.' would reach hidden files; ':' is the index separator. */
 	return valid_component(s) && s[0] != '.' && !strchr(s, INDEX_SEP);
 }
 
@@ -115,68 +113,40 @@ static int read_small(int dfd, const char *name, char *buf, size_t max)
 }
 
 /*
- * Create a temporary file in dfd. Names need no randomness: temps exist only under the
- * store lock, so a clash can only be a crash leftover, which O_EXCL steps over.
- */
-static int tmp_create(struct nd_store *s, int dfd, char name[static 64])
-{
-	for (int tries = 0; tries < 64; tries++) {
-		int fd;
-
-		snprintf(name, 64, TMP_PREFIX "%ld.%u", (long)getpid(), s->tmp_seq++);
-		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (fd >= 0) {
-			/* Mode 0644 whatever the runtime's umask, as other readers expect. */
-			if (fchmod(fd, 0644) < 0) {
-				int e = errno;
-
-				close(fd);
-				unlinkat(dfd, name, 0);
-				return -e;
-			}
-			return fd;
-		}
-		if (errno != EEXIST)
-			return -errno;
-	}
-	return -EEXIST;
-}
-
-/*
- * Write content under a temporary name and give it its real name in one step: link()
- * for a lease (fails with -EEXIST if the name is taken), rename() otherwise. Readers
- * therefore never see an empty or partial file.
+ * Write a whole small file in place. Every file of the store tolerates a torn write,
+ * which only a killed process can leave (all writers hold the store lock):
+ * - a lease is created O_EXCL and its index, naming it, was written before it, so DEL
+ *   and GC recognise an empty lease as a crash leftover of its owner (nd_store_unreserve);
+ * - the index is written before any lease it names exists, so a torn index names
+ *   nothing that was reserved;
+ * - last_reserved_ip is a hint: unreadable, allocation starts from the range start.
+ * Temporary names and rename() would cost two more directory operations per file on
+ * every ADD for no gain against a kill.
  *
  * No fsync: the atomicity that matters is against a killed process, and the page cache
  * gives it. After a power loss a lease may come back empty, but every container it
  * belonged to is gone too; GC releases such leases (they name no valid attachment).
- * An fsync per lease would cost milliseconds on the ADD path for nothing a reboot keeps.
  */
-static int write_atomic(struct nd_store *s, int dfd, const char *name, const char *content, size_t len,
-			bool exclusive, struct nd_err **err)
+static int write_file(struct nd_store *s, int dfd, const char *name, const char *content, size_t len,
+		      bool exclusive, struct nd_err **err)
 {
-	char tmp[64];
-	int fd, r;
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (exclusive ? O_EXCL : O_TRUNC);
+	int fd = openat(dfd, name, flags, 0644), r;
 
-	fd = tmp_create(s, dfd, tmp);
+	if (fd < 0 && errno == EEXIST && exclusive)
+		return -EEXIST;
 	if (fd < 0)
-		return io_err(s, err, -fd, "cannot create a temporary file for", name);
-	r = write_all(fd, content, len);
+		return io_err(s, err, errno, "cannot create", name);
+	/* Mode 0644 whatever the runtime's umask: host-local and people read these. */
+	r = fchmod(fd, 0644) < 0 ? -errno : write_all(fd, content, len);
 	/* close() can report a delayed write error (NFS, quota); it is still never retried. */
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0) {
+	if (r < 0) {
 		if (exclusive)
-			r = linkat(dfd, tmp, dfd, name, 0) < 0 ? -errno : 0;
-		else
-			r = renameat(dfd, tmp, dfd, name) < 0 ? -errno : 0;
-	}
-	if (exclusive || r < 0)
-		(void)unlinkat(dfd, tmp, 0);
-	if (r == -EEXIST && exclusive)
-		return r;
-	if (r < 0)
+			(void)unlinkat(dfd, name, 0);
 		return io_err(s, err, -r, "cannot write", name);
+	}
 	return 0;
 }
 
@@ -351,7 +321,7 @@ int nd_store_reserve(struct nd_store *s, const struct nd_ip *ip, const char *id,
 	len = asprintf(&content, "%s\r\n%s", id, ifname);
 	if (len < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-	return write_atomic(s, s->dfd, name, content, (size_t)len, true, err);
+	return write_file(s, s->dfd, name, content, (size_t)len, true, err);
 }
 
 bool nd_store_owns(struct nd_store *s, const struct nd_ip *ip, const char *id, const char *ifname)
@@ -363,12 +333,22 @@ bool nd_store_owns(struct nd_store *s, const struct nd_ip *ip, const char *id, c
 	return content_owned(buf, id, ifname);
 }
 
+/* An empty lease is one its owner was killed writing (write_file): ours if our index names it. */
+static bool owns_or_torn(struct nd_store *s, const struct nd_ip *ip, const char *id, const char *ifname)
+{
+	char name[ND_IP_STRLEN], buf[MAX_FILE];
+
+	if (!lease_name(ip, name) || read_small(s->dfd, name, buf, sizeof(buf)) < 0)
+		return false;
+	return buf[0] == '\0' || content_owned(buf, id, ifname);
+}
+
 int nd_store_unreserve(struct nd_store *s, const struct nd_ip *ip, const char *id, const char *ifname,
 		       struct nd_err **err)
 {
 	char name[ND_IP_STRLEN];
 
-	if (!nd_store_owns(s, ip, id, ifname))
+	if (!owns_or_torn(s, ip, id, ifname))
 		return 0;
 	(void)lease_name(ip, name);
 	if (unlinkat(s->dfd, name, 0) < 0)
@@ -505,7 +485,7 @@ int nd_store_index_write(struct nd_store *s, const char *id, const char *ifname,
 
 		len += (size_t)sprintf(content + len, "%s\n", nd_ip_fmt(&ips[i], buf));
 	}
-	return write_atomic(s, s->adfd, name, content, len, false, err);
+	return write_file(s, s->adfd, name, content, len, false, err);
 }
 
 static int index_parse(const struct nd_store *s, const char *name, char *buf, struct nd_ip *ret_ips,
@@ -661,41 +641,7 @@ int nd_store_last_set(struct nd_store *s, unsigned int set, const struct nd_ip *
 	snprintf(name, sizeof(name), LAST_PREFIX "%u", set);
 	/* No newline: host-local parses the whole file with net.ParseIP. */
 	nd_ip_fmt(ip, buf);
-	return write_atomic(s, s->dfd, name, buf, strlen(buf), false, err);
+	return write_file(s, s->dfd, name, buf, strlen(buf), false, err);
 }
 
 /* ---- crash leftovers ---- */
-
-static int clean_temps_in(struct nd_store *s, int dfd, const char *what, struct nd_err **err)
-{
-	_cleanup_(closedirp) DIR *d = NULL;
-	struct dirent *de;
-	int r, count = 0;
-
-	r = open_dir_stream(dfd, &d);
-	if (r < 0)
-		return io_err(s, err, -r, "cannot list", what);
-	while ((errno = 0, de = readdir(d))) {
-		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)))
-			continue;
-		if (unlinkat(dfd, de->d_name, 0) < 0 && errno != ENOENT)
-			return io_err(s, err, errno, "cannot remove", de->d_name);
-		count++;
-	}
-	if (errno)
-		return io_err(s, err, errno, "cannot list", what);
-	return count;
-}
-
-int nd_store_clean_temps(struct nd_store *s, struct nd_err **err)
-{
-	int a, b;
-
-	a = clean_temps_in(s, s->dfd, ".", err);
-	if (a < 0)
-		return a;
-	b = clean_temps_in(s, s->adfd, INDEX_DIR, err);
-	if (b < 0)
-		return b;
-	return a + b;
-}

@@ -8,9 +8,9 @@
  *   <dir>/<network>/attach/<containerID>:<ifname>   one leased IP per line
  * ':' separates because neither a CNI container ID nor an interface name may hold one,
  * while both may hold '.' ("a.b" + "c" and "a" + "b.c" must not share a file).
- * Every file appears whole: written to a temporary name (".netd-tmp.*", which only ever
- * exists while the lock is held, so any found later is a crash leftover), then
- * link()ed (leases: fails if taken) or rename()d (index, last_reserved_ip).
+ * Files are written in place under the lock, in an order that makes a torn one harmless:
+ * the index before the leases it names, each lease O_EXCL (fails if taken). An empty lease
+ * is therefore a crash leftover, released by its owner's DEL or by GC (store.c, write_file).
  *
  * The store validates every name it turns into a path: network, container ID and ifname
  * must be non-empty, free of '/', control characters and whitespace, and not "." or "..";
@@ -79,5 +79,3 @@ int nd_store_last_set(struct nd_store *s, unsigned int set, const struct nd_ip *
 typedef int (*nd_store_visit_fn)(const struct nd_ip *ip, const char *id, const char *ifname, void *ud);
 int nd_store_foreach(struct nd_store *s, nd_store_visit_fn cb, void *ud, struct nd_err **err);
 
-/* Remove temporary files a crashed writer left behind; returns how many. */
-int nd_store_clean_temps(struct nd_store *s, struct nd_err **err);

@@ -5,7 +5,8 @@
  * (tests/bench/run.sh arranges it). Modes:
  *   ours  BIN_DIR N   netd-bridge + netd-ipam, ipMasq + isGateway
  *   ref   REF_DIR N   reference bridge + host-local, same settings
- *   floor -       N   one `ip -batch` per container: veth, address, link up, route
+ *   floor -       N   one `ip -batch` per container: veth, address, link up, route; its host
+ *                     end is then enslaved to a bridge (untimed) so DEL removes a bridge port
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -166,6 +167,21 @@ static double floor_op(const char *cmd, const char *ns, unsigned int i)
 	return run(argv, NULL, script);
 }
 
+/*
+ * Untimed, after the floor's ADD: enslave and raise the host end as a real attachment has
+ * it, so that the floor's DEL removes a bridge port too (which costs the kernel a grace
+ * period of its own).
+ */
+static int floor_enslave(unsigned int i)
+{
+	char name[32], ip[] = "/usr/sbin/ip", link[] = "link", set[] = "set", master[] = "master",
+		       br[] = "benchbr0", up[] = "up";
+	char *argv[] = { ip, link, set, name, master, br, up, NULL };
+
+	snprintf(name, sizeof(name), "fl%u", i);
+	return run(argv, NULL, NULL) < 0 ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode, *dir;
@@ -193,7 +209,7 @@ int main(int argc, char **argv)
 		add[i] = !strcmp(mode, "floor") ? floor_op("ADD", ns, i)
 					       : plugin_op(dir, !strcmp(mode, "ours") ? "netd-bridge" : "bridge",
 							   "ADD", ns, conf);
-		if (add[i] < 0)
+		if (add[i] < 0 || (!strcmp(mode, "floor") && floor_enslave(i) < 0))
 			return 1;
 	}
 	for (unsigned int i = 0; i < n; i++) {

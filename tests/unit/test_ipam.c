@@ -1,7 +1,7 @@
 /*
  * lib/ipam: host-local compatible config and allocation over a store in a mkdtemp
  * directory. Crashes are real (SIGKILL at a fault point in a forked child); a failing
- * link() is injected by interposing linkat() below.
+ * lease creation is injected by interposing openat() below.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,18 +30,27 @@
 
 #define HOST_LOCAL "/usr/lib/cni/host-local"
 
-/* ---- linkat() interposition: fail the Nth call (1-based) with EIO; 0 never. ---- */
+/* ---- openat() interposition: fail the Nth exclusive create (a lease) with EIO; 0 never. ---- */
 
-static int fail_link_at;
-static int link_calls;
+static int fail_excl_at;
+static int excl_calls;
 
-int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)
+int openat(int dirfd, const char *path, int flags, ...)
 {
-	if (fail_link_at && ++link_calls == fail_link_at) {
+	mode_t mode = 0;
+
+	if (flags & O_CREAT) {
+		va_list ap;
+
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	if (fail_excl_at && (flags & O_EXCL) && ++excl_calls == fail_excl_at) {
 		errno = EIO;
 		return -1;
 	}
-	return (int)syscall(SYS_linkat, olddirfd, oldpath, newdirfd, newpath, flags);
+	return (int)syscall(SYS_openat, dirfd, path, flags, mode);
 }
 
 /* ---- fixture ---- */
@@ -66,7 +75,7 @@ static int setup(void **state)
 	if (!mkdtemp(f->dir))
 		return -1;
 	snprintf(f->net, sizeof(f->net), "%s/net1", f->dir);
-	fail_link_at = link_calls = 0;
+	fail_excl_at = excl_calls = 0;
 	*state = f;
 	return 0;
 }
@@ -868,42 +877,41 @@ static void test_crash_after_index(void **state)
 	nd_ipam_conf_clear(&c);
 }
 
-/* Killed while writing a lease's temp file: GC removes the leftover. */
-static void test_crash_temp_gc(void **state)
+/* Killed between creating a lease and writing it: DEL (through the index) and GC release it. */
+static void test_torn_lease(void **state)
 {
 	struct fx *f = *state;
 	struct nd_ipam_conf c;
 
 	conf_ok(f, NET("'subnet':'10.0.0.0/24'"), NULL, &c);
 	add_ok(&c, "a", "10.0.0.2/24>10.0.0.1");
-	put(f->net, ".netd-tmp.4242.0", "b\r\neth0");  /* died before link() */
-	put(f->net, ".netd-tmp.4242.1", "");           /* died before write() */
-	put(f->net, "attach/.netd-tmp.4242.2", "10.0.0.3\n");
-	/* A leftover temp holds no address. */
 	add_ok(&c, "b", "10.0.0.3/24>10.0.0.1");
+	put(f->net, "10.0.0.2", "");
+	put(f->net, "10.0.0.3", "");
+	del_ok(&c, "a");
+	assert_false(exists(f->net, "10.0.0.2"));
 	{
-		const struct nd_attachment valid[] = { { "a", "eth0" }, { "b", "eth0" } };
+		const struct nd_attachment valid[] = { { "b", "eth0" } };
 
-		assert_int_equal(nd_ipam_gc(&c, valid, 2, NULL, NULL, NULL), 0);
+		/* b's lease is torn: it names no one, so GC cannot tell it is b's and frees it. */
+		assert_int_equal(nd_ipam_gc(&c, valid, 1, NULL, NULL, NULL), 0);
 	}
-	assert_false(exists(f->net, ".netd-tmp.4242.0"));
-	assert_false(exists(f->net, ".netd-tmp.4242.1"));
-	assert_false(exists(f->net, "attach/.netd-tmp.4242.2"));
-	assert_int_equal(count_leases(f), 2);
+	assert_false(exists(f->net, "10.0.0.3"));
+	assert_int_equal(count_leases(f), 0);
 	nd_ipam_conf_clear(&c);
 }
 
-/* The second lease's link() fails: the first lease and the index are undone. */
+/* The second lease's creation fails: the first lease and the index are undone. */
 static void test_undo_on_lease_failure(void **state)
 {
 	struct fx *f = *state;
 	struct nd_ipam_conf c;
 
 	conf_ok(f, NET("'ranges':[[{'subnet':'10.0.0.0/24'}],[{'subnet':'fd00::/64'}]]"), NULL, &c);
-	fail_link_at = 2;
-	add_fails(&c, "a", -EIO, ND_CNI_IO, "cannot write 'fd00::2'");
-	fail_link_at = 0;
-	assert_int_equal(link_calls, 2);
+	fail_excl_at = 2;
+	add_fails(&c, "a", -EIO, ND_CNI_IO, "cannot create 'fd00::2'");
+	fail_excl_at = 0;
+	assert_int_equal(excl_calls, 2);
 	assert_clean(f);
 	add_ok(&c, "a", "10.0.0.2/24>10.0.0.1,fd00::2/64>fd00::1");
 	nd_ipam_conf_clear(&c);
@@ -960,7 +968,6 @@ static void test_gc(void **state)
 	put(f->net, "10.0.0.52", "");                 /* host-local killed mid-write */
 	put(f->net, "attach/c:eth1", "10.0.0.99\n");  /* stale index, pair not listed */
 	put(f->net, "attach/a:eth0.tmp", "");          /* pair not listed, no leases */
-	put(f->net, ".netd-tmp.1.1", "x");
 	/* A listed pair whose leases are all gone: its index goes too. */
 	put(f->net, "attach/legacy-ok:eth3", "10.0.0.98\n");
 	assert_int_equal(nd_ipam_gc(&c, valid, ND_ARRAY_SIZE(valid), on_release, &rel, NULL), 0);
@@ -978,7 +985,6 @@ static void test_gc(void **state)
 		assert_int_equal(count_leases(f), 5);
 		assert_null(strstr(l, "10.0.0.3"));
 		assert_non_null(strstr(l, "10.0.0.51"));
-		assert_null(strstr(l, ".netd-tmp"));
 		assert_non_null(strstr(a, "a:eth0"));
 		assert_non_null(strstr(a, "c:eth0"));
 		assert_null(strstr(a, "b:eth0"));
@@ -1133,7 +1139,7 @@ int main(void)
 		T(test_check_lookup),
 		T(test_bad_names),
 		T(test_crash_after_index),
-		T(test_crash_temp_gc),
+		T(test_torn_lease),
 		T(test_undo_on_lease_failure),
 		T(test_fault_points),
 		T(test_gc),

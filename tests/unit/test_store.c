@@ -404,19 +404,6 @@ static void test_index_foreach(void **state)
 	assert_non_null(strstr(s.buf, "ctr.2/eth0.5:1;"));
 }
 
-static void test_clean_temps(void **state)
-{
-	struct fixture *f = *state;
-
-	put(f->net, ".netd-tmp.123.0", "ctr1\r\neth0");
-	put(f->net, ".netd-tmp.123.1", "");
-	put(f->net, "attach/.netd-tmp.123.2", "10.0.0.2\n");
-	put(f->net, ".other-hidden", "");
-	assert_int_equal(nd_store_clean_temps(f->s, NULL), 3);
-	assert_listing(f->net, ".other-hidden,attach,lock");
-	assert_int_equal(nd_store_clean_temps(f->s, NULL), 0);
-}
-
 static void test_bad_names(void **state)
 {
 	struct fixture *f = *state;
@@ -559,7 +546,7 @@ int main(void)
 		T(test_owns_unreserve),   T(test_index_roundtrip), T(test_index_corrupt),
 		T(test_release_by_index), T(test_release_checks_owner), T(test_release_scan),
 		T(test_last_reserved),    T(test_foreach),         T(test_index_foreach),
-		T(test_clean_temps),      T(test_bad_names),       T(test_cloexec),
+		T(test_bad_names),       T(test_cloexec),
 		T(test_lock_held),        T(test_open_errors),     T(test_open_creates_path),
 	};
 
