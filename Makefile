@@ -42,9 +42,13 @@ $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
+# Plugins are exec'd once per operation: linking libnl, libnftnl and jansson statically
+# saves the dynamic loader ~0.2 ms per exec (measured). libmnl ships no static archive.
+PLUGIN_LDLIBS = $(if $(SAN),$(LDLIBS),-Wl,-Bstatic -lnl-route-3 -lnl-3 -lnftnl -ljansson \
+	-Wl,-Bdynamic -lmnl -lpthread -lm)
 $(BIN)/netd-%: $(BUILD)/plugins/%/main.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PLUGIN_LDLIBS)
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBA)
 	@mkdir -p $(dir $@)

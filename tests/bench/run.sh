@@ -13,7 +13,7 @@ inns() {
 	unshare --net --mount --propagation private -- sh -c '
 		mount -t tmpfs tmpfs /run && mkdir -p /run/netns && ip link set lo up
 		touch /run/netns/host && mount --bind /proc/self/ns/net /run/netns/host
-		if [ "$1" = floor ]; then ip link add benchbr0 type bridge && ip link set benchbr0 up; fi
+		if [ "$2" = floor ]; then ip link add benchbr0 type bridge && ip link set benchbr0 up; fi
 		exec "$@"' sh "$@"
 }
 
