@@ -292,11 +292,14 @@ static int del_masq(const struct nd_cni_req *req, const struct nd_bridge_conf *c
 	return r < 0 ? nd_err_wrap(err, "masquerade") : 0;
 }
 
-/* The container end dies with the host end; the netns is needed only if ours is gone. */
+/*
+ * The container end dies with the host end, whose name follows from (id, ifname): DEL needs
+ * no netns. An interface of that ifname in the netns without our host end is not ours (a
+ * failed ADD may have met another plugin's), so it is left alone.
+ */
 static int del_links(const struct nd_cni_req *req, struct nd_err **err)
 {
-	_cleanup_nl_sock_ struct nl_sock *host = NULL, *ctr = NULL;
-	_cleanup_close_ int fd = -1;
+	_cleanup_nl_sock_ struct nl_sock *host = NULL;
 	char host_if[16];
 	int r;
 
@@ -304,13 +307,7 @@ static int del_links(const struct nd_cni_req *req, struct nd_err **err)
 	if ((r = nd_fault("veth-del", err)) < 0 || (r = nd_nl_open(-1, &host, err)) < 0)
 		return r;
 	r = nd_link_del(host, host_if, err);
-	if (r != 0 || !req->netns)
-		return r < 0 ? nd_err_wrap(err, "veth '%s'", host_if) : 0;
-	/* Spec: a netns that is already gone is not an error for DEL. */
-	if (nd_netns_open(req->netns, &fd, NULL) < 0 || nd_nl_open(fd, &ctr, NULL) < 0)
-		return 0;
-	r = nd_link_del(ctr, req->ifname, err);
-	return r < 0 ? nd_err_wrap(err, "interface '%s' in netns '%s'", req->ifname, req->netns) : 0;
+	return r < 0 ? nd_err_wrap(err, "veth '%s'", host_if) : 0;
 }
 
 int nd_bridge_del(const struct nd_cni_req *req, struct nd_err **err)

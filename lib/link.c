@@ -333,7 +333,7 @@ int nd_link_del(struct nl_sock *sk, const char *name, struct nd_err **err)
 		return 0;
 	if (r < 0)
 		return nd_nl_kerr(err, ND_ERR_INTERNAL, r, extack, "link '%s': delete", name);
-	return 0;
+	return 1;
 }
 
 int nd_link_up(struct nl_sock *sk, int ifindex, struct nd_err **err)

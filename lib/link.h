@@ -41,7 +41,10 @@ int nd_veth_create(struct nl_sock *sk, const struct nd_veth_opts *o, struct nd_e
 /* Look up by name; -ENODEV (no err set) when absent. Outputs may be NULL. */
 int nd_link_get(struct nl_sock *sk, const char *name, int *ret_ifindex, char ret_mac[18],
 		int *ret_master, bool *ret_is_bridge, struct nd_err **err);
-/* Delete by name; success when it is already gone. Deleting a veth removes its peer too. */
+/*
+ * Delete by name: 1 when deleted, 0 when it was already gone. Deleting a veth removes its
+ * peer too.
+ */
 int nd_link_del(struct nl_sock *sk, const char *name, struct nd_err **err);
 int nd_link_up(struct nl_sock *sk, int ifindex, struct nd_err **err);
 /* The bridge-port flags on the host end (IFLA_BRPORT_MODE, IFLA_BRPORT_ISOLATED); both are
