@@ -3,10 +3,14 @@
 # each in its own private network namespace (never the machine's own network).
 # Usage: tests/bench/run.sh BIN_DIR BENCH_BINARY N
 set -eu
-BIN=$(cd "$1" && pwd) BENCH=$(cd "$(dirname "$2")" && pwd)/$(basename "$2") N=$3
+N=$3
 REF=/usr/lib/cni
 OUT=$(mktemp)
-trap 'rm -f "$OUT"' EXIT
+# Measure copies, so that a rebuild during the run cannot swap the binaries under it.
+BIN=$(mktemp -d)
+trap 'rm -rf "$OUT" "$BIN"' EXIT
+cp "$1"/netd-* "$2" "$BIN"/
+BENCH=$BIN/$(basename "$2")
 
 # One private network + mount namespace per mode: the "host" the plugins change.
 inns() {
