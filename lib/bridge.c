@@ -18,6 +18,7 @@
 #include "nft.h"
 #include "nl.h"
 #include "route.h"
+#include "spoof.h"
 #include "sysctl.h"
 
 /* Host-side and container-side handles of one ADD; each socket lives in its own netns. */
@@ -27,10 +28,10 @@ struct attach {
 	char host_if[16];
 	int netns_fd;
 	struct nl_sock *host, *ctr;
-	struct nd_nfsock *nft; /* opened only when masquerading */
+	struct nd_nfsock *nft; /* opened only when masquerading or checking MACs */
 	int br_index, ctr_index;
 	/* What ADD has done so far, undone in reverse when a later step fails. */
-	bool did_ipam, did_bridge, did_veth, did_nft;
+	bool did_ipam, did_bridge, did_veth, did_nft, did_spoof;
 	struct nd_cidr gw_added[ND_MAX_IPS]; /* gateway addresses this ADD put on the bridge */
 	size_t n_gw_added;
 };
@@ -79,6 +80,8 @@ static void undo(struct attach *a, const struct nd_result *res)
 	/* Best effort, in reverse; the first error is the one reported to the runtime. */
 	for (size_t i = 0; i < n; i++)
 		ips[i] = m[i].addr.ip;
+	if (a->did_spoof)
+		nd_spoof_del(a->nft, a->host_if, NULL);
 	if (a->did_nft)
 		nd_nft_masq_del(a->nft, ips, n, NULL);
 	for (size_t i = 0; i < a->n_gw_added; i++)
@@ -196,6 +199,11 @@ static int setup_container(struct attach *a, struct nd_result *res, char mac[18]
 	return r < 0 ? nd_err_wrap(err, "interface '%s' in netns '%s'", a->req->ifname, a->req->netns) : 0;
 }
 
+static int nft_open(struct attach *a, struct nd_err **err)
+{
+	return a->nft ? 0 : nd_nfsock_open(&a->nft, err);
+}
+
 static int setup_host(struct attach *a, const struct nd_result *res, struct nd_err **err)
 {
 	struct nd_masq m[ND_MAX_IPS];
@@ -212,10 +220,24 @@ static int setup_host(struct attach *a, const struct nd_result *res, struct nd_e
 		return r;
 	if (!a->c.ip_masq || !res->n_ips)
 		return 0;
-	if ((r = nd_fault("nft-add", err)) < 0 || (r = nd_nfsock_open(&a->nft, err)) < 0 ||
+	if ((r = nd_fault("nft-add", err)) < 0 || (r = nft_open(a, err)) < 0 ||
 	    (r = nd_nft_masq_add(a->nft, m, masq_entries(a, res, m), err)) < 0)
 		return nd_err_wrap(err, "masquerade");
 	a->did_nft = true;
+	return 0;
+}
+
+/* macspoofchk: frames from the container's port must carry its MAC (lib/spoof.h). */
+static int setup_spoof(struct attach *a, const char mac[18], struct nd_err **err)
+{
+	int r;
+
+	if (!a->c.macspoofchk)
+		return 0;
+	if ((r = nd_fault("nft-spoof", err)) < 0 || (r = nft_open(a, err)) < 0 ||
+	    (r = nd_spoof_add(a->nft, a->host_if, mac, err)) < 0)
+		return nd_err_wrap(err, "mac spoof check");
+	a->did_spoof = true;
 	return 0;
 }
 
@@ -253,7 +275,8 @@ int nd_bridge_add(const struct nd_cni_req *req, struct nd_result *ret, struct nd
 	}
 	if (r >= 0 && (r = add_default_routes(&a, ret, err)) >= 0 && (r = setup_bridge(&a, err)) >= 0 &&
 	    (r = create_veth(&a, err)) >= 0 && (r = setup_gateway(&a, ret, err)) >= 0 &&
-	    (r = setup_container(&a, ret, mac, err)) >= 0 && (r = setup_host(&a, ret, err)) >= 0)
+	    (r = setup_container(&a, ret, mac, err)) >= 0 && (r = setup_host(&a, ret, err)) >= 0 &&
+	    (r = setup_spoof(&a, mac, err)) >= 0)
 		r = fill_result(&a, ret, mac, err);
 	if (r < 0)
 		undo(&a, ret);
@@ -292,6 +315,17 @@ static int del_masq(const struct nd_cni_req *req, const struct nd_bridge_conf *c
 	return r < 0 ? nd_err_wrap(err, "masquerade") : 0;
 }
 
+static int del_spoof(const struct nd_cni_req *req, struct nd_nfsock *nft, struct nd_err **err)
+{
+	char host_if[16];
+	int r = nd_fault("nft-spoof-del", err);
+
+	nd_bridge_host_ifname(req->container_id, req->ifname, host_if);
+	if (r >= 0)
+		r = nd_spoof_del(nft, host_if, err);
+	return r < 0 ? nd_err_wrap(err, "mac spoof check") : 0;
+}
+
 /*
  * The container end dies with the host end, whose name follows from (id, ifname): DEL needs
  * no netns. An interface of that ifname in the netns without our host end is not ours (a
@@ -317,8 +351,12 @@ int nd_bridge_del(const struct nd_cni_req *req, struct nd_err **err)
 	struct nd_bridge_conf c;
 	int r = nd_bridge_conf_parse(req, &c, err);
 
-	if (r >= 0 && c.ip_masq && (r = nd_nfsock_open(&nft, err)) >= 0)
+	if (r >= 0 && (c.ip_masq || c.macspoofchk))
+		r = nd_nfsock_open(&nft, err);
+	if (r >= 0 && c.ip_masq)
 		r = del_masq(req, &c, nft, err);
+	if (r >= 0 && c.macspoofchk)
+		r = del_spoof(req, nft, err);
 	if (r >= 0)
 		r = del_links(req, err);
 	if (r >= 0 && c.ipam_type && (r = nd_fault("ipam-del", err)) >= 0)

@@ -185,73 +185,26 @@ static int rule_add(struct nd_nftb *b, struct nd_nftr *rb, const char *chain, co
 
 static int put_table(struct nd_nftb *b, uint16_t type)
 {
-	_cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
-	struct nlmsghdr *nlh;
-
-	if (!t || nftnl_table_set_str(t, NFTNL_TABLE_NAME, ND_NFT_TABLE) < 0)
-		return -ENOMEM;
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-	nlh = nd_nftb_msg(b, type, NFPROTO_INET, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0,
-			  "%s table inet " ND_NFT_TABLE, type == NFT_MSG_NEWTABLE ? "add" : "delete");
-	if (!nlh)
-		return -ENOMEM;
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	return 0;
+	return nd_nftb_table(b, type, NFPROTO_INET, ND_NFT_TABLE, 0);
 }
 
 /* Without NLM_F_EXCL the kernel accepts a map that exists with these very properties. */
 static int put_map(struct nd_nftb *b, const struct fam *f)
 {
-	_cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *nlh;
-
-	if (!s || nftnl_set_set_str(s, NFTNL_SET_TABLE, ND_NFT_TABLE) < 0 ||
-	    nftnl_set_set_str(s, NFTNL_SET_NAME, f->map) < 0)
-		return -ENOMEM;
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, f->key_type);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, f->alen);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-	/* Mandatory for NEWSET; it names the set within this transaction only. */
-	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)(f - fams) + 1);
-	nlh = nd_nftb_msg(b, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE, "add map '%s'", f->map);
-	if (!nlh)
-		return -ENOMEM;
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	return 0;
+	return nd_nftb_vmap(b, NFPROTO_INET, ND_NFT_TABLE, f->map, f->key_type, f->alen, false,
+			    (uint32_t)(f - fams) + 1);
 }
 
 static int put_chain(struct nd_nftb *b, const char *name, bool base)
 {
-	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
-	struct nlmsghdr *nlh;
+	static const struct nd_nft_hook srcnat = { "nat", NF_INET_POST_ROUTING, 100 };
 
-	if (!c || nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, ND_NFT_TABLE) < 0 ||
-	    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name) < 0)
-		return -ENOMEM;
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	if (base) {
-		if (nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "nat") < 0)
-			return -ENOMEM;
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_POST_ROUTING);
-		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 100); /* srcnat */
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	}
-	nlh = nd_nftb_msg(b, NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE, "add chain '%s'", name);
-	if (!nlh)
-		return -ENOMEM;
-	nftnl_chain_nlmsg_build_payload(nlh, c);
-	return 0;
+	return nd_nftb_chain(b, NFT_MSG_NEWCHAIN, NFPROTO_INET, ND_NFT_TABLE, name, base ? &srcnat : NULL, 0);
 }
 
-/* DELRULE naming a chain but no handle deletes all of its rules. */
 static int put_flush(struct nd_nftb *b, const char *chain)
 {
-	struct nd_nftr rb;
-
-	rule_init(&rb, chain);
-	return nd_nftb_rule(b, &rb, NFT_MSG_DELRULE, 0, "flush chain '%s'", chain);
+	return nd_nftb_flush(b, NFPROTO_INET, ND_NFT_TABLE, chain);
 }
 
 /*

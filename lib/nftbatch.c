@@ -10,9 +10,14 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
@@ -337,6 +342,96 @@ int nd_nftb_rule(struct nd_nftb *b, struct nd_nftr *rb, uint16_t type, uint16_t 
 	if (r)
 		nftnl_rule_free(r);
 	return nlh ? 0 : -ENOMEM;
+}
+
+DEFINE_CLEANUP(struct nftnl_table, nftnl_table_free)
+DEFINE_CLEANUP(struct nftnl_chain, nftnl_chain_free)
+DEFINE_CLEANUP(struct nftnl_set, nftnl_set_free)
+DEFINE_CLEANUP(struct nftnl_udata_buf, nftnl_udata_buf_free)
+
+static const char *verb(uint16_t type)
+{
+	return type == NFT_MSG_NEWTABLE || type == NFT_MSG_NEWCHAIN ? "add" : "delete";
+}
+
+int nd_nftb_table(struct nd_nftb *b, uint16_t type, uint16_t family, const char *table, uint16_t flags)
+{
+	_cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!t || nftnl_table_set_str(t, NFTNL_TABLE_NAME, table) < 0)
+		return -ENOMEM;
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, family);
+	if (type == NFT_MSG_NEWTABLE)
+		flags |= NLM_F_CREATE;
+	nlh = nd_nftb_msg(b, type, family, flags, "%s table '%s'", verb(type), table);
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	return 0;
+}
+
+int nd_nftb_chain(struct nd_nftb *b, uint16_t type, uint16_t family, const char *table, const char *name,
+		  const struct nd_nft_hook *hook, uint16_t flags)
+{
+	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!c || nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table) < 0 ||
+	    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name) < 0)
+		return -ENOMEM;
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, family);
+	if (hook) {
+		if (nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, hook->type) < 0)
+			return -ENOMEM;
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook->hooknum);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, hook->prio);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	if (type == NFT_MSG_NEWCHAIN)
+		flags |= NLM_F_CREATE;
+	nlh = nd_nftb_msg(b, type, family, flags, "%s chain '%s'", verb(type), name);
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	return 0;
+}
+
+int nd_nftb_vmap(struct nd_nftb *b, uint16_t family, const char *table, const char *name, uint32_t key_type,
+		 uint32_t key_len, bool key_host_order, uint32_t id)
+{
+	_cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
+	_cleanup_(nftnl_udata_buf_freep) struct nftnl_udata_buf *u = NULL;
+	struct nlmsghdr *nlh;
+
+	if (!s || nftnl_set_set_str(s, NFTNL_SET_TABLE, table) < 0 || nftnl_set_set_str(s, NFTNL_SET_NAME, name) < 0)
+		return -ENOMEM;
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, family);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	if (key_host_order) {
+		/* nft's own encoding: NFTNL_UDATA_SET_KEYBYTEORDER = BYTEORDER_HOST_ENDIAN (1). */
+		u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+		if (!u || !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, 1) ||
+		    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u)) < 0)
+			return -ENOMEM;
+	}
+	nlh = nd_nftb_msg(b, NFT_MSG_NEWSET, family, NLM_F_CREATE, "add map '%s'", name);
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	return 0;
+}
+
+int nd_nftb_flush(struct nd_nftb *b, uint16_t family, const char *table, const char *chain)
+{
+	struct nd_nftr rb;
+
+	nd_nftr_init(&rb, family, table, chain);
+	return nd_nftb_rule(b, &rb, NFT_MSG_DELRULE, 0, "flush chain '%s'", chain);
 }
 
 /* The outcome of one transaction as the acknowledgements tell it. */

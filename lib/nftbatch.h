@@ -65,6 +65,30 @@ int nd_nftb_rule(struct nd_nftb *b, struct nd_nftr *rb, uint16_t type, uint16_t 
 		 const char *what, ...) __attribute__((format(printf, 5, 6)));
 
 /*
+ * Objects. Without NLM_F_EXCL (flags 0) the kernel accepts an object that exists with the
+ * same properties; with it, an existing one fails the transaction with EEXIST (which also
+ * spares the kernel an "update" that it frees only after an RCU grace period).
+ */
+int nd_nftb_table(struct nd_nftb *b, uint16_t type, uint16_t family, const char *table, uint16_t flags);
+struct nd_nft_hook {
+	const char *type; /* "nat", "filter" */
+	uint32_t hooknum;
+	int32_t prio;
+};
+/* hook NULL: a regular chain. type is NFT_MSG_NEWCHAIN or NFT_MSG_DELCHAIN. */
+int nd_nftb_chain(struct nd_nftb *b, uint16_t type, uint16_t family, const char *table, const char *name,
+		  const struct nd_nft_hook *hook, uint16_t flags);
+/*
+ * A verdict map; id names it within the transaction (mandatory for NEWSET). key_host_order
+ * for keys the kernel compares in host order (strings such as ifname): nft reads that from
+ * the set's userdata, and without it prints such keys reversed (as "").
+ */
+int nd_nftb_vmap(struct nd_nftb *b, uint16_t family, const char *table, const char *name, uint32_t key_type,
+		 uint32_t key_len, bool key_host_order, uint32_t id);
+/* DELRULE naming a chain but no handle: every rule of the chain. */
+int nd_nftb_flush(struct nd_nftb *b, uint16_t family, const char *table, const char *chain);
+
+/*
  * Send b as one transaction and read every acknowledgement. On failure the error is
  * "nftables: <what of the failing message>: <strerror> (<kernel extack text>)", the return
  * is -errno of the first failing message, and *ret_failed (when not NULL) is that message's

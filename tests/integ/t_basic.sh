@@ -122,3 +122,18 @@ test_add_existing_attachment_is_error() {
 	same_host "$before" || return 1
 	del c1 "$c"; ip netns del c1; ip link del br-n1
 }
+
+test_macspoofchk() {
+	c=$(conf n1 10.19.0.0/24 ',"macspoofchk":true')
+	mkns c1 && mkns c2
+	add c1 "$c" >/dev/null && add c2 "$c" >/dev/null || fail "ADD" || return 1
+	nft list table bridge netd | grep -q 'ether saddr' || fail "no spoof chain: $(nft list ruleset)" || return 1
+	ip netns exec c1 ping -c1 -W2 10.19.0.3 >/dev/null || fail "ping with its own MAC" || return 1
+	# A container that takes another MAC is cut off at the bridge.
+	ip -n c1 link set eth0 address 02:66:66:66:66:66
+	ip netns exec c1 ping -c1 -W1 10.19.0.3 >/dev/null 2>&1 && fail "spoofed MAC got through" && return 1
+	del c1 "$c" && del c2 "$c" || fail "DEL" || return 1
+	del c1 "$c" || fail "second DEL" || return 1
+	[ -z "$(nft list table bridge netd | grep -e 'spoof-nd' -e 'ether saddr')" ] || fail "spoof entries left: $(nft list table bridge netd)" || return 1
+	ip netns del c1; ip netns del c2; ip link del br-n1
+}
