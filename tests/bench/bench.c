@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "apiclient.h"
 
 static double now_ms(void)
 {
@@ -182,6 +185,117 @@ static int floor_enslave(unsigned int i)
 	return run(argv, NULL, NULL) < 0 ? -1 : 0;
 }
 
+#define API_SOCK "/run/netd-bench.sock"
+
+static pid_t api_daemon(const char *bin, const char *state)
+{
+	char exe[512], sdir[256], idir[256];
+	pid_t pid = fork();
+
+	snprintf(exe, sizeof(exe), "%s/netd", bin);
+	snprintf(sdir, sizeof(sdir), "%s/state", state);
+	snprintf(idir, sizeof(idir), "%s/ipam", state);
+	if (pid == 0) {
+		execl(exe, exe, "daemon", "--socket", API_SOCK, "--state-dir", sdir, "--ipam-dir", idir,
+		      "--cni-conf-dir", "", "--log-level", "err", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		int st = 0;
+		json_t *b = NULL;
+
+		if (nd_api_call(API_SOCK, "GET", "/v1/version", NULL, &st, &b, NULL) == 0 && st == 200) {
+			json_decref(b);
+			return pid;
+		}
+		usleep(20000);
+	}
+	return -1;
+}
+
+static double api_op(const char *method, const char *ns)
+{
+	char path[128];
+	json_t *body = NULL, *ans = NULL;
+	int st = 0, r;
+	double t0 = now_ms();
+
+	if (!strcmp(method, "POST")) {
+		snprintf(path, sizeof(path), "/v1/networks/bridge/attachments");
+		body = json_pack("{s:s, s:s}", "netns", ns, "containerID", ns);
+	} else {
+		snprintf(path, sizeof(path), "/v1/networks/bridge/attachments/%s", ns);
+	}
+	r = nd_api_call(API_SOCK, method, path, body, &st, &ans, NULL);
+	json_decref(body);
+	json_decref(ans);
+	if (r < 0 || st / 100 != 2) {
+		fprintf(stderr, "bench: %s %s: status %d\n", method, path, st);
+		return -1;
+	}
+	return now_ms() - t0;
+}
+
+static void report(const char *mode, unsigned int n, const double *add, const double *del)
+{
+	size_t tenth = n / 10;
+
+	printf("%s n=%u add_median=%.3f add_p95=%.3f add_first10=%.3f add_last10=%.3f "
+	       "del_median=%.3f del_p95=%.3f",
+	       mode, n, pct(add, n, 0.5), pct(add, n, 0.95), pct(add, tenth, 0.5), pct(add + n - tenth, tenth, 0.5),
+	       pct(del, n, 0.5), pct(del, n, 0.95));
+}
+
+static long status_kib(pid_t pid, const char *key);
+
+/* Attach n netns through the API, note the daemon's RSS, detach them all. */
+static int bench_api(const char *bin, const char *state, unsigned int n, double *add, double *del)
+{
+	char ns[32];
+	pid_t pid = api_daemon(bin, state);
+	long rss_idle, rss, anon;
+
+	if (pid < 0)
+		return 1;
+	rss_idle = status_kib(pid, "VmRSS");
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(ns, sizeof(ns), "b%u", i);
+		if (make_netns(ns) < 0 || (add[i] = api_op("POST", ns)) < 0)
+			return 1;
+	}
+	rss = status_kib(pid, "VmRSS");
+	anon = status_kib(pid, "RssAnon");
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(ns, sizeof(ns), "b%u", i);
+		if ((del[i] = api_op("DELETE", ns)) < 0)
+			return 1;
+		del_netns(ns);
+	}
+	report("api", n, add, del);
+	printf(" rss_idle_kib=%ld rss_kib=%ld rss_anon_kib=%ld\n", rss_idle, rss, anon);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	return 0;
+}
+
+/* key is "VmRSS" (all resident pages, shared library text included) or "RssAnon" (heap, stacks). */
+static long status_kib(pid_t pid, const char *key)
+{
+	char path[64], line[256], fmt[64];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	snprintf(fmt, sizeof(fmt), "%s:", key);
+	if (!(f = fopen(path, "re")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, fmt, strlen(fmt)) && (kib = strtol(line + strlen(fmt), NULL, 10)) >= 0)
+			break;
+	fclose(f);
+	return kib;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode, *dir;
@@ -200,6 +314,8 @@ int main(int argc, char **argv)
 		return 2;
 	add = calloc(n, sizeof(*add));
 	del = calloc(n, sizeof(*del));
+	if (!strcmp(mode, "api"))
+		return bench_api(dir, state, n, add, del);
 	snprintf(conf, sizeof(conf), CONF_FMT, !strcmp(mode, "ours") ? "netd-bridge" : "bridge",
 		 !strcmp(mode, "ours") ? "netd-ipam" : "host-local", state);
 	for (unsigned int i = 0; i < n; i++) {

@@ -15,6 +15,8 @@ ip link set lo up
 
 BIN=$(cd "$1" && pwd); export BIN
 WORK=$(mktemp -d /tmp/netd-integ.XXXXXX); export WORK
+# Defaults that keep netd's own state in the test's directory (tests may set their own).
+export NETD_STATE_DIR="$WORK/netd-state" NETD_CNI_CONF_DIR="$WORK/net.d" NETD_CNI_CACHE_DIR="$WORK/cni-cache"
 filter=${2:-}
 dir=$(dirname "$0")
 pass=0 failn=0 failed=""
@@ -29,7 +31,8 @@ for t in "$dir"/t_*.sh; do
 			out="$out
     FAIL: left links behind: $leftovers"; rc=1
 		fi
-		if [ $rc -eq 0 ]; then pass=$((pass + 1)); echo "ok   $fn"
+		# Lines a passing test marks with "## " are for the reader (e.g. the fault points walked).
+		if [ $rc -eq 0 ]; then pass=$((pass + 1)); echo "ok   $fn"; echo "$out" | sed -n 's/^## /     /p'
 		else failn=$((failn + 1)); failed="$failed $fn"; echo "FAIL $fn"; echo "$out" | sed 's/^/    /' | tail -40; fi
 		bash -c ". '$dir/lib.sh'; reset_host" >/dev/null 2>&1
 	done

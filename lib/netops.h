@@ -1,0 +1,69 @@
+/*
+ * Operations on netd networks and their attachments: the daemon serves its API with them
+ * in-process, and lib/attach.c runs them directly when no daemon answers. Every change
+ * holds the state dir's lock, so a daemon and a direct caller never interleave.
+ *
+ * State dir layout:
+ *   networks/<name>.json                   the definition (lib/network.h), written whole
+ *   attachments/<network>/<containerID>.json
+ *       {"containerID","ifname","netns","state":"pending"|"ready","result":{CNI 1.0.0}}
+ *   lock                                   flock'ed for every change
+ * A record is "pending" before the kernel is touched and "ready" (with its result) before
+ * the caller hears of success, so a process killed at any point leaves a record that
+ * recovery (nd_op_gc) can roll back; addresses live in the netd-ipam lease store only, so
+ * nothing in memory can hand one out twice.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "attach.h"
+#include "err.h"
+#include "network.h"
+#include "result.h"
+
+#define ND_CNI_CACHE_DIR "/var/lib/cni/results"
+
+struct nd_ctx {
+	const char *state_dir;
+	const char *ipam_dir;      /* NULL: netd-ipam's default store, shared with the plugins */
+	const char *cni_conf_dir;  /* NULL: write no conflists */
+	const char *cni_cache_dir; /* libcni's result cache: attachments GC must keep */
+	const char *cni_path;      /* only for a delegated IPAM; may be NULL */
+};
+
+/* NETD_STATE_DIR, NETD_IPAM_DIR, NETD_CNI_CACHE_DIR, CNI_PATH, or the defaults. */
+void nd_ctx_from_env(struct nd_ctx *c);
+
+/* The container ID used when none is given: the netns name, else "ns" + a hash of its path. */
+void nd_attach_default_id(const char *netns, char ret[65]);
+
+/* Validate spec, pick a free subnet when none is given, save; ND_ERR_BUSY when taken. */
+int nd_op_network_create(const struct nd_ctx *c, json_t *spec, struct nd_network *ret, struct nd_err **err);
+/* Load the default network "bridge", creating it (netd0, 172.17.0.0/16 or the next pool). */
+int nd_op_network_default(const struct nd_ctx *c, struct nd_network *ret, struct nd_err **err);
+/* ND_ERR_BUSY while attachments exist unless force (then they are detached first). */
+int nd_op_network_delete(const struct nd_ctx *c, const char *name, bool force, struct nd_err **err);
+
+/* ret initialised by the caller (nd_result_init). ND_ERR_EXISTS when id is attached already. */
+int nd_op_attach(const struct nd_ctx *c, const struct nd_attach_req *req, struct nd_result *ret,
+		 struct nd_err **err);
+/* Idempotent; ND_ERR_NOT_FOUND only when the network does not exist. */
+int nd_op_detach(const struct nd_ctx *c, const char *network, const char *id, struct nd_err **err);
+/* The records of a network, as an array of objects (see above), sorted by containerID. */
+int nd_op_attachments(const struct nd_ctx *c, const char *network, json_t **ret, struct nd_err **err);
+size_t nd_op_count(const struct nd_ctx *c, const char *network);
+
+/*
+ * For every network: bridge, gateway addresses, forwarding, and the masquerade elements of
+ * every attachment, so a flushed ruleset or a reboot is repaired. Idempotent.
+ */
+int nd_op_reapply(const struct nd_ctx *c, json_t **ret_report, struct nd_err **err);
+/*
+ * Roll back pending records, release attachments whose netns is gone, then per network
+ * release leases, masquerade elements and veths that no attachment owns (attachments in
+ * libcni's result cache count as owners). ret_report counts what was removed.
+ */
+int nd_op_gc(const struct nd_ctx *c, json_t **ret_report, struct nd_err **err);

@@ -1,0 +1,490 @@
+#include "network.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <netlink/route/route.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cleanup.h"
+#include "cni.h"
+#include "json.h"
+#include "nl.h"
+#include "state.h"
+
+bool nd_network_valid_name(const char *s)
+{
+	return s && strlen(s) < ND_NET_NAME_MAX && nd_cni_valid_id(s);
+}
+
+static int parse_cidr_field(json_t *j, const char *key, struct nd_cidr *ret, struct nd_err **err)
+{
+	const char *s = NULL;
+	int r;
+
+	if (nd_json_get_str(j, key, false, &s, err) < 0)
+		return -EINVAL;
+	if (!s)
+		return 0;
+	if ((r = nd_cidr_parse(s, ret, err)) < 0)
+		return nd_err_wrap(err, "%s", key);
+	return 0;
+}
+
+static int parse_ip_field(json_t *j, const char *key, struct nd_ip *ret, struct nd_err **err)
+{
+	const char *s = NULL;
+	int r;
+
+	if (nd_json_get_str(j, key, false, &s, err) < 0)
+		return -EINVAL;
+	if (!s)
+		return 0;
+	if ((r = nd_ip_parse(s, ret, err)) < 0)
+		return nd_err_wrap(err, "%s", key);
+	return 0;
+}
+
+static int parse_scalars(json_t *j, struct nd_network *n, struct nd_err **err)
+{
+	const char *name = NULL, *bridge = NULL;
+	json_int_t mtu = 0;
+
+	if (nd_json_get_str(j, "name", true, &name, err) < 0 || nd_json_get_str(j, "bridge", false, &bridge, err) < 0 ||
+	    nd_json_get_int(j, "mtu", false, &mtu, err) < 0 || nd_json_get_bool(j, "ipMasq", &n->ip_masq, err) < 0 ||
+	    nd_json_get_bool(j, "internal", &n->internal, err) < 0)
+		return -EINVAL;
+	if (!nd_network_valid_name(name))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "network name '%s' is invalid", name);
+	if (bridge && !nd_cni_valid_ifname(bridge))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "bridge name '%s' is invalid", bridge);
+	if (mtu != 0 && (mtu < 68 || mtu > 65535))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "mtu %lld is outside 68..65535", (long long)mtu);
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	snprintf(n->bridge, sizeof(n->bridge), "%s", bridge ? bridge : "");
+	n->mtu = (unsigned int)mtu;
+	return 0;
+}
+
+int nd_network_parse(json_t *j, struct nd_network *ret, struct nd_err **err)
+{
+	struct nd_network n = { .ip_masq = true };
+	json_t *opts = NULL;
+	int r;
+
+	if (!json_is_object(j))
+		return nd_err_set(err, ND_CNI_DECODE, EINVAL, "network definition is not a JSON object");
+	if ((r = parse_scalars(j, &n, err)) < 0 || (r = parse_cidr_field(j, "subnet", &n.subnet, err)) < 0 ||
+	    (r = parse_ip_field(j, "gateway", &n.gateway, err)) < 0 ||
+	    (r = parse_cidr_field(j, "ipRange", &n.ip_range, err)) < 0 ||
+	    (r = parse_cidr_field(j, "ipv6", &n.subnet6, err)) < 0 ||
+	    (r = parse_ip_field(j, "gateway6", &n.gateway6, err)) < 0 ||
+	    (r = nd_json_get_obj(j, "options", &opts, err)) < 0)
+		return r;
+	if (n.subnet.ip.family)
+		nd_cidr_network(&n.subnet, &n.subnet);
+	if (n.subnet6.ip.family)
+		nd_cidr_network(&n.subnet6, &n.subnet6);
+	if (n.subnet6.ip.family && n.subnet6.ip.family != AF_INET6)
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "ipv6: not an IPv6 subnet");
+	if (!n.subnet.ip.family && (n.gateway.family || n.ip_range.ip.family))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "gateway and ipRange need a subnet");
+	if (n.internal)
+		n.ip_masq = false;
+	n.options = json_incref(opts);
+	*ret = n;
+	return 0;
+}
+
+/* A bridge name that is stable across restarts and fits IFNAMSIZ. */
+static void bridge_name(const char *net, char ret[16])
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	if (!strcmp(net, ND_DEFAULT_NETWORK)) {
+		strcpy(ret, ND_DEFAULT_BRIDGE);
+		return;
+	}
+	for (const char *p = net; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	snprintf(ret, 16, "br-%012llx", (unsigned long long)(h & 0xffffffffffffull));
+}
+
+static int finish_range(const struct nd_cidr *sub, struct nd_ip *gw, const struct nd_cidr *range, const char *what,
+			struct nd_err **err)
+{
+	char buf[ND_CIDR_STRLEN];
+
+	if (sub->len > (sub->ip.family == AF_INET ? 30u : 126u))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "%s %s is too small", what, nd_cidr_fmt(sub, buf));
+	if (!gw->family) {
+		*gw = sub->ip;
+		nd_ip_add(gw, 1);
+	}
+	if (!nd_cidr_contains(sub, gw))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "gateway %s is outside %s %s",
+				  nd_ip_fmt(gw, (char[ND_IP_STRLEN]){ 0 }), what, nd_cidr_fmt(sub, buf));
+	if (range && range->ip.family &&
+	    (range->ip.family != sub->ip.family || range->len < sub->len || !nd_cidr_contains(sub, &range->ip)))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "ipRange is not inside subnet %s",
+				  nd_cidr_fmt(sub, buf));
+	return 0;
+}
+
+int nd_network_finish(struct nd_network *n, struct nd_err **err)
+{
+	int r;
+
+	if (!n->bridge[0])
+		bridge_name(n->name, n->bridge);
+	if (n->ip_range.ip.family)
+		nd_cidr_network(&n->ip_range, &n->ip_range);
+	if ((r = finish_range(&n->subnet, &n->gateway, &n->ip_range, "subnet", err)) < 0)
+		return r;
+	if (n->subnet6.ip.family && (r = finish_range(&n->subnet6, &n->gateway6, NULL, "ipv6 subnet", err)) < 0)
+		return r;
+	return 0;
+}
+
+void nd_network_clear(struct nd_network *n)
+{
+	json_decref(n->options);
+	n->options = NULL;
+}
+
+static void set_str(json_t *o, const char *key, const char *v)
+{
+	json_object_set_new(o, key, json_string(v));
+}
+
+json_t *nd_network_json(const struct nd_network *n)
+{
+	char buf[ND_CIDR_STRLEN];
+	json_t *o = json_object();
+
+	set_str(o, "name", n->name);
+	set_str(o, "bridge", n->bridge);
+	set_str(o, "subnet", nd_cidr_fmt(&n->subnet, buf));
+	set_str(o, "gateway", nd_ip_fmt(&n->gateway, buf));
+	if (n->ip_range.ip.family)
+		set_str(o, "ipRange", nd_cidr_fmt(&n->ip_range, buf));
+	if (n->subnet6.ip.family) {
+		set_str(o, "ipv6", nd_cidr_fmt(&n->subnet6, buf));
+		set_str(o, "gateway6", nd_ip_fmt(&n->gateway6, buf));
+	}
+	if (n->mtu)
+		json_object_set_new(o, "mtu", json_integer(n->mtu));
+	json_object_set_new(o, "ipMasq", json_boolean(n->ip_masq));
+	json_object_set_new(o, "internal", json_boolean(n->internal));
+	if (n->options)
+		json_object_set(o, "options", n->options);
+	return o;
+}
+
+/* host-local never hands out an IPv4 network or broadcast address: keep them out of the range. */
+static json_t *range_json(const struct nd_cidr *sub, const struct nd_ip *gw, const struct nd_cidr *range)
+{
+	char buf[ND_CIDR_STRLEN];
+	json_t *o = json_object();
+
+	set_str(o, "subnet", nd_cidr_fmt(sub, buf));
+	set_str(o, "gateway", nd_ip_fmt(gw, buf));
+	if (range && range->ip.family) {
+		struct nd_ip first = range->ip, last, sublast;
+
+		nd_cidr_last(range, &last);
+		nd_cidr_last(sub, &sublast);
+		if (nd_ip_equal(&first, &sub->ip))
+			nd_ip_add(&first, 1);
+		if (sub->ip.family == AF_INET && nd_ip_equal(&last, &sublast))
+			nd_ip_add(&last, -1);
+		set_str(o, "rangeStart", nd_ip_fmt(&first, buf));
+		set_str(o, "rangeEnd", nd_ip_fmt(&last, buf));
+	}
+	return json_pack("[o]", o);
+}
+
+static json_t *bridge_plugin(const struct nd_network *n, const char *ipam_dir)
+{
+	json_t *ranges = json_array(), *ipam, *o;
+
+	json_array_append_new(ranges, range_json(&n->subnet, &n->gateway, &n->ip_range));
+	if (n->subnet6.ip.family)
+		json_array_append_new(ranges, range_json(&n->subnet6, &n->gateway6, NULL));
+	ipam = json_pack("{s:s, s:o}", "type", "netd-ipam", "ranges", ranges);
+	if (ipam_dir)
+		set_str(ipam, "dataDir", ipam_dir);
+	o = json_pack("{s:s, s:s, s:b, s:b, s:b, s:o}", "type", "netd-bridge", "bridge", n->bridge, "isGateway", 1,
+		      "isDefaultGateway", !n->internal, "ipMasq", n->ip_masq, "ipam", ipam);
+	if (n->mtu)
+		json_object_set_new(o, "mtu", json_integer(n->mtu));
+	return o;
+}
+
+json_t *nd_network_cni_conf(const struct nd_network *n, const char *ipam_dir)
+{
+	json_t *o = bridge_plugin(n, ipam_dir);
+
+	set_str(o, "cniVersion", ND_NET_CNI_VERSION);
+	set_str(o, "name", n->name);
+	return o;
+}
+
+json_t *nd_network_conflist(const struct nd_network *n, const char *ipam_dir)
+{
+	return json_pack("{s:s, s:s, s:[o, {s:s}]}", "cniVersion", ND_NET_CNI_VERSION, "name", n->name, "plugins",
+			 bridge_plugin(n, ipam_dir), "type", "netd-loopback");
+}
+
+static int net_path(const char *state_dir, const char *name, char ret[PATH_MAX], struct nd_err **err)
+{
+	if (!nd_network_valid_name(name))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "network name '%s' is invalid", name);
+	snprintf(ret, PATH_MAX, "%s/networks/%s.json", state_dir, name);
+	return 0;
+}
+
+int nd_network_load(const char *state_dir, const char *name, struct nd_network *ret, struct nd_err **err)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[PATH_MAX];
+	json_error_t jerr;
+	json_t *j;
+	int r;
+
+	if ((r = net_path(state_dir, name, path, err)) < 0)
+		return r;
+	r = nd_state_read(path, &buf, NULL, err);
+	if (r == -ENOENT)
+		return nd_err_set(err, ND_ERR_NOT_FOUND, ENOENT, "network '%s' not found", name);
+	if (r < 0)
+		return r;
+	j = json_loads(buf, 0, &jerr);
+	if (!j)
+		return nd_err_set(err, ND_ERR_INTERNAL, EINVAL, "state of network '%s': %s", name, jerr.text);
+	r = nd_network_parse(j, ret, err);
+	json_decref(j);
+	if (r >= 0 && (r = nd_network_finish(ret, err)) < 0)
+		nd_network_clear(ret);
+	return r < 0 ? nd_err_wrap(err, "state of network '%s'", name) : 0;
+}
+
+int nd_network_save(const char *state_dir, const struct nd_network *n, struct nd_err **err)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	_cleanup_free_ char *text = NULL;
+	json_t *j = nd_network_json(n);
+	int r;
+
+	text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(j);
+	if (!text)
+		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+	snprintf(dir, sizeof(dir), "%s/networks", state_dir);
+	if ((r = nd_state_mkdirs(dir, 0700, err)) < 0 || (r = net_path(state_dir, n->name, path, err)) < 0)
+		return r;
+	return nd_state_write(path, text, strlen(text), err);
+}
+
+int nd_network_remove(const char *state_dir, const char *name, struct nd_err **err)
+{
+	char path[PATH_MAX];
+	int r = net_path(state_dir, name, path, err);
+
+	return r < 0 ? r : nd_state_remove(path, err);
+}
+
+void nd_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int nd_network_list(const char *state_dir, char ***ret, size_t *ret_n, struct nd_err **err)
+{
+	char dir[PATH_MAX];
+	DIR *d;
+	struct dirent *e;
+	char **v = calloc(1, sizeof(*v));
+	size_t n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/networks", state_dir);
+	if (!v)
+		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		char **nv;
+
+		/* Only "<valid name>.json": temporary files of an interrupted write are not networks. */
+		if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
+			continue;
+		e->d_name[len - 5] = '\0';
+		if (!nd_network_valid_name(e->d_name))
+			continue;
+		nv = realloc(v, (n + 2) * sizeof(*v));
+		if (!nv || !(nv[n] = strdup(e->d_name))) {
+			closedir(d);
+			nd_strv_free(nv ? nv : v);
+			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		}
+		v = nv;
+		v[++n] = NULL;
+	}
+	if (d)
+		closedir(d);
+	else if (errno != ENOENT) {
+		nd_strv_free(v);
+		return nd_err_set(err, ND_ERR_INTERNAL, errno, "state dir '%s': %s", dir, strerror(errno));
+	}
+	qsort(v, n, sizeof(*v), cmp_str);
+	*ret = v;
+	if (ret_n)
+		*ret_n = n;
+	return 0;
+}
+
+struct route_scan {
+	const struct nd_cidr *want;
+	bool hit;
+};
+
+static void route_visit(struct nl_object *obj, void *ud)
+{
+	struct route_scan *s = ud;
+	struct rtnl_route *rt = (struct rtnl_route *)obj;
+	struct nl_addr *dst = rtnl_route_get_dst(rt);
+	struct nd_cidr c = { 0 };
+
+	if (!dst || rtnl_route_get_table(rt) != RT_TABLE_MAIN || nl_addr_get_prefixlen(dst) == 0 ||
+	    nl_addr_get_family(dst) != s->want->ip.family || nl_addr_get_len(dst) > sizeof(c.ip.a))
+		return;
+	c.ip.family = nl_addr_get_family(dst);
+	c.len = nl_addr_get_prefixlen(dst);
+	memcpy(c.ip.a, nl_addr_get_binary_addr(dst), nl_addr_get_len(dst));
+	s->hit |= nd_cidr_overlap(&c, s->want);
+}
+
+/* Docker's rule: a pool is taken when a route of the host covers any part of it. */
+static int routed(struct nl_sock *sk, const struct nd_cidr *c, bool *ret, struct nd_err **err)
+{
+	struct nl_cache *cache = NULL;
+	struct route_scan s = { .want = c };
+	int r = rtnl_route_alloc_cache(sk, c->ip.family, 0, &cache);
+
+	if (r < 0)
+		return nd_nl_err(err, r, "listing routes");
+	nl_cache_foreach(cache, route_visit, &s);
+	nl_cache_free(cache);
+	*ret = s.hit;
+	return 0;
+}
+
+/* Every subnet of every network but skip; a network unreadable is skipped (GC reports it). */
+static int overlaps_network(const char *state_dir, const struct nd_cidr *c, const char *skip, bool *ret,
+			    struct nd_err **err)
+{
+	char **names = NULL;
+	int r = nd_network_list(state_dir, &names, NULL, err);
+
+	*ret = false;
+	for (size_t i = 0; r >= 0 && names[i] && !*ret; i++) {
+		struct nd_network n;
+
+		if ((skip && !strcmp(names[i], skip)) || nd_network_load(state_dir, names[i], &n, NULL) < 0)
+			continue;
+		*ret = nd_cidr_overlap(&n.subnet, c) || (n.subnet6.ip.family && nd_cidr_overlap(&n.subnet6, c));
+		nd_network_clear(&n);
+	}
+	nd_strv_free(names);
+	return r;
+}
+
+static int subnet_free(struct nl_sock *sk, const char *state_dir, const struct nd_cidr *c, bool *ret,
+		       struct nd_err **err)
+{
+	bool taken = false;
+	int r = routed(sk, c, &taken, err);
+
+	if (r >= 0 && !taken)
+		r = overlaps_network(state_dir, c, NULL, &taken, err);
+	*ret = !taken;
+	return r;
+}
+
+int nd_network_pick_subnet(const char *state_dir, const struct nd_cidr *preferred, struct nd_cidr *ret,
+			   struct nd_err **err)
+{
+	_cleanup_nl_sock_ struct nl_sock *sk = NULL;
+	struct nd_cidr c = { .ip = { .family = AF_INET } };
+	bool ok = false;
+	int r = nd_nl_open(-1, &sk, err);
+
+	if (r < 0)
+		return r;
+	if (preferred && (r = subnet_free(sk, state_dir, preferred, &ok, err)) >= 0 && ok) {
+		*ret = *preferred;
+		return 0;
+	}
+	for (unsigned int i = 17; r >= 0 && i <= 31; i++) {
+		c.ip.a[0] = 172, c.ip.a[1] = (uint8_t)i, c.len = 16;
+		if ((r = subnet_free(sk, state_dir, &c, &ok, err)) >= 0 && ok) {
+			*ret = c;
+			return 0;
+		}
+	}
+	for (unsigned int i = 0; r >= 0 && i < 256; i += 16) {
+		c.ip.a[0] = 192, c.ip.a[1] = 168, c.ip.a[2] = (uint8_t)i, c.len = 20;
+		if ((r = subnet_free(sk, state_dir, &c, &ok, err)) >= 0 && ok) {
+			*ret = c;
+			return 0;
+		}
+	}
+	return r < 0 ? r : nd_err_set(err, ND_ERR_POOL_EXHAUSTED, ENOSPC, "no free address pool for a network");
+}
+
+static bool same_net_clash(const struct nd_network *a, const struct nd_network *b, const char **what)
+{
+	if (!strcmp(a->bridge, b->bridge))
+		return *what = "bridge", true;
+	if (nd_cidr_overlap(&a->subnet, &b->subnet))
+		return *what = "subnet", true;
+	if (a->subnet6.ip.family && b->subnet6.ip.family && nd_cidr_overlap(&a->subnet6, &b->subnet6))
+		return *what = "ipv6 subnet", true;
+	return false;
+}
+
+int nd_network_check_unique(const char *state_dir, const struct nd_network *n, struct nd_err **err)
+{
+	char **names = NULL;
+	int r = nd_network_list(state_dir, &names, NULL, err);
+
+	for (size_t i = 0; r >= 0 && names[i]; i++) {
+		struct nd_network o;
+		const char *what = NULL;
+		bool clash;
+
+		if (!strcmp(names[i], n->name)) {
+			r = nd_err_set(err, ND_ERR_BUSY, EEXIST, "network '%s' exists already", n->name);
+			break;
+		}
+		if (nd_network_load(state_dir, names[i], &o, NULL) < 0)
+			continue;
+		clash = same_net_clash(n, &o, &what);
+		nd_network_clear(&o);
+		if (clash)
+			r = nd_err_set(err, ND_ERR_BUSY, EEXIST, "network '%s': %s overlaps network '%s'", n->name, what,
+				       names[i]);
+	}
+	nd_strv_free(names);
+	return r;
+}

@@ -1,0 +1,542 @@
+/*
+ * The REST API over libmicrohttpd: routing, body limits, peer credentials, and the JSON
+ * shapes. Every operation is lib/netops, in-process, under the daemon's lock.
+ */
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <microhttpd.h>
+
+#include "cleanup.h"
+#include "json.h"
+#include "log.h"
+#include "netnsname.h"
+
+#define _cleanup_json_ _cleanup_(json_decrefp)
+#define MAX_GROUPS 64
+
+/* Per connection: the body as it arrives, and whether the peer may talk to us at all. */
+struct req {
+	char *body;
+	size_t len;
+	bool too_large, refused;
+};
+
+#define answer nd_api_answer
+
+static unsigned int http_status(const struct nd_err *e)
+{
+	switch (e ? e->code : ND_ERR_INTERNAL) {
+	case ND_ERR_NOT_FOUND:
+		return MHD_HTTP_NOT_FOUND;
+	case ND_ERR_BUSY:
+		return e->errnum == EPERM ? MHD_HTTP_FORBIDDEN : MHD_HTTP_CONFLICT;
+	case ND_ERR_EXISTS:
+	case ND_ERR_ADDR_IN_USE:
+		return MHD_HTTP_CONFLICT;
+	case ND_ERR_POOL_EXHAUSTED:
+	case ND_CNI_UNAVAILABLE_NOADDR:
+	case ND_ERR_BRIDGE_FULL:
+		return MHD_HTTP_SERVICE_UNAVAILABLE;
+	case ND_CNI_UNSUPPORTED_FIELD:
+	case ND_CNI_INVALID_ENV:
+	case ND_CNI_DECODE:
+	case ND_CNI_INVALID_CONFIG:
+		return MHD_HTTP_BAD_REQUEST;
+	default:
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+static struct answer fail(struct nd_err *e)
+{
+	unsigned int status = http_status(e);
+
+	if (status >= 500)
+		nd_log(ND_LOG_ERR, "%s", e && e->msg ? e->msg : "unknown error");
+	return (struct answer){ status, json_pack("{s:s, s:i}", "message", e && e->msg ? e->msg : "unknown error",
+						  "code", e ? e->code : ND_ERR_INTERNAL) };
+}
+
+static struct answer fail_with(unsigned int status, int code, const char *msg)
+{
+	return (struct answer){ status, json_pack("{s:s, s:i}", "message", msg, "code", code) };
+}
+
+static struct answer ok(unsigned int status, json_t *body)
+{
+	return (struct answer){ status, body };
+}
+
+static json_t *network_summary(const struct nd_daemon *d, const struct nd_network *n)
+{
+	json_t *o = nd_network_json(n);
+
+	json_object_set_new(o, "attachments", json_integer((json_int_t)nd_op_count(&d->ctx, n->name)));
+	return o;
+}
+
+static struct answer networks_list(const struct nd_daemon *d)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+	json_t *arr = json_array();
+	char **names = NULL;
+
+	if (nd_network_list(d->ctx.state_dir, &names, NULL, &e) < 0) {
+		json_decref(arr);
+		return fail(e);
+	}
+	for (size_t i = 0; names[i]; i++) {
+		struct nd_network n;
+
+		if (nd_network_load(d->ctx.state_dir, names[i], &n, NULL) < 0)
+			continue;
+		json_array_append_new(arr, network_summary(d, &n));
+		nd_network_clear(&n);
+	}
+	nd_strv_free(names);
+	return ok(MHD_HTTP_OK, arr);
+}
+
+static struct answer network_get(const struct nd_daemon *d, const char *name)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+	struct nd_network n;
+	json_t *o, *atts = NULL;
+
+	if (nd_network_load(d->ctx.state_dir, name, &n, &e) < 0 || nd_op_attachments(&d->ctx, name, &atts, &e) < 0) {
+		if (!e)
+			nd_network_clear(&n);
+		return fail(e);
+	}
+	o = network_summary(d, &n);
+	json_object_set_new(o, "containers", atts);
+	nd_network_clear(&n);
+	return ok(MHD_HTTP_OK, o);
+}
+
+static struct answer network_create(struct nd_daemon *d, json_t *body)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+	struct nd_network n;
+	json_t *o;
+
+	if (nd_op_network_create(&d->ctx, body, &n, &e) < 0)
+		return fail(e);
+	/* The network works at once (bridge, gateway), not on its first attachment only. */
+	if (nd_op_reapply(&d->ctx, NULL, &e) < 0)
+		nd_log(ND_LOG_WARN, "network '%s': %s", n.name, e->msg);
+	nd_log(ND_LOG_INFO, "network '%s' created", n.name);
+	o = network_summary(d, &n);
+	nd_network_clear(&n);
+	return ok(MHD_HTTP_CREATED, o);
+}
+
+static struct answer network_delete(struct nd_daemon *d, const char *name, bool force)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+
+	if (!strcmp(name, ND_DEFAULT_NETWORK))
+		return fail_with(MHD_HTTP_FORBIDDEN, ND_ERR_BUSY, "network 'bridge' is the default network");
+	if (nd_op_network_delete(&d->ctx, name, force, &e) < 0)
+		return fail(e);
+	nd_log(ND_LOG_INFO, "network '%s' removed", name);
+	return ok(MHD_HTTP_NO_CONTENT, NULL);
+}
+
+static struct answer attach(struct nd_daemon *d, const char *net, json_t *body)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+	struct nd_attach_req q = { .network = net };
+	struct nd_result res;
+	json_t *out;
+
+	if (nd_json_get_str(body, "netns", true, &q.netns, &e) < 0 ||
+	    nd_json_get_str(body, "containerID", false, &q.id, &e) < 0 ||
+	    nd_json_get_str(body, "ifname", false, &q.ifname, &e) < 0 ||
+	    nd_json_get_str(body, "ip", false, &q.ip, &e) < 0 || nd_json_get_str(body, "mac", false, &q.mac, &e) < 0)
+		return fail(e);
+	nd_result_init(&res);
+	if (nd_op_attach(&d->ctx, &q, &res, &e) < 0) {
+		nd_result_clear(&res);
+		return fail(e);
+	}
+	out = nd_result_to_json(&res, ND_NET_CNI_VERSION);
+	nd_result_clear(&res);
+	return ok(MHD_HTTP_CREATED, out);
+}
+
+static struct answer detach(struct nd_daemon *d, const char *net, const char *id)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+
+	return nd_op_detach(&d->ctx, net, id, &e) < 0 ? fail(e) : ok(MHD_HTTP_NO_CONTENT, NULL);
+}
+
+static struct answer attachments(struct nd_daemon *d, const char *net)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+	json_t *arr = NULL;
+
+	return nd_op_attachments(&d->ctx, net, &arr, &e) < 0 ? fail(e) : ok(MHD_HTTP_OK, arr);
+}
+
+static json_t *netns_json(const char *name)
+{
+	char path[PATH_MAX];
+
+	(void)nd_netns_resolve(name, path, NULL);
+	return json_pack("{s:s, s:s}", "name", name, "path", path);
+}
+
+static struct answer netns_list(void)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+	json_t *arr = json_array();
+	char **names = NULL;
+
+	if (nd_netns_list(&names, NULL, &e) < 0) {
+		json_decref(arr);
+		return fail(e);
+	}
+	for (size_t i = 0; names[i]; i++)
+		json_array_append_new(arr, netns_json(names[i]));
+	nd_strv_free(names);
+	return ok(MHD_HTTP_OK, arr);
+}
+
+static struct answer netns_create(json_t *body)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+	const char *name = NULL;
+
+	if (nd_json_get_str(body, "name", true, &name, &e) < 0 || nd_netns_create(name, &e) < 0)
+		return fail(e);
+	return ok(MHD_HTTP_CREATED, netns_json(name));
+}
+
+static struct answer netns_delete(const char *name)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+
+	return nd_netns_delete(name, &e) < 0 ? fail(e) : ok(MHD_HTTP_NO_CONTENT, NULL);
+}
+
+static struct answer maintenance(struct nd_daemon *d, bool gc)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+	json_t *rep = NULL;
+	int r = gc ? nd_op_gc(&d->ctx, &rep, &e) : nd_op_reapply(&d->ctx, &rep, &e);
+
+	if (r < 0)
+		return fail(e);
+	nd_log(ND_LOG_INFO, "%s done", gc ? "gc" : "reload");
+	return ok(MHD_HTTP_OK, rep);
+}
+
+static struct answer info(struct nd_daemon *d)
+{
+	struct answer a = networks_list(d);
+	json_t *pools = json_array(), *e;
+	json_int_t total = 0;
+	char **ns = NULL;
+	size_t nns = 0, i;
+
+	if (a.status != MHD_HTTP_OK) {
+		json_decref(pools);
+		return a;
+	}
+	json_array_foreach(a.body, i, e) {
+		total += json_integer_value(json_object_get(e, "attachments"));
+		json_array_append_new(pools, json_pack("{s:O, s:O}", "subnet", json_object_get(e, "subnet"), "network",
+						       json_object_get(e, "name")));
+	}
+	if (nd_netns_list(&ns, &nns, NULL) >= 0)
+		nd_strv_free(ns);
+	return ok(MHD_HTTP_OK, json_pack("{s:s, s:s, s:s, s:o, s:I, s:o, s:I}", "version", ND_VERSION, "stateDir",
+					 d->ctx.state_dir, "socket", d->socket, "networks", a.body, "attachments",
+					 total, "pools", pools, "netns", (json_int_t)nns));
+}
+
+/* Split "/v1/a/b/c" into at most 6 segments; false when it does not start with /v1/. */
+static size_t split(char *url, char *seg[6])
+{
+	size_t n = 0;
+	char *save = NULL;
+
+	for (char *t = strtok_r(url, "/", &save); t && n < 6; t = strtok_r(NULL, "/", &save))
+		seg[n++] = t;
+	return n;
+}
+
+static bool is(const char *a, const char *b)
+{
+	return !strcmp(a, b);
+}
+
+static struct answer no_method(void)
+{
+	return fail_with(MHD_HTTP_METHOD_NOT_ALLOWED, ND_ERR_REQUEST, "method not allowed");
+}
+
+static struct answer route_networks(struct nd_daemon *d, const char *m, char **s, size_t n, json_t *body,
+				    bool force)
+{
+	if (n == 2)
+		return is(m, "GET") ? networks_list(d) : is(m, "POST") ? network_create(d, body) : no_method();
+	if (!nd_network_valid_name(s[2]))
+		return fail_with(MHD_HTTP_BAD_REQUEST, ND_CNI_INVALID_CONFIG, "invalid network name");
+	if (n == 3)
+		return is(m, "GET") ? network_get(d, s[2]) : is(m, "DELETE") ? network_delete(d, s[2], force) : no_method();
+	if (!is(s[3], "attachments"))
+		return fail_with(MHD_HTTP_NOT_FOUND, ND_ERR_NOT_FOUND, "no such endpoint");
+	if (n == 4)
+		return is(m, "GET") ? attachments(d, s[2]) : is(m, "POST") ? attach(d, s[2], body) : no_method();
+	if (n == 5)
+		return is(m, "DELETE") ? detach(d, s[2], s[4]) : no_method();
+	return fail_with(MHD_HTTP_NOT_FOUND, ND_ERR_NOT_FOUND, "no such endpoint");
+}
+
+struct answer nd_api_route(struct nd_daemon *d, const char *m, const char *url, json_t *body, bool force)
+{
+	_cleanup_free_ char *copy = strdup(url);
+	char *s[6];
+	size_t n = copy ? split(copy, s) : 0;
+
+	if (n < 2 || !is(s[0], "v1"))
+		return fail_with(MHD_HTTP_NOT_FOUND, ND_ERR_NOT_FOUND, "no such endpoint");
+	if (is(m, "POST") && !json_is_object(body) && !(n == 2 && (is(s[1], "gc") || is(s[1], "reload"))))
+		return fail_with(MHD_HTTP_BAD_REQUEST, ND_CNI_DECODE, "body must be a JSON object");
+	if (n == 2 && is(s[1], "version"))
+		return is(m, "GET") ? ok(MHD_HTTP_OK, json_pack("{s:s, s:s, s:s}", "version", ND_VERSION, "apiVersion",
+								 ND_API_VERSION, "cniVersion", ND_NET_CNI_VERSION))
+				    : no_method();
+	if (n == 2 && is(s[1], "info"))
+		return is(m, "GET") ? info(d) : no_method();
+	if (n == 2 && (is(s[1], "gc") || is(s[1], "reload")))
+		return is(m, "POST") ? maintenance(d, is(s[1], "gc")) : no_method();
+	if (is(s[1], "networks"))
+		return route_networks(d, m, s, n, body, force);
+	if (is(s[1], "netns") && n == 2)
+		return is(m, "GET") ? netns_list() : is(m, "POST") ? netns_create(body) : no_method();
+	if (is(s[1], "netns") && n == 3)
+		return is(m, "DELETE") ? netns_delete(s[2]) : no_method();
+	return fail_with(MHD_HTTP_NOT_FOUND, ND_ERR_NOT_FOUND, "no such endpoint");
+}
+
+static enum MHD_Result send_answer(struct MHD_Connection *c, struct answer a)
+{
+	char *text = a.body ? json_dumps(a.body, JSON_COMPACT) : NULL;
+	size_t len = text ? strlen(text) : 0;
+	struct MHD_Response *resp;
+	enum MHD_Result r;
+
+	json_decref(a.body);
+	if (text) {
+		text[len++] = '\n'; /* the NUL becomes a newline: curl output ends its line */
+		resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	} else {
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	}
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	if (text)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	r = MHD_queue_response(c, a.status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+/* SO_PEERCRED: root, or the socket's group as the peer's primary or supplementary group. */
+static bool peer_allowed(const struct nd_daemon *d, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	gid_t groups[MAX_GROUPS];
+	socklen_t glen = sizeof(groups);
+
+	if (!ci)
+		return false;
+	if (getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		/* Not a unix socket: the TCP listener, which the operator asked for knowingly. */
+		return errno == ENOPROTOOPT || errno == EOPNOTSUPP;
+	}
+	if (cred.uid == 0 || cred.gid == d->sock_gid)
+		return true;
+	if (getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
+		for (size_t i = 0; i < glen / sizeof(gid_t); i++)
+			if (groups[i] == d->sock_gid)
+				return true;
+	nd_log(ND_LOG_WARN, "refused peer uid %u gid %u (pid %d)", cred.uid, cred.gid, cred.pid);
+	return false;
+}
+
+static bool body_fits(const struct nd_daemon *d, struct MHD_Connection *c)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return !cl || strtoull(cl, NULL, 10) <= d->max_body;
+}
+
+static void body_append(const struct nd_daemon *d, struct req *q, const char *data, size_t n)
+{
+	char *nb;
+
+	if (q->too_large || q->len + n > d->max_body) {
+		q->too_large = true;
+		return;
+	}
+	if (!(nb = realloc(q->body, q->len + n + 1))) {
+		q->too_large = true;
+		return;
+	}
+	q->body = nb;
+	memcpy(q->body + q->len, data, n);
+	q->len += n;
+	q->body[q->len] = '\0';
+}
+
+static struct answer serve(struct nd_daemon *d, struct MHD_Connection *c, const char *url, const char *method,
+			   struct req *q)
+{
+	const char *force = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "force");
+	_cleanup_json_ json_t *body = NULL;
+	json_error_t jerr;
+	struct answer a;
+
+	if (q->too_large)
+		return fail_with(MHD_HTTP_CONTENT_TOO_LARGE, ND_ERR_REQUEST, "request body too large");
+	if (q->len && !(body = json_loadb(q->body, q->len, JSON_REJECT_DUPLICATES, &jerr))) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "body is not JSON: %s", jerr.text);
+		return fail_with(MHD_HTTP_BAD_REQUEST, ND_CNI_DECODE, msg);
+	}
+	pthread_mutex_lock(&d->lock);
+	a = nd_api_route(d, method, url, body, force && (is(force, "1") || is(force, "true")));
+	pthread_mutex_unlock(&d->lock);
+	nd_log(ND_LOG_DEBUG, "%s %s -> %u", method, url, a.status);
+	return a;
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				 const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct nd_daemon *d = cls;
+	struct req *q = *con_cls;
+
+	(void)version;
+	if (!q) {
+		if (!(q = calloc(1, sizeof(*q))))
+			return MHD_NO;
+		*con_cls = q;
+		if (!peer_allowed(d, c))
+			return send_answer(c, fail_with(MHD_HTTP_FORBIDDEN, ND_ERR_REQUEST, "permission denied"));
+		/* Refused before the body is read: a client must not make us buffer it. */
+		if (!body_fits(d, c))
+			return send_answer(c, fail_with(MHD_HTTP_CONTENT_TOO_LARGE, ND_ERR_REQUEST,
+							"request body too large"));
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		body_append(d, q, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return send_answer(c, serve(d, c, url, method, q));
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct req *q = *con_cls;
+
+	(void)cls, (void)c, (void)toe;
+	if (q)
+		free(q->body);
+	free(q);
+	*con_cls = NULL;
+}
+
+static struct MHD_Daemon *unix_mhd, *tcp_mhd;
+
+static void log_cb(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	nd_log(ND_LOG_WARN, "http: %s", msg);
+}
+
+static struct MHD_Daemon *start(struct nd_daemon *d, int fd, const struct sockaddr_in *sa)
+{
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+
+	/* Small per-connection pools: the RSS budget is 4 MiB with 1000 attachments. */
+	if (fd >= 0)
+		return MHD_start_daemon(flags, 0, NULL, NULL, access_cb, d, MHD_OPTION_EXTERNAL_LOGGER, log_cb, d,
+					MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, d,
+					MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
+					MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+					MHD_OPTION_END);
+	return MHD_start_daemon(flags, ntohs(sa->sin_port), NULL, NULL, access_cb, d, MHD_OPTION_EXTERNAL_LOGGER,
+				log_cb, d, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, d,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_CONNECTION_LIMIT, 64u,
+				MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
+}
+
+/* Only "tcp://IPv4:PORT": an unauthenticated listener is meant for a loopback address. */
+static int parse_listen(const char *s, struct sockaddr_in *sa, struct nd_err **err)
+{
+	char host[64];
+	unsigned int port = 0;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (sscanf(s, "tcp://%63[0-9.]:%u", host, &port) != 2 || port == 0 || port > 65535 ||
+	    inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "--listen '%s': want tcp://IPv4:PORT", s);
+	sa->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+int nd_api_start(struct nd_daemon *d, int unix_fd, struct nd_err **err)
+{
+	struct sockaddr_in sa;
+	int r;
+
+	if (!(unix_mhd = start(d, unix_fd, NULL)))
+		return nd_err_set(err, ND_ERR_INTERNAL, EIO, "libmicrohttpd would not start on '%s'", d->socket);
+	if (!d->listen)
+		return 0;
+	if ((r = parse_listen(d->listen, &sa, err)) < 0)
+		return r;
+	if (!(tcp_mhd = start(d, -1, &sa)))
+		return nd_err_set(err, ND_ERR_INTERNAL, EADDRINUSE, "libmicrohttpd would not listen on '%s'", d->listen);
+	nd_log(ND_LOG_WARN, "listening on %s: the TCP API has NO authentication, anyone who can connect "
+			    "controls container networking", d->listen);
+	return 0;
+}
+
+void nd_api_stop(void)
+{
+	if (tcp_mhd)
+		MHD_stop_daemon(tcp_mhd);
+	if (unix_mhd)
+		MHD_stop_daemon(unix_mhd);
+	tcp_mhd = unix_mhd = NULL;
+}

@@ -1,0 +1,123 @@
+/* The CLI's side of the API: the daemon when it answers, the same routes in-process if not. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "apiclient.h"
+#include "cli.h"
+#include "daemon.h"
+#include "network.h"
+#include "state.h"
+
+/* A daemon-less request: the API's own routes over the state dir, without HTTP. */
+static int local_request(const char *method, const char *path, json_t *body, int *ret_status, json_t **ret_body)
+{
+	static struct nd_daemon d = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	char url[2048];
+	char *q;
+	bool force;
+	struct nd_api_answer a;
+
+	nd_ctx_from_env(&d.ctx);
+	d.socket = nd_cli.socket;
+	d.max_body = ND_BODY_MAX_DEFAULT;
+	snprintf(url, sizeof(url), "%s", path);
+	q = strchr(url, '?');
+	force = q && (strstr(q, "force=1") || strstr(q, "force=true"));
+	if (q)
+		*q = '\0';
+	/* Paths were escaped for HTTP; names are validated to need no escaping, so undo only %XX. */
+	for (char *r = url, *w = url; ; r++, w++) {
+		unsigned int ch;
+
+		if (r[0] == '%' && sscanf(r + 1, "%2x", &ch) == 1) {
+			*w = (char)ch;
+			r += 2;
+		} else {
+			*w = *r;
+		}
+		if (!*r)
+			break;
+	}
+	a = nd_api_route(&d, method, url, body, force);
+	*ret_status = (int)a.status;
+	*ret_body = a.body;
+	return 0;
+}
+
+int nd_cli_request(const char *method, const char *path, json_t *body, bool allow_local, int *ret_status,
+		   json_t **ret_body, bool *ret_local, struct nd_err **err)
+{
+	int r = nd_api_call(nd_cli.socket, method, path, body, ret_status, ret_body, err);
+
+	if (ret_local)
+		*ret_local = false;
+	if (r != -ENOENT && r != -ECONNREFUSED)
+		return r;
+	if (!allow_local)
+		return r;
+	if (ret_local)
+		*ret_local = true;
+	return local_request(method, path, body, ret_status, ret_body);
+}
+
+static int exit_for_code(int code)
+{
+	switch (code) {
+	case ND_ERR_NOT_FOUND:
+		return ND_EXIT_NOTFOUND;
+	case ND_ERR_BUSY:
+	case ND_ERR_EXISTS:
+	case ND_ERR_ADDR_IN_USE:
+		return ND_EXIT_CONFLICT;
+	case ND_ERR_POOL_EXHAUSTED:
+	case ND_CNI_UNAVAILABLE_NOADDR:
+	case ND_ERR_BRIDGE_FULL:
+		return ND_EXIT_EXHAUSTED;
+	case ND_CNI_INVALID_CONFIG:
+	case ND_CNI_DECODE:
+		return ND_EXIT_USAGE;
+	default:
+		return ND_EXIT_FAIL;
+	}
+}
+
+int nd_cli_fail(const char *what, const struct nd_err *e)
+{
+	if (nd_cli.json) {
+		json_t *j = json_pack("{s:s, s:i}", "message", e && e->msg ? e->msg : "failed", "code",
+				      e ? e->code : ND_ERR_INTERNAL);
+
+		nd_cli_print_json(j);
+		json_decref(j);
+	}
+	fprintf(stderr, "netd %s: %s\n", what, e && e->msg ? e->msg : "failed");
+	return exit_for_code(e ? e->code : ND_ERR_INTERNAL);
+}
+
+int nd_cli_fail_answer(const char *what, int status, json_t *body)
+{
+	struct nd_err *e = NULL;
+	int r;
+
+	nd_api_error(status, body, &e);
+	r = nd_cli_fail(what, e);
+	/* A code without a netd meaning still maps by HTTP status. */
+	if (r == ND_EXIT_FAIL && status == 404)
+		r = ND_EXIT_NOTFOUND;
+	else if (r == ND_EXIT_FAIL && status == 409)
+		r = ND_EXIT_CONFLICT;
+	else if (r == ND_EXIT_FAIL && status == 503)
+		r = ND_EXIT_EXHAUSTED;
+	nd_err_free(e);
+	return r;
+}
+
+void nd_cli_print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY);
+
+	if (s)
+		puts(s);
+	free(s);
+}

@@ -1,0 +1,50 @@
+/* The netd daemon: its configuration, its REST API (api.c) and its main loop (daemon.c). */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "netops.h"
+
+#define ND_VERSION "0.1.0"
+#define ND_API_VERSION "1"
+#define ND_BODY_MAX_DEFAULT (64u * 1024)
+#define ND_DAEMON_CONFIG "/etc/netd/netd.json"
+
+/* Extra netd code for refusals of the HTTP request itself (method, size, peer). */
+#define ND_ERR_REQUEST 109
+
+struct nd_daemon {
+	struct nd_ctx ctx;
+	const char *socket;  /* unix socket path */
+	gid_t sock_gid;      /* peers in this group may talk to us, besides root */
+	const char *listen;  /* "tcp://127.0.0.1:PORT" or NULL */
+	size_t max_body;
+	/* Every API request and reload runs under it: attaches are serialised by design. */
+	pthread_mutex_t lock;
+};
+
+struct nd_api_answer {
+	unsigned int status; /* HTTP status */
+	json_t *body;        /* NULL: no content */
+};
+/*
+ * One API request, without HTTP: the daemon's handler calls it under d->lock, and the CLI
+ * calls it in-process when no daemon runs, so both give the same answers.
+ */
+struct nd_api_answer nd_api_route(struct nd_daemon *d, const char *method, const char *url, json_t *body,
+				  bool force);
+
+/*
+ * Serve the API (libmicrohttpd, one internal polling thread per listener) on the listening
+ * unix socket fd, and on d->listen's TCP address when set. Stopped by nd_api_stop.
+ */
+int nd_api_start(struct nd_daemon *d, int unix_fd, struct nd_err **err);
+void nd_api_stop(void);
+
+/* `netd daemon [options]`: returns the exit status. */
+int nd_daemon_main(int argc, char **argv);

@@ -1,0 +1,93 @@
+/* netd: the CLI entry. Global options, then a table of subcommands. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apiclient.h"
+#include "cleanup.h"
+#include "cli.h"
+#include "cmd_run.h"
+
+struct nd_cli nd_cli;
+
+static const struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} cmds[] = {
+	{ "daemon", nd_cmd_daemon, "run the daemon in the foreground" },
+	{ "network", nd_cmd_network, "create|ls|inspect|rm networks" },
+	{ "add", nd_cmd_add, "attach a netns to a network" },
+	{ "del", nd_cmd_del, "detach a netns from a network" },
+	{ "netns", nd_cmd_netns, "add|ls|del|exec named network namespaces" },
+	{ "gc", nd_cmd_gc, "release attachments whose netns is gone, and leftovers" },
+	{ "reload", nd_cmd_reload, "re-apply every bridge and rule from the state" },
+	{ "status", nd_cmd_status, "the daemon's state: networks, attachments, pools" },
+	{ "version", nd_cmd_version, "versions of the CLI and the daemon" },
+	{ "run", nd_cmd_run, "run a container" },
+	{ "ps", nd_cmd_ps, "list containers" },
+	{ "stop", nd_cmd_stop, "stop a container" },
+	{ "rm", nd_cmd_rm, "remove a container" },
+	{ "logs", nd_cmd_logs, "a container's output" },
+	{ "exec", nd_cmd_exec, "run a command in a container" },
+	{ "commit", nd_cmd_commit, "save a container as an image" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: netd [--socket PATH] [--state-dir DIR] [--json] COMMAND [ARGS...]\n\n"
+		   "Container networking: networks, attachments, named netns, a daemon with a REST API.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < ND_ARRAY_SIZE(cmds); i++)
+		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "\nGlobal options:\n"
+		   "  --socket PATH      daemon socket (default " ND_API_SOCKET ", or $NETD_SOCKET)\n"
+		   "  --state-dir DIR    state used when no daemon runs (default /var/lib/netd)\n"
+		   "  --cni-conf-dir DIR conflists for daemon-less add/del (default /etc/cni/net.d)\n"
+		   "  --json             machine-readable output\n"
+		   "  -h, --help         this text; COMMAND --help for each command\n\n"
+		   "Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 conflict, 5 no daemon, 6 exhausted.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, NULL, 's' }, { "state-dir", required_argument, NULL, 'd' },
+		{ "cni-conf-dir", required_argument, NULL, 'C' }, { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' }, { 0 },
+	};
+	int ch;
+
+	/* "+": options after the command name are the command's own. */
+	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 's': setenv("NETD_SOCKET", optarg, 1); break;
+		case 'd': setenv("NETD_STATE_DIR", optarg, 1); break;
+		case 'C': nd_cli.cni_conf_dir = optarg; break;
+		case 'j': nd_cli.json = true; break;
+		case 'h': usage(stdout); return ND_EXIT_OK;
+		default: usage(stderr); return ND_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return ND_EXIT_USAGE;
+	}
+	nd_cli.socket = nd_api_socket();
+	if (!nd_cli.cni_conf_dir)
+		nd_cli.cni_conf_dir = getenv("NETD_CNI_CONF_DIR") ?: "/etc/cni/net.d";
+	nd_cli.cni_cache_dir = getenv("NETD_CNI_CACHE_DIR") ?: "/var/lib/cni/results";
+	nd_cli.cni_path = getenv("CNI_PATH") ?: "/opt/cni/bin";
+	for (size_t i = 0; i < ND_ARRAY_SIZE(cmds); i++)
+		if (!strcmp(argv[optind], cmds[i].name)) {
+			char **sub = argv + optind;
+			int subc = argc - optind;
+
+			/* 0, not 1: glibc re-initialises getopt (ordering mode included) only then. */
+			optind = 0;
+			return cmds[i].fn(subc, sub);
+		}
+	fprintf(stderr, "netd: unknown command '%s' (netd --help lists them)\n", argv[optind]);
+	return ND_EXIT_USAGE;
+}

@@ -1,0 +1,161 @@
+#include "run_net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "cleanup.h"
+#include "link.h"
+#include "netns.h"
+#include "netnsname.h"
+#include "network.h"
+#include "nl.h"
+#include "result.h"
+
+static char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* The netns of a running container, through its init (pid reuse ruled out by a pidfd). */
+static int join_target(const char *state, const char *ref, struct nd_ctr *c, int *ret_fd, struct nd_err **err)
+{
+	char id[ND_CTR_ID_LEN + 1], path[64];
+	struct nd_ctr t = { 0 };
+	_cleanup_close_ int pidfd = -1;
+	int r;
+
+	if ((r = nd_ctr_resolve(state, ref, id, err)) < 0)
+		return nd_err_wrap(err, "--net=container:%s", ref);
+	if ((r = nd_ctr_load(state, id, &t, err)) < 0)
+		return nd_err_wrap(err, "--net=container:%s", ref);
+	pidfd = t.pid > 0 ? (int)syscall(SYS_pidfd_open, t.pid, 0) : -1;
+	if (!nd_ctr_monitored(state, id) || pidfd < 0 || nd_proc_start_time(t.pid) != t.pid_start) {
+		nd_ctr_clear(&t);
+		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ESRCH, "--net=container:%s: container %.12s is not running",
+				  ref, id);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)t.pid);
+	r = nd_netns_open(path, ret_fd, err);
+	if (r >= 0) {
+		free(c->net);
+		if (asprintf(&c->net, "container:%s", id) < 0)
+			c->net = NULL;
+	}
+	nd_ctr_clear(&t);
+	return r;
+}
+
+int nd_run_net_prepare(const char *state, struct nd_ctr *c, int *ret_fd, struct nd_err **err)
+{
+	char name[ND_CTR_SHORT + 6], path[PATH_MAX];
+	const char *net = c->net ? c->net : ND_DEFAULT_NETWORK;
+	int r;
+
+	*ret_fd = -1;
+	if (!strcmp(net, "host"))
+		return 0;
+	if (!strncmp(net, "container:", 10))
+		return join_target(state, net + 10, c, ret_fd, err);
+	if (strcmp(net, "none") && !nd_network_valid_name(net))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL,
+				  "--net '%s': use bridge, host, none, container:ID or a network name", net);
+	snprintf(name, sizeof(name), "netd-%.*s", ND_CTR_SHORT, c->id);
+	if ((r = nd_netns_create(name, err)) < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/%s", ND_NETNS_RUN_DIR, name);
+	if ((r = nd_netns_open(path, ret_fd, err)) < 0) {
+		(void)nd_netns_delete(name, NULL);
+		return r;
+	}
+	c->netns = strdup(name);
+	if (strcmp(net, "none"))
+		c->network = strdup(net);
+	if (!c->netns || (strcmp(net, "none") && !c->network)) {
+		nd_closep(ret_fd);
+		(void)nd_netns_delete(name, NULL);
+		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int lo_up(int netns_fd, struct nd_err **err)
+{
+	_cleanup_nl_sock_ struct nl_sock *sk = NULL;
+	int ifindex = 0, r;
+
+	if ((r = nd_nl_open(netns_fd, &sk, err)) < 0)
+		return r;
+	if ((r = nd_link_get(sk, "lo", &ifindex, NULL, NULL, NULL, err)) < 0)
+		return r == -ENODEV ? nd_err_set(err, ND_ERR_INTERNAL, ENODEV, "the container's netns has no lo") : r;
+	return nd_link_up(sk, ifindex, err);
+}
+
+int nd_run_net_attach(struct nd_ctr *c, int netns_fd, struct nd_err **err)
+{
+	struct nd_attach_req req = { 0 };
+	struct nd_result res;
+	char path[PATH_MAX];
+	int r;
+
+	if (!c->netns)
+		return 0; /* host, or another container's netns: nothing of ours to set up */
+	if ((r = lo_up(netns_fd, err)) < 0)
+		return nd_err_wrap(err, "lo");
+	if (!c->network)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", ND_NETNS_RUN_DIR, c->netns);
+	req.network = c->network;
+	req.netns = path;
+	req.id = c->id;
+	req.ifname = "eth0";
+	req.ip = c->ip;
+	nd_result_init(&res);
+	r = nd_attach(&req, &res, err);
+	if (r < 0) {
+		nd_result_clear(&res);
+		return nd_err_wrap(err, "network '%s'", c->network);
+	}
+	c->ips = calloc(res.n_ips + 1, sizeof(char *));
+	for (size_t i = 0; c->ips && i < res.n_ips; i++) {
+		char buf[ND_CIDR_STRLEN];
+
+		c->ips[i] = xstrdup(nd_cidr_fmt(&res.ips[i].addr, buf));
+	}
+	nd_result_clear(&res);
+	return 0;
+}
+
+int nd_run_net_release(const struct nd_ctr *c, struct nd_err **err)
+{
+	char path[PATH_MAX];
+	int first = 0, r;
+
+	if (c->network && c->netns) {
+		struct nd_attach_req req = { .network = c->network, .id = c->id, .ifname = "eth0" };
+
+		snprintf(path, sizeof(path), "%s/%s", ND_NETNS_RUN_DIR, c->netns);
+		req.netns = path;
+		r = nd_detach(&req, err);
+		if (r < 0)
+			first = nd_err_wrap(err, "network '%s'", c->network);
+	}
+	if (c->netns) {
+		struct nd_err *e = NULL;
+
+		r = nd_netns_delete(c->netns, &e);
+		if (r < 0 && r != -ENOENT && !first) {
+			first = r;
+			if (err && !*err)
+				*err = e, e = NULL;
+		}
+		nd_err_free(e);
+	}
+	return first;
+}
