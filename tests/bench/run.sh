@@ -29,6 +29,8 @@ else
 	echo "reference plugins not installed (Debian containernetworking-plugins): no ratio"
 fi
 inns "$BENCH" floor - "$N" | tee -a "$OUT"
+# The daemon's API: the same attach in-process (no exec), and its RSS with 1000 attachments.
+if [ -x "$BIN/netd" ]; then inns "$BENCH" api "$BIN" "${NETD_API_BENCH_N:-1000}" | tee -a "$OUT"; fi
 
 # Ratios, from the lines above.
 awk '
@@ -41,6 +43,13 @@ END {
 	}
 	printf "ours/floor: ADD median %.2f, DEL median %.2f\n",
 		v["ours","add_median"] / v["floor","add_median"], v["ours","del_median"] / v["floor","del_median"]
+	if (("api" in m)) {
+		printf "api/plugin: ADD median %.2f ms via the API vs %.2f ms exec, DEL median %.2f vs %.2f\n",
+			v["api","add_median"], v["ours","add_median"], v["api","del_median"], v["ours","del_median"]
+		printf "daemon RSS: %.2f MiB with %d attachments (%.2f MiB idle; anonymous %.2f MiB; target <= 4 MiB)\n",
+			v["api","rss_kib"] / 1024, v["api","n"], v["api","rss_idle_kib"] / 1024, v["api","rss_anon_kib"] / 1024
+	}
 	for (k in m)
 		printf "growth %-5s last10%%/first10%% ADD = %.2f\n", k, v[k,"add_last10"] / v[k,"add_first10"]
 }' "$OUT"
+[ ! -x "$BIN/netd" ] || bash "$(dirname "$0")/run_runtime.sh" "$BIN" "${NETD_RUN_BENCH_N:-100}"
