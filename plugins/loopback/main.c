@@ -46,6 +46,9 @@ static int loopback_add(const struct nd_cni_req *req, struct nd_result *ret, str
 		r = nd_link_up(sk, ifindex, err);
 	if (r < 0)
 		return r;
+	/* In a chain, pass the previous result on (spec: chained plugins), as the reference does. */
+	if (req->prev_result)
+		return nd_result_from_json(req->prev_result, ret, err) < 0 ? nd_err_wrap(err, "prevResult") : 0;
 	fill_result(req, ret);
 	return 0;
 }

@@ -112,3 +112,13 @@ test_netd_ipam_matches_host_local() {
 	diff "$WORK/netd-ipam.lease" "$WORK/host-local.lease" || fail "lease files differ" || return 1
 	rm -rf "$WORK/netd-ipam" "$WORK/host-local"
 }
+
+test_loopback_passes_prev_result_on() {
+	mkns c1
+	prev='{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/run/netns/c1"}],"ips":[{"address":"10.27.0.2/24","interface":0}]}'
+	c='{"cniVersion":"1.0.0","name":"lo","type":"netd-loopback","prevResult":'$prev'}'
+	r=$(cni netd-loopback ADD c1 lo /run/netns/c1 "$c") || fail "ADD: $r" || return 1
+	echo "$r" | jq -e '.ips[0].address=="10.27.0.2/24" and .interfaces[0].name=="eth0"' >/dev/null || fail "not passed on: $r" || return 1
+	ip -n c1 -j link show lo | jq -e '.[0].flags|index("UP")' >/dev/null || fail "lo not up" || return 1
+	ip netns del c1
+}
