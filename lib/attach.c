@@ -70,10 +70,12 @@ int nd_detach(const struct nd_attach_req *req, struct nd_err **err)
 	else
 		nd_attach_default_id(req->netns, id);
 	net_path(req->network, "/", id, path, sizeof(path));
+	if (req->netns_dying)
+		strcat(path, "?netnsDying=1");
 	r = nd_api_call(nd_api_socket(), "DELETE", path, NULL, &status, &ans, err);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		nd_ctx_from_env(&c);
-		return nd_op_detach(&c, req->network, id, err);
+		return nd_op_detach(&c, req->network, id, req->netns_dying, err);
 	}
 	if (r >= 0 && status / 100 != 2)
 		r = nd_api_error(status, ans, err);

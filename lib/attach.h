@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "err.h"
 #include "result.h"
 
@@ -15,6 +17,7 @@ struct nd_attach_req {
 	const char *ifname;    /* NULL: "eth0" */
 	const char *ip;        /* requested address, or NULL */
 	const char *mac;       /* or NULL */
+	bool netns_dying;      /* detach: the caller destroys the netns next (bridge.h) */
 };
 
 int nd_attach(const struct nd_attach_req *req, struct nd_result *ret, struct nd_err **err);

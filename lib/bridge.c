@@ -344,7 +344,7 @@ static int del_links(const struct nd_cni_req *req, struct nd_err **err)
 	return r < 0 ? nd_err_wrap(err, "veth '%s'", host_if) : 0;
 }
 
-int nd_bridge_del(const struct nd_cni_req *req, struct nd_err **err)
+static int bridge_del(const struct nd_cni_req *req, bool del_link, struct nd_err **err)
 {
 	/* Closed last: by then the veth deletion has waited out the grace period (nft.h). */
 	_cleanup_nfsock_ struct nd_nfsock *nft = NULL;
@@ -357,7 +357,7 @@ int nd_bridge_del(const struct nd_cni_req *req, struct nd_err **err)
 		r = del_masq(req, &c, nft, err);
 	if (r >= 0 && c.macspoofchk)
 		r = del_spoof(req, nft, err);
-	if (r >= 0)
+	if (r >= 0 && del_link)
 		r = del_links(req, err);
 	if (r >= 0 && c.ipam_type && (r = nd_fault("ipam-del", err)) >= 0)
 		r = nd_delegate_run(req, c.ipam_type, ND_CMD_DEL, err);
@@ -365,6 +365,16 @@ int nd_bridge_del(const struct nd_cni_req *req, struct nd_err **err)
 }
 
 #define check_failed(err, ...) nd_err_set(err, ND_ERR_CHECK_FAILED, ENOENT, __VA_ARGS__)
+
+int nd_bridge_del(const struct nd_cni_req *req, struct nd_err **err)
+{
+	return bridge_del(req, true, err);
+}
+
+int nd_bridge_del_leave_link(const struct nd_cni_req *req, struct nd_err **err)
+{
+	return bridge_del(req, false, err);
+}
 
 static int check_container(struct attach *a, const struct nd_result *prev, struct nd_err **err)
 {

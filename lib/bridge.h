@@ -27,6 +27,12 @@ void nd_bridge_host_ifname(const char *id, const char *ifname, char ret[16]);
 
 int nd_bridge_add(const struct nd_cni_req *req, struct nd_result *ret, struct nd_err **err);
 int nd_bridge_del(const struct nd_cni_req *req, struct nd_err **err);
+/*
+ * DEL for a caller about to destroy the container's netns (netd run): everything but the
+ * veth, which the kernel then removes with the netns in the background, instead of DEL
+ * waiting the ~20 ms of RCU grace periods an explicit deletion costs.
+ */
+int nd_bridge_del_leave_link(const struct nd_cni_req *req, struct nd_err **err);
 int nd_bridge_check(const struct nd_cni_req *req, struct nd_err **err);
 int nd_bridge_gc(const struct nd_cni_req *req, struct nd_err **err);
 int nd_bridge_status(const struct nd_cni_req *req, struct nd_err **err);

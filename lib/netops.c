@@ -184,7 +184,8 @@ static void make_req(const struct nd_ctx *c, const struct nd_network *n, enum nd
 }
 
 /* DEL through lib/bridge: idempotent, works without the netns (lease store, comments). */
-static int release(const struct nd_ctx *c, const struct nd_network *n, json_t *rec, struct nd_err **err)
+static int release(const struct nd_ctx *c, const struct nd_network *n, json_t *rec, bool netns_dying,
+		   struct nd_err **err)
 {
 	_cleanup_json_ json_t *conf = nd_network_cni_conf(n, c->ipam_dir);
 	const char *id = json_string_value(json_object_get(rec, "containerID"));
@@ -198,7 +199,7 @@ static int release(const struct nd_ctx *c, const struct nd_network *n, json_t *r
 	if (json_is_object(result))
 		json_object_set(conf, "prevResult", result);
 	make_req(c, n, ND_CMD_DEL, conf, id, ifname, netns, NULL, &q);
-	return nd_bridge_del(&q, err);
+	return netns_dying ? nd_bridge_del_leave_link(&q, err) : nd_bridge_del(&q, err);
 }
 
 /* Gateway addresses, forwarding and the bridge itself: what the first ADD would create. */
@@ -298,14 +299,15 @@ static int load_network(const struct nd_ctx *c, const char *name, struct nd_netw
 	return nd_network_load(c->state_dir, name, ret, err);
 }
 
-static int detach_locked(const struct nd_ctx *c, const struct nd_network *n, const char *id, struct nd_err **err)
+static int detach_locked(const struct nd_ctx *c, const struct nd_network *n, const char *id, bool netns_dying,
+			 struct nd_err **err)
 {
 	_cleanup_json_ json_t *rec = NULL;
 	int r = rec_read(c, n->name, id, &rec, err);
 
 	if (r == -ENOENT)
 		return 0;
-	if (r < 0 || (r = release(c, n, rec, err)) < 0)
+	if (r < 0 || (r = release(c, n, rec, netns_dying, err)) < 0)
 		return nd_err_wrap(err, "detach '%s' from network '%s'", id, n->name);
 	return rec_remove(c, n->name, id, err);
 }
@@ -365,7 +367,7 @@ static int attach_locked(const struct nd_ctx *c, const struct nd_network *n, con
 		return nd_err_set(err, ND_ERR_EXISTS, EEXIST, "container '%s' is attached to network '%s' already",
 				  id, n->name);
 	/* A pending record is a crashed attach: undo its traces before starting over. */
-	if (r >= 0 && (r = detach_locked(c, n, id, err)) < 0)
+	if (r >= 0 && (r = detach_locked(c, n, id, false, err)) < 0)
 		return r;
 	if (r < 0 && r != -ENOENT)
 		return r;
@@ -411,7 +413,8 @@ int nd_op_attach(const struct nd_ctx *c, const struct nd_attach_req *req, struct
 	return r;
 }
 
-int nd_op_detach(const struct nd_ctx *c, const char *network, const char *id, struct nd_err **err)
+int nd_op_detach(const struct nd_ctx *c, const char *network, const char *id, bool netns_dying,
+		 struct nd_err **err)
 {
 	_cleanup_close_ int lock = -1;
 	struct nd_network n;
@@ -422,7 +425,7 @@ int nd_op_detach(const struct nd_ctx *c, const char *network, const char *id, st
 	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 ||
 	    (r = nd_network_load(c->state_dir, network ? network : ND_DEFAULT_NETWORK, &n, err)) < 0)
 		return r;
-	r = detach_locked(c, &n, id, err);
+	r = detach_locked(c, &n, id, netns_dying, err);
 	nd_network_clear(&n);
 	return r;
 }
@@ -547,7 +550,7 @@ int nd_op_network_delete(const struct nd_ctx *c, const char *name, bool force, s
 		r = nd_err_set(err, ND_ERR_BUSY, EBUSY, "network '%s' has %zu attachment%s", name, cnt,
 			       cnt == 1 ? "" : "s");
 	for (size_t i = 0; r >= 0 && i < cnt; i++)
-		r = detach_locked(c, &n, ids[i], err);
+		r = detach_locked(c, &n, ids[i], false, err);
 	if (r >= 0)
 		r = teardown_network(c, &n, err);
 	nd_strv_free(ids);
@@ -690,7 +693,7 @@ static int gc_records(const struct nd_ctx *c, const struct nd_network *n, struct
 			r = owners_add(o, ids[i], json_string_value(json_object_get(rec, "ifname")) ?: "eth0");
 			continue;
 		}
-		if ((r = release(c, n, rec, err)) >= 0 && (r = rec_remove(c, n->name, ids[i], err)) >= 0)
+		if ((r = release(c, n, rec, false, err)) >= 0 && (r = rec_remove(c, n->name, ids[i], err)) >= 0)
 			(*released)++;
 	}
 	nd_strv_free(ids);

@@ -51,7 +51,8 @@ int nd_op_network_delete(const struct nd_ctx *c, const char *name, bool force, s
 int nd_op_attach(const struct nd_ctx *c, const struct nd_attach_req *req, struct nd_result *ret,
 		 struct nd_err **err);
 /* Idempotent; ND_ERR_NOT_FOUND only when the network does not exist. */
-int nd_op_detach(const struct nd_ctx *c, const char *network, const char *id, struct nd_err **err);
+int nd_op_detach(const struct nd_ctx *c, const char *network, const char *id, bool netns_dying,
+		 struct nd_err **err);
 /* The records of a network, as an array of objects (see above), sorted by containerID. */
 int nd_op_attachments(const struct nd_ctx *c, const char *network, json_t **ret, struct nd_err **err);
 size_t nd_op_count(const struct nd_ctx *c, const char *network);

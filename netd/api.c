@@ -176,11 +176,11 @@ static struct answer attach(struct nd_daemon *d, const char *net, json_t *body)
 	return ok(MHD_HTTP_CREATED, out);
 }
 
-static struct answer detach(struct nd_daemon *d, const char *net, const char *id)
+static struct answer detach(struct nd_daemon *d, const char *net, const char *id, bool netns_dying)
 {
 	_cleanup_err_ struct nd_err *e = NULL;
 
-	return nd_op_detach(&d->ctx, net, id, &e) < 0 ? fail(e) : ok(MHD_HTTP_NO_CONTENT, NULL);
+	return nd_op_detach(&d->ctx, net, id, netns_dying, &e) < 0 ? fail(e) : ok(MHD_HTTP_NO_CONTENT, NULL);
 }
 
 static struct answer attachments(struct nd_daemon *d, const char *net)
@@ -290,24 +290,34 @@ static struct answer no_method(void)
 }
 
 static struct answer route_networks(struct nd_daemon *d, const char *m, char **s, size_t n, json_t *body,
-				    bool force)
+				    unsigned int flags)
 {
 	if (n == 2)
 		return is(m, "GET") ? networks_list(d) : is(m, "POST") ? network_create(d, body) : no_method();
 	if (!nd_network_valid_name(s[2]))
 		return fail_with(MHD_HTTP_BAD_REQUEST, ND_CNI_INVALID_CONFIG, "invalid network name");
 	if (n == 3)
-		return is(m, "GET") ? network_get(d, s[2]) : is(m, "DELETE") ? network_delete(d, s[2], force) : no_method();
+		return is(m, "GET") ? network_get(d, s[2]) : is(m, "DELETE") ? network_delete(d, s[2], flags & ND_API_FORCE) : no_method();
 	if (!is(s[3], "attachments"))
 		return fail_with(MHD_HTTP_NOT_FOUND, ND_ERR_NOT_FOUND, "no such endpoint");
 	if (n == 4)
 		return is(m, "GET") ? attachments(d, s[2]) : is(m, "POST") ? attach(d, s[2], body) : no_method();
 	if (n == 5)
-		return is(m, "DELETE") ? detach(d, s[2], s[4]) : no_method();
+		return is(m, "DELETE") ? detach(d, s[2], s[4], flags & ND_API_NETNS_DYING) : no_method();
 	return fail_with(MHD_HTTP_NOT_FOUND, ND_ERR_NOT_FOUND, "no such endpoint");
 }
 
-struct answer nd_api_route(struct nd_daemon *d, const char *m, const char *url, json_t *body, bool force)
+static bool truthy(const char *v)
+{
+	return v && (is(v, "1") || is(v, "true"));
+}
+
+unsigned int nd_api_flags(const char *force, const char *netns_dying)
+{
+	return (truthy(force) ? ND_API_FORCE : 0) | (truthy(netns_dying) ? ND_API_NETNS_DYING : 0);
+}
+
+struct answer nd_api_route(struct nd_daemon *d, const char *m, const char *url, json_t *body, unsigned int flags)
 {
 	_cleanup_free_ char *copy = strdup(url);
 	char *s[6];
@@ -326,7 +336,7 @@ struct answer nd_api_route(struct nd_daemon *d, const char *m, const char *url, 
 	if (n == 2 && (is(s[1], "gc") || is(s[1], "reload")))
 		return is(m, "POST") ? maintenance(d, is(s[1], "gc")) : no_method();
 	if (is(s[1], "networks"))
-		return route_networks(d, m, s, n, body, force);
+		return route_networks(d, m, s, n, body, flags);
 	if (is(s[1], "netns") && n == 2)
 		return is(m, "GET") ? netns_list() : is(m, "POST") ? netns_create(body) : no_method();
 	if (is(s[1], "netns") && n == 3)
@@ -412,7 +422,8 @@ static void body_append(const struct nd_daemon *d, struct req *q, const char *da
 static struct answer serve(struct nd_daemon *d, struct MHD_Connection *c, const char *url, const char *method,
 			   struct req *q)
 {
-	const char *force = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "force");
+	unsigned int flags = nd_api_flags(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "force"),
+					  MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "netnsDying"));
 	_cleanup_json_ json_t *body = NULL;
 	json_error_t jerr;
 	struct answer a;
@@ -426,7 +437,7 @@ static struct answer serve(struct nd_daemon *d, struct MHD_Connection *c, const 
 		return fail_with(MHD_HTTP_BAD_REQUEST, ND_CNI_DECODE, msg);
 	}
 	pthread_mutex_lock(&d->lock);
-	a = nd_api_route(d, method, url, body, force && (is(force, "1") || is(force, "true")));
+	a = nd_api_route(d, method, url, body, flags);
 	pthread_mutex_unlock(&d->lock);
 	nd_log(ND_LOG_DEBUG, "%s %s -> %u", method, url, a.status);
 	return a;

@@ -15,7 +15,7 @@ static int local_request(const char *method, const char *path, json_t *body, int
 	static struct nd_daemon d = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	char url[2048];
 	char *q;
-	bool force;
+	unsigned int flags;
 	struct nd_api_answer a;
 
 	nd_ctx_from_env(&d.ctx);
@@ -23,7 +23,9 @@ static int local_request(const char *method, const char *path, json_t *body, int
 	d.max_body = ND_BODY_MAX_DEFAULT;
 	snprintf(url, sizeof(url), "%s", path);
 	q = strchr(url, '?');
-	force = q && (strstr(q, "force=1") || strstr(q, "force=true"));
+	flags = q ? nd_api_flags(strstr(q, "force=1") || strstr(q, "force=true") ? "1" : NULL,
+				 strstr(q, "netnsDying=1") ? "1" : NULL)
+		  : 0;
 	if (q)
 		*q = '\0';
 	/* Paths were escaped for HTTP; names are validated to need no escaping, so undo only %XX. */
@@ -39,7 +41,7 @@ static int local_request(const char *method, const char *path, json_t *body, int
 		if (!*r)
 			break;
 	}
-	a = nd_api_route(&d, method, url, body, force);
+	a = nd_api_route(&d, method, url, body, flags);
 	*ret_status = (int)a.status;
 	*ret_body = a.body;
 	return 0;

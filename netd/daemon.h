@@ -36,8 +36,11 @@ struct nd_api_answer {
  * One API request, without HTTP: the daemon's handler calls it under d->lock, and the CLI
  * calls it in-process when no daemon runs, so both give the same answers.
  */
+/* Query flags: ?force=1 (network DELETE), ?netnsDying=1 (attachment DELETE, lib/attach.h). */
+enum { ND_API_FORCE = 1, ND_API_NETNS_DYING = 2 };
+unsigned int nd_api_flags(const char *force, const char *netns_dying);
 struct nd_api_answer nd_api_route(struct nd_daemon *d, const char *method, const char *url, json_t *body,
-				  bool force);
+				  unsigned int flags);
 
 /*
  * Serve the API (libmicrohttpd, one internal polling thread per listener) on the listening

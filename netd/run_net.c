@@ -138,7 +138,9 @@ int nd_run_net_release(const struct nd_ctr *c, struct nd_err **err)
 	int first = 0, r;
 
 	if (c->network && c->netns) {
-		struct nd_attach_req req = { .network = c->network, .id = c->id, .ifname = "eth0" };
+		/* The netns goes right after: its veth goes with it, without DEL waiting for that. */
+		struct nd_attach_req req = { .network = c->network, .id = c->id, .ifname = "eth0",
+					     .netns_dying = true };
 
 		snprintf(path, sizeof(path), "%s/%s", ND_NETNS_RUN_DIR, c->netns);
 		req.netns = path;

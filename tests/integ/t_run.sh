@@ -54,7 +54,12 @@ rt_clean() {
 	left=$(ls "$NETD_STATE_DIR/containers" 2>/dev/null)
 	[ -z "$left" ] || { fail "containers left: $left"; ok=1; }
 	[ -z "$(ls /run/netns 2>/dev/null)" ] || { fail "netns left: $(ls /run/netns)"; ok=1; }
-	links=$(ip -o link show | grep -v ': lo:' | grep -v ': netd0:' | sed -E 's/^[0-9]+: ([^:@]+).*/\1/' | tr '\n' ' ')
+	# A container's veth goes with its netns, which the kernel tears down in the background.
+	for _ in $(seq 1 50); do
+		links=$(ip -o link show | grep -v ': lo:' | grep -v ': netd0:' | sed -E 's/^[0-9]+: ([^:@]+).*/\1/' | tr '\n' ' ')
+		[ -z "$links" ] && break
+		sleep 0.1
+	done
 	[ -z "$links" ] || { fail "links left: $links"; ok=1; }
 	for d in $(rt_cg_parents); do
 		sub=$(find "$d" -mindepth 1 -type d)
