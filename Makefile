@@ -58,25 +58,37 @@ $(BENCH): $(BUILD)/tests/bench/bench.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# ---- bin/netd: the daemon + CLI (netd/*.c over libnetd.a, plus libmicrohttpd) ----
-# netd/cmd_run.c (the runtime's commands) is linked when present; netd/cmd_run_stub.c holds
-# weak stand-ins that its strong symbols override. libmicrohttpd stays out of lib/: the
-# plugins link libnetd.a and must not need it.
-NETD_BIN  := $(BIN)/netd
-NETD_SRC  := $(wildcard netd/*.c)
-NETD_OBJ  := $(NETD_SRC:%.c=$(BUILD)/%.o)
-$(NETD_OBJ): override CFLAGS += $(shell pkg-config --cflags libmicrohttpd)
-$(NETD_OBJ): $(wildcard netd/*.h)
+# ---- bin/netd (CLI, runtime), bin/netd-daemon (alone in linking libmicrohttpd) and
+# bin/netd-oci (the runtime's commands with OCI image support: libarchive, libcrypto),
+# all from netd/*.c over libnetd.a. Each links only what it needs, so that no netd start
+# pays for loading the others' libraries. cmd_run.c (the runtime's commands) overrides the
+# weak stand-ins of cmd_run_stub.c.
+NETD_BIN    := $(BIN)/netd
+DAEMON_BIN  := $(BIN)/netd-daemon
+OCI_BIN     := $(BIN)/netd-oci
+DAEMON_ONLY := netd/daemon_main.c netd/daemon.c netd/httpd.c
+NETD_SRC    := $(filter-out $(DAEMON_ONLY),$(wildcard netd/*.c))
+NETD_OBJ    := $(NETD_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ  := $(DAEMON_ONLY:%.c=$(BUILD)/%.o) $(BUILD)/netd/routes.o
+OCI_OBJ     := $(filter-out $(BUILD)/netd/cmd_run.o,$(NETD_OBJ)) $(BUILD)/netd/cmd_run-oci.o
+RUNTIME_LIBS = $(shell pkg-config --libs libarchive libcrypto)
+$(NETD_OBJ) $(DAEMON_OBJ) $(BUILD)/netd/cmd_run-oci.o: override CFLAGS += $(shell pkg-config --cflags libmicrohttpd)
+$(NETD_OBJ) $(DAEMON_OBJ): $(wildcard netd/*.h)
+$(BUILD)/netd/cmd_run-oci.o: netd/cmd_run.c $(wildcard netd/*.h lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DND_WITH_OCI -c -o $@ $<
 $(NETD_BIN): $(NETD_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmicrohttpd) $(LDLIBS) -lpthread
-all: $(NETD_BIN)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PLUGIN_LDLIBS) -lpthread
+$(OCI_BIN): $(OCI_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PLUGIN_LDLIBS) $(RUNTIME_LIBS) -lpthread
+$(DAEMON_BIN): $(DAEMON_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmicrohttpd) $(PLUGIN_LDLIBS) -lpthread
+$(BUILD)/tests/test_oci: LDLIBS += $(RUNTIME_LIBS)
+all: $(NETD_BIN) $(DAEMON_BIN) $(OCI_BIN)
 # ---- end of bin/netd ----
-
-# ---- runtime (netd run): libarchive + libcrypto, on bin/netd's and its unit test's link only ----
-RUNTIME_LIBS := $(shell pkg-config --libs libarchive libcrypto)
-$(NETD_BIN) $(BUILD)/tests/test_oci: LDLIBS += $(RUNTIME_LIBS)
-# ---- end of runtime ----
 
 # Debian packages the build, the tests, the demo and the benchmark need.
 DEPS := build-essential pkg-config clang libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev \
@@ -145,9 +157,10 @@ fuzz-replay: $(FUZZ_BINS)
 		&& echo "ok   fuzz corpus $$t ($$(ls tests/fuzz/corpus/$$t | wc -l) inputs)" \
 		|| { echo "FAIL fuzz corpus $$t"; build-fuzz/fuzz_$$t -runs=0 tests/fuzz/corpus/$$t 2>&1 | tail -20; exit 1; }; done
 
-install: $(PLUGIN_BINS)
-	install -d $(DESTDIR)$(CNI_BIN_DIR)
+install: all
+	install -d $(DESTDIR)$(CNI_BIN_DIR) $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(PLUGIN_BINS) $(DESTDIR)$(CNI_BIN_DIR)/
+	install -m 0755 $(NETD_BIN) $(DAEMON_BIN) $(OCI_BIN) $(DESTDIR)$(PREFIX)/bin/
 
 clean:
 	rm -rf build build-san build-fuzz bin

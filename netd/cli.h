@@ -43,6 +43,9 @@ int nd_cniexec_add(const char *network, const char *id, const char *netns, const
 int nd_cniexec_del(const char *network, const char *id, const char *netns, const char *ifname,
 		   struct nd_err **err);
 
+/* exec NAME from netd's own directory with argv (the subcommand first); returns only on failure. */
+int nd_exec_sibling(const char *name, int argc, char **argv);
+
 int nd_cmd_daemon(int argc, char **argv);
 int nd_cmd_network(int argc, char **argv);
 int nd_cmd_add(int argc, char **argv);

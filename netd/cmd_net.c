@@ -532,7 +532,11 @@ int nd_cmd_version(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The daemon is its own executable beside this one: it alone links libmicrohttpd (and its
+ * TLS stack), which keeps its RSS small and every other netd command quick to start.
+ */
 int nd_cmd_daemon(int argc, char **argv)
 {
-	return nd_daemon_main(argc, argv);
+	return nd_exec_sibling("netd-daemon", argc - 1, argv + 1);
 }

@@ -36,6 +36,8 @@ struct nd_api_answer {
  * One API request, without HTTP: the daemon's handler calls it under d->lock, and the CLI
  * calls it in-process when no daemon runs, so both give the same answers.
  */
+/* An answer refusing a request: {"message": msg, "code": code} with HTTP status. */
+struct nd_api_answer nd_api_fail(unsigned int status, int code, const char *msg);
 /* Query flags: ?force=1 (network DELETE), ?netnsDying=1 (attachment DELETE, lib/attach.h). */
 enum { ND_API_FORCE = 1, ND_API_NETNS_DYING = 2 };
 unsigned int nd_api_flags(const char *force, const char *netns_dying);
