@@ -54,5 +54,32 @@ nft list map inet netd masq4
 ip -brief link show master netd0 | sed 's/^/port left: /'
 ls "$STATE/demo" | sed 's/^/store: /'
 ip link del netd0
+
+# ---- the daemon and its REST API ----
+export NETD_STATE_DIR="$STATE/netd" NETD_IPAM_DIR="$STATE/netd-ipam" NETD_CNI_CONF_DIR="$STATE/net.d"
+export NETD_SOCKET="$STATE/netd.sock" NETD_CGROUP_PARENT="netd-demo-$$" CNI_PATH="$BIN"
+step "netd daemon: the default network 'bridge' (netd0), a REST API on a unix socket"
+"$BIN/netd" daemon --socket "$NETD_SOCKET" --state-dir "$NETD_STATE_DIR" --cni-conf-dir "$NETD_CNI_CONF_DIR" \
+	2>"$STATE/daemon.log" &
+DAEMON=$!
+for _ in $(seq 1 50); do [ -S "$NETD_SOCKET" ] && break; sleep 0.1; done
+echo "\$ curl --unix-socket netd.sock http://netd/v1/networks"
+curl -s --unix-socket "$NETD_SOCKET" http://netd/v1/networks; echo
+echo "\$ netd network ls"
+"$BIN/netd" network ls
+
+# ---- netd run: a container on that network ----
+step "netd run: a busybox container (namespaces, cgroups, overlayfs) on network 'bridge'"
+R="$STATE/rootfs"
+mkdir -p "$R/bin" "$R/proc" "$R/dev" "$R/sys" "$R/tmp"
+cp /bin/busybox "$R/bin/" && ln -s busybox "$R/bin/sh"
+"$BIN/netd" run --rm --hostname demo --memory 64m --pids-limit 64 --rootfs "$R" -- sh -c \
+	'echo "hostname: $(busybox hostname), pid $$"; busybox ip -4 -o addr show eth0; busybox ping -c1 -W2 172.17.0.1'
+echo "\$ netd ps -a"
+"$BIN/netd" ps -a
+kill "$DAEMON" && wait "$DAEMON" || true
+for c in memory cpu pids; do rmdir "/sys/fs/cgroup/$c/$NETD_CGROUP_PARENT" 2>/dev/null || true; done
+rmdir "/sys/fs/cgroup/$NETD_CGROUP_PARENT" 2>/dev/null || true
+
 echo
 echo "demo finished: everything above ran in a private network namespace, now discarded."
