@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdio.h"
 #include "json.h"
 
 #define ND_PLUGIN_OUT_MAX (1u << 20)
@@ -29,21 +30,6 @@ static int find_plugin(const char *cni_path, const char *type, char ret[PATH_MAX
 	}
 	return nd_err_set(err, ND_CNI_INVALID_CONFIG, ENOENT, "plugin '%s' not found in CNI_PATH '%s'", type,
 			  cni_path ? cni_path : "");
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static int read_all(int fd, char **ret, size_t *ret_len)
@@ -103,7 +89,7 @@ static int run(const char *bin, const char *command, const char *input, char **r
 	nd_closep(&out[1]);
 	/* Configs are small (< pipe buffer is not guaranteed), so write may block: the child reads
 	 * all of stdin before printing, as CNI plugins do. */
-	r = write_all(in[1], input, strlen(input));
+	r = nd_write_all(in[1], input, strlen(input));
 	nd_closep(&in[1]);
 	if (r >= 0)
 		r = read_all(out[0], ret_out, ret_len);

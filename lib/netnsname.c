@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "network.h"
+#include "state.h"
 #include "netns.h"
 
 bool nd_netns_valid_name(const char *s)
@@ -125,44 +126,9 @@ int nd_netns_delete(const char *name, struct nd_err **err)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int nd_netns_list(char ***ret, size_t *ret_n, struct nd_err **err)
 {
-	DIR *d = opendir(ND_NETNS_RUN_DIR);
-	struct dirent *e;
-	char **v = calloc(1, sizeof(*v));
-	size_t n = 0;
-
-	if (!v) {
-		if (d)
-			closedir(d);
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-	}
-	while (d && (e = readdir(d))) {
-		char **nv;
-
-		if (!nd_netns_valid_name(e->d_name))
-			continue;
-		nv = realloc(v, (n + 2) * sizeof(*v));
-		if (!nv || !(nv[n] = strdup(e->d_name))) {
-			closedir(d);
-			nd_strv_free(nv ? nv : v);
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-		}
-		v = nv;
-		v[++n] = NULL;
-	}
-	if (d)
-		closedir(d);
-	qsort(v, n, sizeof(*v), cmp_str);
-	*ret = v;
-	if (ret_n)
-		*ret_n = n;
-	return 0;
+	return nd_state_list(ND_NETNS_RUN_DIR, "", nd_netns_valid_name, ret, ret_n, err);
 }
 
 int nd_netns_enter(const char *name, struct nd_err **err)

@@ -118,48 +118,13 @@ static int rec_remove(const struct nd_ctx *c, const char *network, const char *i
 	return nd_state_remove(path, err);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Container IDs with a record (a crashed write's temporary file is not one). */
 static int rec_ids(const struct nd_ctx *c, const char *network, char ***ret, size_t *ret_n, struct nd_err **err)
 {
 	char dir[PATH_MAX];
-	struct dirent *e;
-	char **v = calloc(1, sizeof(*v));
-	size_t n = 0;
-	DIR *d;
 
-	if (!v)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
 	rec_dir(c, network, dir);
-	d = opendir(dir);
-	while (d && (e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		char **nv;
-
-		if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
-			continue;
-		e->d_name[len - 5] = '\0';
-		if (!nd_cni_valid_id(e->d_name))
-			continue;
-		if (!(nv = realloc(v, (n + 2) * sizeof(*v))) || !(nv[n] = strdup(e->d_name))) {
-			closedir(d);
-			nd_strv_free(nv ? nv : v);
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-		}
-		v = nv;
-		v[++n] = NULL;
-	}
-	if (d)
-		closedir(d);
-	qsort(v, n, sizeof(*v), cmp_str);
-	*ret = v;
-	if (ret_n)
-		*ret_n = n;
-	return 0;
+	return nd_state_list(dir, ".json", nd_cni_valid_id, ret, ret_n, err);
 }
 
 size_t nd_op_count(const struct nd_ctx *c, const char *network)

@@ -297,60 +297,12 @@ int nd_network_remove(const char *state_dir, const char *name, struct nd_err **e
 	return r < 0 ? r : nd_state_remove(path, err);
 }
 
-void nd_strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int nd_network_list(const char *state_dir, char ***ret, size_t *ret_n, struct nd_err **err)
 {
 	char dir[PATH_MAX];
-	DIR *d;
-	struct dirent *e;
-	char **v = calloc(1, sizeof(*v));
-	size_t n = 0;
 
 	snprintf(dir, sizeof(dir), "%s/networks", state_dir);
-	if (!v)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-	d = opendir(dir);
-	while (d && (e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		char **nv;
-
-		/* Only "<valid name>.json": temporary files of an interrupted write are not networks. */
-		if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
-			continue;
-		e->d_name[len - 5] = '\0';
-		if (!nd_network_valid_name(e->d_name))
-			continue;
-		nv = realloc(v, (n + 2) * sizeof(*v));
-		if (!nv || !(nv[n] = strdup(e->d_name))) {
-			closedir(d);
-			nd_strv_free(nv ? nv : v);
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-		}
-		v = nv;
-		v[++n] = NULL;
-	}
-	if (d)
-		closedir(d);
-	else if (errno != ENOENT) {
-		nd_strv_free(v);
-		return nd_err_set(err, ND_ERR_INTERNAL, errno, "state dir '%s': %s", dir, strerror(errno));
-	}
-	qsort(v, n, sizeof(*v), cmp_str);
-	*ret = v;
-	if (ret_n)
-		*ret_n = n;
-	return 0;
+	return nd_state_list(dir, ".json", nd_network_valid_name, ret, ret_n, err);
 }
 
 struct route_scan {

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "ip.h"
+#include "state.h" /* nd_strv_free */
 
 #define ND_NET_NAME_MAX 64
 #define ND_DEFAULT_NETWORK "bridge"
@@ -64,7 +65,6 @@ int nd_network_save(const char *state_dir, const struct nd_network *n, struct nd
 int nd_network_remove(const char *state_dir, const char *name, struct nd_err **err);
 /* Names of every network, sorted; *ret is a malloc'd NULL-terminated vector (nd_strv_free). */
 int nd_network_list(const char *state_dir, char ***ret, size_t *ret_n, struct nd_err **err);
-void nd_strv_free(char **v);
 
 /*
  * A subnet for a new network: preferred when given (ND_DEFAULT_SUBNET for the default

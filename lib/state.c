@@ -1,5 +1,6 @@
 #include "state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdio.h"
 
 #define STATE_FILE_MAX (4u << 20)
 
@@ -57,21 +59,6 @@ static int dir_fsync(const char *path)
 	return fd < 0 || fsync(fd) < 0 ? -errno : 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int write_file(const char *path, const char *data, size_t len, bool durable, struct nd_err **err)
 {
 	char tmp[PATH_MAX];
@@ -84,7 +71,7 @@ static int write_file(const char *path, const char *data, size_t len, bool durab
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "state file '%s': %s", tmp, strerror(errno));
-	r = write_all(fd, data, len);
+	r = nd_write_all(fd, data, len);
 	if (r >= 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (r >= 0 && rename(tmp, path) < 0)
@@ -171,5 +158,67 @@ int nd_state_lock(const char *dir, int *ret_fd, struct nd_err **err)
 		if (errno != EINTR)
 			return nd_err_set(err, ND_ERR_INTERNAL, errno, "lock '%s': %s", path, strerror(errno));
 	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+void nd_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Takes the name (suffix already stripped) into v when it qualifies. */
+static int list_take(char ***v, size_t *n, const char *name, bool (*valid)(const char *))
+{
+	char **nv;
+
+	if (!valid(name))
+		return 0;
+	nv = realloc(*v, (*n + 2) * sizeof(**v));
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	if (!(nv[*n] = strdup(name)))
+		return -ENOMEM;
+	nv[++*n] = NULL;
+	return 0;
+}
+
+int nd_state_list(const char *dir, const char *suffix, bool (*valid)(const char *name), char ***ret,
+		  size_t *ret_n, struct nd_err **err)
+{
+	size_t n = 0, slen = strlen(suffix);
+	char **v = calloc(1, sizeof(*v));
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int r = v ? 0 : -ENOMEM;
+
+	if (!d && errno != ENOENT && r == 0)
+		r = -errno;
+	while (r == 0 && d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		/* Only "<name><suffix>": a crashed write's temporary file is not an entry. */
+		if (len <= slen || strcmp(e->d_name + len - slen, suffix))
+			continue;
+		e->d_name[len - slen] = '\0';
+		r = list_take(&v, &n, e->d_name, valid);
+	}
+	if (d)
+		closedir(d);
+	if (r < 0) {
+		nd_strv_free(v);
+		return nd_err_set(err, ND_ERR_INTERNAL, -r, "listing '%s'", dir);
+	}
+	qsort(v, n, sizeof(*v), cmp_str);
+	*ret = v;
+	if (ret_n)
+		*ret_n = n;
 	return 0;
 }

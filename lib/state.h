@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -37,3 +38,12 @@ int nd_state_remove(const char *path, struct nd_err **err);
 
 /* flock(LOCK_EX) on <dir>/lock, created when missing; *ret_fd is the lock (close releases). */
 int nd_state_lock(const char *dir, int *ret_fd, struct nd_err **err);
+
+/*
+ * Names of the entries of dir that end in suffix ("" for any), suffix stripped, for which
+ * valid(name) holds, sorted. A missing dir is an empty list. *ret is a malloc'd
+ * NULL-terminated vector (nd_strv_free); ret_n may be NULL.
+ */
+int nd_state_list(const char *dir, const char *suffix, bool (*valid)(const char *name), char ***ret,
+		  size_t *ret_n, struct nd_err **err);
+void nd_strv_free(char **v);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdio.h"
 
 #define LAST_PREFIX "last_reserved_ip."
 #define LOCK_NAME "lock"
@@ -72,21 +73,6 @@ static int check_pair(const char *id, const char *ifname, struct nd_err **err)
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Read a whole small file; -EFBIG when it is larger than max - 1. Result is NUL-terminated. */
 static int read_small(int dfd, const char *name, char *buf, size_t max)
 {
@@ -138,7 +124,7 @@ static int write_file(struct nd_store *s, int dfd, const char *name, const char 
 	if (fd < 0)
 		return io_err(s, err, errno, "cannot create", name);
 	/* Mode 0644 whatever the runtime's umask: host-local and people read these. */
-	r = fchmod(fd, 0644) < 0 ? -errno : write_all(fd, content, len);
+	r = fchmod(fd, 0644) < 0 ? -errno : nd_write_all(fd, content, len);
 	/* close() can report a delayed write error (NFS, quota); it is still never retried. */
 	if (close(fd) < 0 && r == 0)
 		r = -errno;

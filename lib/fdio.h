@@ -1,0 +1,7 @@
+/* Whole-buffer I/O on file descriptors. */
+#pragma once
+
+#include <stddef.h>
+
+/* write() until len bytes are out, across EINTR and short writes; 0 or -errno. */
+int nd_write_all(int fd, const void *buf, size_t len);
