@@ -346,8 +346,11 @@ static int del_links(const struct nd_cni_req *req, struct nd_err **err)
 
 static int bridge_del(const struct nd_cni_req *req, bool del_link, struct nd_err **err)
 {
-	/* Closed last: by then the veth deletion has waited out the grace period (nft.h). */
-	_cleanup_nfsock_ struct nd_nfsock *nft = NULL;
+	/*
+	 * Closed last: by then the veth deletion has waited out the grace period (nft.h).
+	 * Without one (the veth dies with the netns), a child closes it (nftbatch.h).
+	 */
+	struct nd_nfsock *nft = NULL;
 	struct nd_bridge_conf c;
 	int r = nd_bridge_conf_parse(req, &c, err);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
@@ -90,6 +91,26 @@ void nd_nfsock_free(struct nd_nfsock *s)
 	if (s->nl)
 		mnl_socket_close(s->nl);
 	free(s);
+}
+
+void nd_nfsock_free_async(struct nd_nfsock *s)
+{
+	int fd;
+
+	if (!s || !s->nl) {
+		nd_nfsock_free(s);
+		return;
+	}
+	fd = mnl_socket_get_fd(s->nl);
+	if (fork() == 0) {
+		/* Only async-signal-safe calls: the parent may have threads (the daemon). */
+		(void)dup2(fd, 0);
+		(void)close_range(1, ~0U, 0);
+		(void)close(0);
+		_exit(0);
+	}
+	/* Ours is no longer the last reference (or fork failed and it is: then we wait). */
+	nd_nfsock_free(s);
 }
 
 /* After ENOBUFS the socket may hold half a dump; a fresh one is the only clean state. */
