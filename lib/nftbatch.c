@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,6 +96,7 @@ void nd_nfsock_free(struct nd_nfsock *s)
 
 void nd_nfsock_free_async(struct nd_nfsock *s)
 {
+	pid_t pid;
 	int fd;
 
 	if (!s || !s->nl) {
@@ -102,14 +104,24 @@ void nd_nfsock_free_async(struct nd_nfsock *s)
 		return;
 	}
 	fd = mnl_socket_get_fd(s->nl);
-	if (fork() == 0) {
-		/* Only async-signal-safe calls: the parent may have threads (the daemon). */
-		(void)dup2(fd, 0);
-		(void)close_range(1, ~0U, 0);
-		(void)close(0);
+	/*
+	 * Twice forked, so the closer is nobody's child of ours to reap: it is adopted (by init
+	 * or a subreaper) and we wait only for the intermediate one, which exits at once. Only
+	 * async-signal-safe calls in the children: the caller may have threads (the daemon).
+	 */
+	pid = fork();
+	if (pid == 0) {
+		if (fork() == 0) {
+			(void)dup2(fd, 0);
+			(void)close_range(1, ~0U, 0);
+			(void)close(0);
+		}
 		_exit(0);
 	}
-	/* Ours is no longer the last reference (or fork failed and it is: then we wait). */
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	/* No longer the last reference (unless a fork failed: then this close waits). */
 	nd_nfsock_free(s);
 }
 

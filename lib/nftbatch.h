@@ -28,8 +28,8 @@ void nd_nfsock_free(struct nd_nfsock *s);
  * Free s, leaving the socket's last close to a short-lived child process: after a
  * transaction that deleted something, that close waits out an RCU grace period (~10 ms,
  * lib/nft.h), which a caller with nothing else to overlap it with need not sit through.
- * For netd's own commands only (the child outlives us and is reaped by whoever adopts it),
- * never for a plugin, whose runtime expects no process to outlive it.
+ * For netd's own commands and daemon only (the closer outlives us, adopted by init or a
+ * subreaper), never for a plugin, whose runtime expects no process to outlive it.
  */
 void nd_nfsock_free_async(struct nd_nfsock *s);
 DEFINE_CLEANUP(struct nd_nfsock, nd_nfsock_free)
