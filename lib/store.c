@@ -116,8 +116,7 @@ static int read_small(int dfd, const char *name, char *buf, size_t max)
 static int write_file(struct nd_store *s, int dfd, const char *name, const char *content, size_t len,
 		      bool exclusive, struct nd_err **err)
 {
-	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (exclusive ? O_EXCL : O_TRUNC);
-	int fd = openat(dfd, name, flags, 0644), r;
+	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (exclusive ? O_EXCL : 0), 0644), r;
 
 	if (fd < 0 && errno == EEXIST && exclusive)
 		return -EEXIST;
@@ -125,6 +124,12 @@ static int write_file(struct nd_store *s, int dfd, const char *name, const char 
 		return io_err(s, err, errno, "cannot create", name);
 	/* Mode 0644 whatever the runtime's umask: host-local and people read these. */
 	r = fchmod(fd, 0644) < 0 ? -errno : nd_write_all(fd, content, len);
+	/*
+	 * Overwrite, then cut: ext4 flushes a file truncated to zero when it is closed (its
+	 * replace-by-truncate heuristic), which cost 0.4 ms per ADD for last_reserved_ip.
+	 */
+	if (r == 0 && !exclusive && ftruncate(fd, (off_t)len) < 0)
+		r = -errno;
 	/* close() can report a delayed write error (NFS, quota); it is still never retried. */
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
