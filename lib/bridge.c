@@ -364,6 +364,11 @@ static int bridge_del(const struct nd_cni_req *req, bool del_link, struct nd_err
 		r = del_links(req, err);
 	if (r >= 0 && c.ipam_type && (r = nd_fault("ipam-del", err)) >= 0)
 		r = nd_delegate_run(req, c.ipam_type, ND_CMD_DEL, err);
+	/* A plugin's DEL (del_link) must not leave a process behind: it closes here. */
+	if (del_link)
+		nd_nfsock_free(nft);
+	else
+		nd_nfsock_free_async(nft);
 	return r;
 }
 

@@ -449,7 +449,7 @@ int nd_cmd_netns(int argc, char **argv)
 
 static int simple_post(int argc, char **argv, const char *path, const char *usage)
 {
-	_cleanup_json_ json_t *ans = NULL;
+	_cleanup_json_ json_t *ans = NULL, *body = NULL;
 	int rc;
 
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -459,7 +459,9 @@ static int simple_post(int argc, char **argv, const char *path, const char *usag
 	if (argc > 1 && strcmp(argv[1], "--json"))
 		return usage_error(usage, "unexpected argument");
 	nd_cli.json |= argc > 1;
-	if ((rc = call(argv[0], "POST", path, json_object(), true, &ans)) != 0)
+	/* call() borrows the body. */
+	body = json_object();
+	if ((rc = call(argv[0], "POST", path, body, true, &ans)) != 0)
 		return rc;
 	if (nd_cli.json) {
 		nd_cli_print_json(ans);
