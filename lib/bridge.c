@@ -204,9 +204,8 @@ static int nft_open(struct attach *a, struct nd_err **err)
 	return a->nft ? 0 : nd_nfsock_open(&a->nft, err);
 }
 
-static int setup_host(struct attach *a, const struct nd_result *res, struct nd_err **err)
+static int setup_forwarding(const struct attach *a, const struct nd_result *res, struct nd_err **err)
 {
-	struct nd_masq m[ND_MAX_IPS];
 	bool v4 = false, v6 = false;
 	int r = 0;
 
@@ -218,26 +217,28 @@ static int setup_host(struct attach *a, const struct nd_result *res, struct nd_e
 	if (a->c.is_gw && v6 && ((r = nd_fault("sysctl-forward6", err)) < 0 ||
 				 (r = nd_sysctl_ensure("net/ipv6/conf/all/forwarding", "1", err)) < 0))
 		return r;
-	if (!a->c.ip_masq || !res->n_ips)
-		return 0;
-	if ((r = nd_fault("nft-add", err)) < 0 || (r = nft_open(a, err)) < 0 ||
-	    (r = nd_nft_masq_add(a->nft, m, masq_entries(a, res, m), err)) < 0)
-		return nd_err_wrap(err, "masquerade");
-	a->did_nft = true;
 	return 0;
 }
 
-/* macspoofchk: frames from the container's port must carry its MAC (lib/spoof.h). */
-static int setup_spoof(struct attach *a, const char mac[18], struct nd_err **err)
+/*
+ * Masquerade and (macspoofchk) the port's MAC check: one nftables transaction, so that a
+ * failure leaves neither behind.
+ */
+static int setup_nft(struct attach *a, const struct nd_result *res, const char mac[18], struct nd_err **err)
 {
+	struct nd_spoof sp = { .host_if = a->host_if, .mac = mac };
+	struct nd_nft_extra spoof = { .put = nd_spoof_put, .ud = &sp };
+	struct nd_masq m[ND_MAX_IPS];
+	size_t n = a->c.ip_masq ? masq_entries(a, res, m) : 0;
 	int r;
 
-	if (!a->c.macspoofchk)
+	if (!n && !a->c.macspoofchk)
 		return 0;
-	if ((r = nd_fault("nft-spoof", err)) < 0 || (r = nft_open(a, err)) < 0 ||
-	    (r = nd_spoof_add(a->nft, a->host_if, mac, err)) < 0)
-		return nd_err_wrap(err, "mac spoof check");
-	a->did_spoof = true;
+	if ((r = nd_fault("nft-add", err)) < 0 || (r = nft_open(a, err)) < 0 ||
+	    (r = nd_nft_masq_add(a->nft, m, n, a->c.macspoofchk ? &spoof : NULL, err)) < 0)
+		return nd_err_wrap(err, a->c.macspoofchk ? "masquerade and mac spoof check" : "masquerade");
+	a->did_nft = n > 0;
+	a->did_spoof = a->c.macspoofchk;
 	return 0;
 }
 
@@ -275,8 +276,8 @@ int nd_bridge_add(const struct nd_cni_req *req, struct nd_result *ret, struct nd
 	}
 	if (r >= 0 && (r = add_default_routes(&a, ret, err)) >= 0 && (r = setup_bridge(&a, err)) >= 0 &&
 	    (r = create_veth(&a, err)) >= 0 && (r = setup_gateway(&a, ret, err)) >= 0 &&
-	    (r = setup_container(&a, ret, mac, err)) >= 0 && (r = setup_host(&a, ret, err)) >= 0 &&
-	    (r = setup_spoof(&a, mac, err)) >= 0)
+	    (r = setup_container(&a, ret, mac, err)) >= 0 && (r = setup_forwarding(&a, ret, err)) >= 0 &&
+	    (r = setup_nft(&a, ret, mac, err)) >= 0)
 		r = fill_result(&a, ret, mac, err);
 	if (r < 0)
 		undo(&a, ret);

@@ -555,7 +555,7 @@ static int reapply_masq(const struct nd_ctx *c, const struct nd_network *n, stru
 		}
 		if (nm >= REAPPLY_CHUNK || !ids[i + 1]) {
 			if (nm)
-				r = nd_nft_masq_add(nft, m, nm, err);
+				r = nd_nft_masq_add(nft, m, nm, NULL, err);
 			*ret_n += nm;
 			nm = 0;
 			while (nrec)

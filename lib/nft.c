@@ -373,7 +373,8 @@ static bool subnet_seen(const struct nd_masq *m, size_t i)
  * chains makes the kernel defer freeing the old rules past an RCU grace period, which the
  * socket's close then waits for (~10 ms), so this is not the common path.
  */
-static int masq_add_full(struct nd_nfsock *s, const struct nd_masq *m, size_t n, struct nd_err **err)
+static int masq_add_full(struct nd_nfsock *s, const struct nd_masq *m, size_t n, const struct nd_nft_extra *x,
+			 struct nd_err **err)
 {
 	_cleanup_nftb_ struct nd_nftb *b = NULL;
 	_cleanup_err_ struct nd_err *e = NULL;
@@ -383,25 +384,29 @@ static int masq_add_full(struct nd_nfsock *s, const struct nd_masq *m, size_t n,
 	b = nd_nftb_new(s);
 	if (!b)
 		return build_err(err, -ENOMEM);
-	r = put_base(b);
+	/* No masquerade wanted (only the extra): no table of ours either. */
+	r = n ? put_base(b) : 0;
 	for (i = 0; r == 0 && i < n; i++)
 		if (!subnet_seen(m, i))
 			r = put_subnet(b, &m[i].addr);
 	first = nd_nftb_count(b);
 	for (i = 0; r == 0 && i < n; i++)
 		r = put_masq_elem(b, &m[i]);
+	if (r == 0 && x)
+		r = x->put(b, true, x->ud);
 	if (r < 0)
 		return build_err(err, r);
 
 	r = nd_nftb_commit(b, &failed, &e);
-	if (r == -EEXIST && failed != SIZE_MAX && failed >= first && (failed - first) % ELEM_MSGS == 0) {
-		const struct nd_masq *x = &m[(failed - first) / ELEM_MSGS];
+	if (r == -EEXIST && failed != SIZE_MAX && failed >= first && failed < first + n * ELEM_MSGS &&
+	    (failed - first) % ELEM_MSGS == 0) {
+		const struct nd_masq *dup = &m[(failed - first) / ELEM_MSGS];
 		char ipstr[ND_IP_STRLEN];
 
 		return nd_err_set(err, ND_ERR_ADDR_IN_USE, EEXIST,
 				  "nftables: address %s is already masqueraded through another "
 				  "subnet's chain in map '%s'",
-				  nd_ip_fmt(&x->addr.ip, ipstr), fam_of(x->addr.ip.family)->map);
+				  nd_ip_fmt(&dup->addr.ip, ipstr), fam_of(dup->addr.ip.family)->map);
 	}
 	return r < 0 ? err_pass(err, &e, r) : 0;
 }
@@ -411,7 +416,7 @@ static int masq_add_full(struct nd_nfsock *s, const struct nd_masq *m, size_t n,
  * period later. ENOENT (no table, map or subnet chain yet) and EEXIST (a stale element)
  * send the caller to masq_add_full.
  */
-static int masq_add_elems(struct nd_nfsock *s, const struct nd_masq *m, size_t n)
+static int masq_add_elems(struct nd_nfsock *s, const struct nd_masq *m, size_t n, const struct nd_nft_extra *x)
 {
 	_cleanup_nftb_ struct nd_nftb *b = nd_nftb_new(s);
 	char chain[CHAIN_NAMELEN], comment[COMMENT_MAX];
@@ -422,18 +427,21 @@ static int masq_add_elems(struct nd_nfsock *s, const struct nd_masq *m, size_t n
 		owner_comment(m[i].network, m[i].id, m[i].ifname, comment);
 		r = put_elem(b, NFT_MSG_NEWSETELEM, NLM_F_EXCL, &m[i].addr.ip, chain, comment);
 	}
+	if (r == 0 && x)
+		r = x->put(b, false, x->ud);
 	return r < 0 ? r : nd_nftb_commit(b, NULL, NULL);
 }
 
-int nd_nft_masq_add(struct nd_nfsock *s, const struct nd_masq *m, size_t n, struct nd_err **err)
+int nd_nft_masq_add(struct nd_nfsock *s, const struct nd_masq *m, size_t n, const struct nd_nft_extra *x,
+		    struct nd_err **err)
 {
 	int r = masq_validate(m, n, err);
 
-	if (r < 0 || n == 0)
+	if (r < 0 || (n == 0 && !x))
 		return r;
-	r = masq_add_elems(s, m, n);
+	r = masq_add_elems(s, m, n, x);
 	if (r == -ENOENT || r == -EEXIST)
-		return masq_add_full(s, m, n, err);
+		return masq_add_full(s, m, n, x, err);
 	return r < 0 ? nd_err_set(err, ND_ERR_INTERNAL, -r, "nftables: adding masquerade elements") : 0;
 }
 

@@ -46,13 +46,23 @@ struct nd_masq {
  */
 
 /*
+ * More of the same transaction (lib/spoof.h): put appends its messages to b, new objects
+ * only (NLM_F_EXCL) when !full, or (re)asserting everything it needs when full.
+ */
+struct nd_nft_extra {
+	int (*put)(struct nd_nftb *b, bool full, void *ud);
+	void *ud;
+};
+
+/*
  * Add the elements in one transaction of new elements only. When that finds the structure
  * missing (first container of a subnet, a flushed ruleset) or an element present already,
  * one transaction (re)asserts table, maps, base chain and subnet chains and (re)writes the
  * elements, so a re-used address names its new owner. An address whose element jumps to
  * another subnet's chain fails with ND_ERR_ADDR_IN_USE / -EEXIST.
  */
-int nd_nft_masq_add(struct nd_nfsock *s, const struct nd_masq *m, size_t n, struct nd_err **err);
+int nd_nft_masq_add(struct nd_nfsock *s, const struct nd_masq *m, size_t n, const struct nd_nft_extra *x,
+		    struct nd_err **err);
 /* One transaction deleting the elements keyed by these addresses; absent ones are fine. */
 int nd_nft_masq_del(struct nd_nfsock *s, const struct nd_ip *ips, size_t n, struct nd_err **err);
 /* Delete every element whose comment names (network, id, ifname); for DEL without addresses. */

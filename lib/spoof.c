@@ -104,40 +104,21 @@ static int put_base(struct nd_nftb *b)
 	return nd_nftb_rule(b, &rb, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, "iifname vmap @" MAP);
 }
 
-/* full: also (re)assert the table, map and base chain, and accept what exists already. */
-static int add_once(struct nd_nfsock *s, const char *host_if, const uint8_t mac[6], bool full, struct nd_err **err)
+int nd_spoof_put(struct nd_nftb *b, bool full, void *ud)
 {
-	_cleanup_nftb_ struct nd_nftb *b = nd_nftb_new(s);
+	const struct nd_spoof *sp = ud;
 	uint16_t excl = full ? 0 : NLM_F_EXCL;
 	char chain[sizeof(PORT_PREFIX) + IFNAMSIZ];
-	int r = b ? 0 : -ENOMEM;
+	uint8_t mac[6];
+	int r = parse_mac(sp->mac, mac);
 
-	snprintf(chain, sizeof(chain), PORT_PREFIX "%s", host_if);
+	snprintf(chain, sizeof(chain), PORT_PREFIX "%s", sp->host_if);
 	if (r == 0 && full)
 		r = put_base(b);
 	if (r == 0)
 		r = put_port(b, chain, mac, excl);
 	if (r == 0)
-		r = put_elem(b, NFT_MSG_NEWSETELEM, excl, host_if, chain);
-	if (r < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, -r, "nftables: building the spoof check");
-	return nd_nftb_commit(b, NULL, err);
-}
-
-int nd_spoof_add(struct nd_nfsock *s, const char *host_if, const char *mac, struct nd_err **err)
-{
-	_cleanup_err_ struct nd_err *first = NULL;
-	uint8_t m[6];
-	int r;
-
-	if (parse_mac(mac, m) < 0)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "spoof check: bad MAC '%s'", mac);
-	/* Common case: only new objects. ENOENT: no table yet; EEXIST: a stale port chain. */
-	r = add_once(s, host_if, m, false, &first);
-	if (r == -ENOENT || r == -EEXIST)
-		r = add_once(s, host_if, m, true, err);
-	else if (r < 0 && err && !*err)
-		*err = TAKE_PTR(first);
+		r = put_elem(b, NFT_MSG_NEWSETELEM, excl, sp->host_if, chain);
 	return r;
 }
 

@@ -13,11 +13,22 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "err.h"
 #include "nftbatch.h"
 
 #define ND_SPOOF_TABLE "netd"
 
-int nd_spoof_add(struct nd_nfsock *s, const char *host_if, const char *mac, struct nd_err **err);
+struct nd_spoof {
+	const char *host_if;
+	const char *mac; /* the container's, xx:xx:xx:xx:xx:xx */
+};
+/*
+ * Append the port's check (ud: struct nd_spoof) to an ADD's transaction, as a struct
+ * nd_nft_extra of nd_nft_masq_add: one transaction for masquerade and spoof checking, so
+ * a failure leaves neither. -EINVAL for a malformed MAC.
+ */
+int nd_spoof_put(struct nd_nftb *b, bool full, void *ud);
 /* Absent entries are fine. */
 int nd_spoof_del(struct nd_nfsock *s, const char *host_if, struct nd_err **err);

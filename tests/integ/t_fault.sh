@@ -9,14 +9,14 @@
 # Every point is walked each time it is reached ("container-addr@2": the second address).
 ADD_POINTS="ipam-add ipam-index ipam-lease bridge-ensure veth-create veth-port bridge-addr
 container-addr container-up container-route sysctl-forward sysctl-forward6 nft-add"
-DEL_POINTS="nft-del veth-del ipam-del"
+DEL_POINTS="nft-del nft-spoof-del veth-del ipam-del"
 
-# Dual stack, a gateway, masquerade, hairpin and an extra route: every step is taken, and the
-# per-address and per-route steps more than once.
+# Dual stack, a gateway, masquerade, MAC spoof checking, hairpin and an extra route: every step
+# is taken, and the per-address and per-route steps more than once.
 fconf() {
 	cat <<JSON
 {"cniVersion":"1.1.0","name":"$1","type":"netd-bridge","bridge":"br-$1","isGateway":true,
- "isDefaultGateway":true,"ipMasq":true,"hairpinMode":true,
+ "isDefaultGateway":true,"ipMasq":true,"hairpinMode":true,"macspoofchk":true,
  "ipam":{"type":"netd-ipam","dataDir":"$WORK/ipam","ranges":[[{"subnet":"10.50.0.0/24"}],[{"subnet":"fd00:50::/64"}]],
          "routes":[{"dst":"192.168.50.0/24"}]}}
 JSON
