@@ -112,8 +112,16 @@ void nd_nfsock_free_async(struct nd_nfsock *s)
 	pid = fork();
 	if (pid == 0) {
 		if (fork() == 0) {
+			/*
+			 * Closing while the kernel's deferred free is pending would wait for it with
+			 * nftables' commit mutex held, stalling everyone's next transaction: let the
+			 * grace period pass first, then the close finds nothing to wait for.
+			 */
+			struct timespec grace = { .tv_nsec = 200 * 1000 * 1000 };
+
 			(void)dup2(fd, 0);
 			(void)close_range(1, ~0U, 0);
+			(void)nanosleep(&grace, NULL);
 			(void)close(0);
 		}
 		_exit(0);
