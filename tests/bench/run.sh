@@ -51,10 +51,10 @@ END {
 	}
 	for (k in m)
 		printf "growth %-5s last10%%/first10%% ADD = %.2f\n", k, v[k,"add_last10"] / v[k,"add_first10"]
-	# The floor leaves out enslaving its veth (iproute2 cannot switch netns within a batch);
-	# the bridge grows slower at that step with its ports, so it is timed apart.
-	# In ms, what the last 10% of ADDs cost over the first 10%: ours against the floor's ADD
-	# plus its enslave step (timed apart, as its own `ip` exec).
+	# The floor leaves out enslaving its veth (iproute2 cannot switch netns within a batch),
+	# the step at which the bridge slows down with its ports: it is timed apart, as its own
+	# ip exec. In ms, what the last 10% of ADDs cost over the first 10%: ours against the
+	# floor ADD plus that enslave step. (No apostrophes in here: this is a quoted awk program.)
 	if (("floor" in m) && v["floor","enslave_first10"] > 0)
 		printf "growth in ms (last10%% - first10%%): ours %.3f, floor %.3f + its enslave step %.3f = %.3f\n",
 			v["ours","add_last10"] - v["ours","add_first10"], v["floor","add_last10"] - v["floor","add_first10"],
