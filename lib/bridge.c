@@ -26,6 +26,7 @@ struct attach {
 	const struct nd_cni_req *req;
 	struct nd_bridge_conf c;
 	char host_if[16];
+	char br_mac[18], host_mac[18]; /* known from the bridge lookup, and chosen by us */
 	int netns_fd;
 	struct nl_sock *host, *ctr;
 	struct nd_nfsock *nft; /* opened only when masquerading or checking MACs */
@@ -105,7 +106,7 @@ static int setup_bridge(struct attach *a, struct nd_err **err)
 	int r = nd_fault("bridge-ensure", err);
 
 	if (r >= 0)
-		r = nd_bridge_ensure(a->host, &o, &a->br_index, err);
+		r = nd_bridge_ensure(a->host, &o, &a->br_index, a->br_mac, err);
 	if (r < 0)
 		return nd_err_wrap(err, "bridge '%s'", a->c.bridge);
 	a->did_bridge = r > 0;
@@ -132,8 +133,14 @@ static int create_veth(struct attach *a, struct nd_err **err)
 {
 	struct nd_veth_opts o = { .host_name = a->host_if, .peer_name = a->req->ifname,
 				  .peer_netns_fd = a->netns_fd, .mtu = a->c.mtu,
-				  .peer_mac = a->c.mac[0] ? a->c.mac : NULL, .master_ifindex = a->br_index };
-	int r = nd_fault("veth-create", err);
+				  .peer_mac = a->c.mac[0] ? a->c.mac : NULL, .host_mac = a->host_mac,
+				  .master_ifindex = a->br_index };
+	/* Chosen here rather than read back: the result needs it, and a lookup costs a round trip. */
+	int r = nd_link_random_mac(a->host_mac);
+
+	if (r < 0)
+		return nd_err_set(err, ND_ERR_INTERNAL, -r, "getrandom");
+	r = nd_fault("veth-create", err);
 
 	if (r >= 0)
 		r = nd_veth_create(a->host, &o, err);
@@ -245,17 +252,15 @@ static int setup_nft(struct attach *a, const struct nd_result *res, const char m
 static int fill_result(struct attach *a, struct nd_result *res, const char ctr_mac[18], struct nd_err **err)
 {
 	struct nd_iface *f = res->ifaces;
-	int r;
 
 	memset(f, 0, sizeof(res->ifaces));
 	strcpy(f[0].name, a->c.bridge);
+	strcpy(f[0].mac, a->br_mac);
 	strcpy(f[1].name, a->host_if);
+	strcpy(f[1].mac, a->host_mac);
 	strcpy(f[2].name, a->req->ifname);
 	strcpy(f[2].mac, ctr_mac);
 	f[2].mtu = f[1].mtu = a->c.mtu;
-	if ((r = nd_link_get(a->host, a->c.bridge, NULL, f[0].mac, NULL, NULL, err)) < 0 ||
-	    (r = nd_link_get(a->host, a->host_if, NULL, f[1].mac, NULL, NULL, err)) < 0)
-		return r;
 	if (!(f[2].sandbox = strdup(a->req->netns)))
 		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
 	res->n_ifaces = 3;

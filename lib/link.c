@@ -1,6 +1,7 @@
 #include "link.h"
 
 #include <errno.h>
+#include <sys/random.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -72,83 +73,6 @@ static unsigned int bridge_flags(const struct nd_bridge_opts *o)
 	return IFF_UP | (o->promisc ? IFF_PROMISC : 0);
 }
 
-/*
- * Up and promiscuous ride on the creating message (the kernel applies ifi_flags after
- * registering the link). IFLA_BR_VLAN_FILTERING is built by hand: libnl 3.7 has no setter
- * for bridge IFLA_INFO_DATA (rtnl_link_bridge_set_vlan_filtering came in 3.8).
- */
-static int bridge_create(struct nl_sock *sk, const struct nd_bridge_opts *o, char *extack)
-{
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = bridge_flags(o), .ifi_change = bridge_flags(o) };
-	_cleanup_nl_msg_ struct nl_msg *msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi);
-	struct nlattr *info;
-
-	if (!msg)
-		return -ENOMEM;
-	if (nla_put_string(msg, IFLA_IFNAME, o->name) < 0 || (o->mtu && nla_put_u32(msg, IFLA_MTU, o->mtu) < 0) ||
-	    !(info = nla_nest_start(msg, IFLA_LINKINFO)) || nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0)
-		return -EMSGSIZE;
-	if (o->vlan_filtering) {
-		struct nlattr *data;
-
-		if (!(data = nla_nest_start(msg, IFLA_INFO_DATA)) || nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, 1) < 0)
-			return -EMSGSIZE;
-		nla_nest_end(msg, data);
-	}
-	nla_nest_end(msg, info);
-	return nd_nl_talk(sk, msg, extack);
-}
-
-/* Use what exists under o->name: it must be a bridge; raise the flags it lacks. */
-static int bridge_adopt(struct nl_sock *sk, const struct nd_bridge_opts *o, int *ret_ifindex, struct nd_err **err)
-{
-	_cleanup_link_ struct rtnl_link *link = NULL;
-	unsigned int want = bridge_flags(o);
-	int r = link_fetch(sk, o->name, &link, err);
-
-	if (r < 0)
-		return r;
-	if (!link_is(link, "bridge"))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EEXIST, "'%s' exists and is not a bridge", o->name);
-	if ((rtnl_link_get_flags(link) & want) != want) {
-		char extack[ND_NL_EXTACK_LEN] = "";
-
-		r = link_set_flags(sk, rtnl_link_get_ifindex(link), want, extack);
-		if (r < 0)
-			return nd_nl_kerr(err, ND_ERR_INTERNAL, r, extack, "bridge '%s': set up", o->name);
-	}
-	*ret_ifindex = rtnl_link_get_ifindex(link);
-	return 0;
-}
-
-int nd_bridge_ensure(struct nl_sock *sk, const struct nd_bridge_opts *o, int *ret_ifindex, struct nd_err **err)
-{
-	char extack[ND_NL_EXTACK_LEN] = "";
-	bool created;
-	int r = check_ifname("bridge", o->name, err);
-
-	if (r < 0)
-		return r;
-	/* The common case, an existing bridge that is up, costs one round trip. */
-	r = bridge_adopt(sk, o, ret_ifindex, err);
-	if (r != -ENODEV)
-		return r;
-	r = bridge_create(sk, o, extack);
-	if (r == -EOPNOTSUPP && o->vlan_filtering)
-		return nd_nl_kerr(err, ND_ERR_INTERNAL, r, extack,
-				  "bridge '%s': create with VLAN filtering (kernel without CONFIG_BRIDGE_VLAN_FILTERING?)",
-				  o->name);
-	/* EEXIST: a concurrent first ADD created it in between (plugins PR #366). */
-	if (r < 0 && r != -EEXIST)
-		return nd_nl_kerr(err, ND_ERR_INTERNAL, r, extack, "bridge '%s': create", o->name);
-	created = r >= 0;
-	/* The ack carries no ifindex, so look again; this also vets a racing creator's link. */
-	r = bridge_adopt(sk, o, ret_ifindex, err);
-	if (r == -ENODEV)
-		return nd_err_set(err, ND_CNI_TRY_AGAIN, ENODEV, "bridge '%s': deleted while being created", o->name);
-	return r < 0 ? r : created;
-}
-
 static int hex_nibble(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -170,12 +94,118 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-static int check_veth_opts(const struct nd_veth_opts *o, uint8_t mac[6], struct nd_err **err)
+/*
+ * Up and promiscuous ride on the creating message (the kernel applies ifi_flags after
+ * registering the link). IFLA_BR_VLAN_FILTERING is built by hand: libnl 3.7 has no setter
+ * for bridge IFLA_INFO_DATA (rtnl_link_bridge_set_vlan_filtering came in 3.8).
+ */
+static int bridge_create(struct nl_sock *sk, const struct nd_bridge_opts *o, char *extack)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = bridge_flags(o), .ifi_change = bridge_flags(o) };
+	_cleanup_nl_msg_ struct nl_msg *msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi);
+	struct nlattr *info;
+
+	char mac_str[18];
+	uint8_t mac[6];
+
+	if (!msg)
+		return -ENOMEM;
+	/*
+	 * A MAC of its own, as Docker gives its bridges: without one the bridge takes its lowest
+	 * port's and changes it as containers come and go, under everyone's ARP caches.
+	 */
+	if (nd_link_random_mac(mac_str) < 0 || parse_mac(mac_str, mac) < 0)
+		return -EIO;
+	if (nla_put_string(msg, IFLA_IFNAME, o->name) < 0 || (o->mtu && nla_put_u32(msg, IFLA_MTU, o->mtu) < 0) ||
+	    nla_put(msg, IFLA_ADDRESS, 6, mac) < 0 || !(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+	    nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0)
+		return -EMSGSIZE;
+	if (o->vlan_filtering) {
+		struct nlattr *data;
+
+		if (!(data = nla_nest_start(msg, IFLA_INFO_DATA)) || nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, 1) < 0)
+			return -EMSGSIZE;
+		nla_nest_end(msg, data);
+	}
+	nla_nest_end(msg, info);
+	return nd_nl_talk(sk, msg, extack);
+}
+
+/* Use what exists under o->name: it must be a bridge; raise the flags it lacks. */
+static void fmt_mac(struct rtnl_link *link, char out[18])
+{
+	struct nl_addr *a = rtnl_link_get_addr(link);
+	const uint8_t *b = a ? nl_addr_get_binary_addr(a) : NULL;
+
+	if (!b || nl_addr_get_len(a) != 6) {
+		out[0] = '\0';
+		return;
+	}
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+static int bridge_adopt(struct nl_sock *sk, const struct nd_bridge_opts *o, int *ret_ifindex, char ret_mac[18],
+			struct nd_err **err)
+{
+	_cleanup_link_ struct rtnl_link *link = NULL;
+	unsigned int want = bridge_flags(o);
+	int r = link_fetch(sk, o->name, &link, err);
+
+	if (r < 0)
+		return r;
+	if (!link_is(link, "bridge"))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EEXIST, "'%s' exists and is not a bridge", o->name);
+	if ((rtnl_link_get_flags(link) & want) != want) {
+		char extack[ND_NL_EXTACK_LEN] = "";
+
+		r = link_set_flags(sk, rtnl_link_get_ifindex(link), want, extack);
+		if (r < 0)
+			return nd_nl_kerr(err, ND_ERR_INTERNAL, r, extack, "bridge '%s': set up", o->name);
+	}
+	*ret_ifindex = rtnl_link_get_ifindex(link);
+	if (ret_mac)
+		fmt_mac(link, ret_mac);
+	return 0;
+}
+
+int nd_bridge_ensure(struct nl_sock *sk, const struct nd_bridge_opts *o, int *ret_ifindex, char ret_mac[18],
+		     struct nd_err **err)
+{
+	char extack[ND_NL_EXTACK_LEN] = "";
+	bool created;
+	int r = check_ifname("bridge", o->name, err);
+
+	if (r < 0)
+		return r;
+	/* The common case, an existing bridge that is up, costs one round trip. */
+	r = bridge_adopt(sk, o, ret_ifindex, ret_mac, err);
+	if (r != -ENODEV)
+		return r;
+	r = bridge_create(sk, o, extack);
+	if (r == -EOPNOTSUPP && o->vlan_filtering)
+		return nd_nl_kerr(err, ND_ERR_INTERNAL, r, extack,
+				  "bridge '%s': create with VLAN filtering (kernel without CONFIG_BRIDGE_VLAN_FILTERING?)",
+				  o->name);
+	/* EEXIST: a concurrent first ADD created it in between (plugins PR #366). */
+	if (r < 0 && r != -EEXIST)
+		return nd_nl_kerr(err, ND_ERR_INTERNAL, r, extack, "bridge '%s': create", o->name);
+	created = r >= 0;
+	/* The ack carries no ifindex, so look again; this also vets a racing creator's link. */
+	r = bridge_adopt(sk, o, ret_ifindex, ret_mac, err);
+	if (r == -ENODEV)
+		return nd_err_set(err, ND_CNI_TRY_AGAIN, ENODEV, "bridge '%s': deleted while being created", o->name);
+	return r < 0 ? r : created;
+}
+
+static int check_veth_opts(const struct nd_veth_opts *o, uint8_t mac[6], uint8_t host_mac[6], struct nd_err **err)
 {
 	int r = check_ifname("veth", o->host_name, err);
 
 	if (r >= 0)
 		r = check_ifname("veth peer", o->peer_name, err);
+	if (r >= 0 && o->host_mac && parse_mac(o->host_mac, host_mac) < 0)
+		return nd_err_set(err, ND_ERR_INTERNAL, EINVAL, "veth '%s': bad MAC address '%s'", o->host_name,
+				  o->host_mac);
 	if (r < 0 || !o->peer_mac)
 		return r;
 	if (parse_mac(o->peer_mac, mac) < 0)
@@ -204,7 +234,7 @@ static int veth_set_mac(struct rtnl_link *peer, const uint8_t mac[6])
  * the kernel applies right after registering it (rtnl_newlink_create), undoing the whole
  * pair if enslaving fails.
  */
-static int veth_build(const struct nd_veth_opts *o, const uint8_t *mac, struct nl_msg **ret)
+static int veth_build(const struct nd_veth_opts *o, const uint8_t *mac, const uint8_t *host_mac, struct nl_msg **ret)
 {
 	_cleanup_link_ struct rtnl_link *host = rtnl_link_veth_alloc();
 	_cleanup_link_ struct rtnl_link *peer = NULL;
@@ -220,7 +250,7 @@ static int veth_build(const struct nd_veth_opts *o, const uint8_t *mac, struct n
 		rtnl_link_set_mtu(host, o->mtu);
 		rtnl_link_set_mtu(peer, o->mtu);
 	}
-	if (mac && veth_set_mac(peer, mac) < 0)
+	if ((mac && veth_set_mac(peer, mac) < 0) || (host_mac && veth_set_mac(host, host_mac) < 0))
 		return -NLE_NOMEM;
 	if (o->master_ifindex > 0)
 		rtnl_link_set_master(host, o->master_ifindex);
@@ -263,12 +293,12 @@ int nd_veth_create(struct nl_sock *sk, const struct nd_veth_opts *o, struct nd_e
 {
 	_cleanup_nl_msg_ struct nl_msg *msg = NULL;
 	char extack[ND_NL_EXTACK_LEN] = "";
-	uint8_t mac[6];
-	int r = check_veth_opts(o, mac, err);
+	uint8_t mac[6], host_mac[6];
+	int r = check_veth_opts(o, mac, host_mac, err);
 
 	if (r < 0)
 		return r;
-	r = veth_build(o, o->peer_mac ? mac : NULL, &msg);
+	r = veth_build(o, o->peer_mac ? mac : NULL, o->host_mac ? host_mac : NULL, &msg);
 	if (r < 0)
 		return nd_nl_err(err, r, "veth '%s': build request", o->host_name);
 	r = nd_nl_talk(sk, msg, extack);
@@ -282,17 +312,6 @@ int nd_veth_create(struct nl_sock *sk, const struct nd_veth_opts *o, struct nd_e
 	return 0;
 }
 
-static void fmt_mac(struct rtnl_link *link, char out[18])
-{
-	struct nl_addr *a = rtnl_link_get_addr(link);
-	const uint8_t *b = a ? nl_addr_get_binary_addr(a) : NULL;
-
-	if (!b || nl_addr_get_len(a) != 6) {
-		out[0] = '\0';
-		return;
-	}
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
-}
 
 int nd_link_get(struct nl_sock *sk, const char *name, int *ret_ifindex, char ret_mac[18], int *ret_master,
 		bool *ret_is_bridge, struct nd_err **err)
@@ -385,5 +404,16 @@ int nd_link_veth_peer_ifindex(struct nl_sock *sk, const char *name, int *ret_pee
 	if (!link_is(link, "veth") || rtnl_link_get_link(link) <= 0)
 		return nd_err_set(err, ND_ERR_CHECK_FAILED, EINVAL, "link '%s' is not a veth", name);
 	*ret_peer_ifindex = rtnl_link_get_link(link);
+	return 0;
+}
+
+int nd_link_random_mac(char ret[18])
+{
+	uint8_t b[6];
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return -errno;
+	b[0] = (uint8_t)((b[0] & 0xfe) | 0x02); /* unicast, locally administered */
+	snprintf(ret, 18, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
 	return 0;
 }

@@ -19,8 +19,12 @@ struct nd_bridge_opts {
  * promiscuous when asked). mtu and vlan_filtering apply at creation only: an existing
  * bridge is shared and left as it is, like the reference plugin does.
  * Returns 1 when this call created it (so a failed ADD knows to remove it), else 0.
+ * ret_mac (may be NULL) gets the bridge's MAC from the same lookup.
  */
-int nd_bridge_ensure(struct nl_sock *sk, const struct nd_bridge_opts *o, int *ret_ifindex, struct nd_err **err);
+int nd_bridge_ensure(struct nl_sock *sk, const struct nd_bridge_opts *o, int *ret_ifindex, char ret_mac[18],
+		     struct nd_err **err);
+/* A random unicast, locally administered MAC ("aa:bb:..."), as the kernel picks for a veth. */
+int nd_link_random_mac(char ret[18]);
 
 struct nd_veth_opts {
 	const char *host_name;    /* in sk's netns */
@@ -28,6 +32,7 @@ struct nd_veth_opts {
 	int peer_netns_fd;        /* < 0: the peer stays in sk's netns */
 	unsigned int mtu;         /* 0: default */
 	const char *peer_mac;     /* "aa:bb:cc:dd:ee:ff"; NULL: kernel random */
+	const char *host_mac;     /* likewise, for the host end */
 	int master_ifindex;       /* host end enslaved to this bridge at creation; 0: none */
 };
 /*

@@ -182,7 +182,7 @@ static int setup_network(const struct nd_network *n, struct nd_err **err)
 	struct nd_cidr gw6 = { .ip = n->gateway6, .len = n->subnet6.len };
 	int idx = 0, r;
 
-	if ((r = nd_nl_open(-1, &sk, err)) < 0 || (r = nd_bridge_ensure(sk, &o, &idx, err)) < 0 ||
+	if ((r = nd_nl_open(-1, &sk, err)) < 0 || (r = nd_bridge_ensure(sk, &o, &idx, NULL, err)) < 0 ||
 	    (r = nd_addr_add(sk, idx, &gw, true, err)) < 0 ||
 	    (n->subnet6.ip.family && (r = nd_addr_add(sk, idx, &gw6, true, err)) < 0))
 		return nd_err_wrap(err, "network '%s': bridge '%s'", n->name, n->bridge);

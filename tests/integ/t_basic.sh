@@ -17,6 +17,9 @@ test_add_ping_gateway_and_peer() {
 	ip -j link show "$hostif" | jq -e '.[0].master=="br-n1"' >/dev/null || fail "host veth not on bridge" || return 1
 	[ "$(echo "$r1" | jq -r '.interfaces[2].sandbox')" = /run/netns/c1 ] || fail "sandbox" || return 1
 	[ "$(echo "$r1" | jq -r '.interfaces[2].mac')" = "$(ip -n c1 -j link show eth0 | jq -r '.[0].address')" ] || fail "mac" || return 1
+	# The host end's MAC is chosen by the plugin, the bridge's fixed at creation: both as reported.
+	[ "$(echo "$r1" | jq -r '.interfaces[1].mac')" = "$(ip -j link show "$hostif" | jq -r '.[0].address')" ] || fail "host mac" || return 1
+	[ "$(echo "$r2" | jq -r '.interfaces[0].mac')" = "$(ip -j link show br-n1 | jq -r '.[0].address')" ] || fail "bridge mac" || return 1
 	ip netns exec c1 ping -c1 -W2 10.11.0.1 >/dev/null || fail "ping gateway" || return 1
 	ip netns exec c1 ping -c1 -W2 "$ip2" >/dev/null || fail "ping peer" || return 1
 	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || fail "ip_forward" || return 1
