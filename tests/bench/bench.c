@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -297,9 +298,23 @@ static long status_kib(pid_t pid, const char *key)
 	return kib;
 }
 
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 ? -1 : 0;
+}
+
+static void rm_tree(const char *dir)
+{
+	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode, *dir;
+	/* On disk, where a lease store lives; removed at the end (rm_tree). */
 	char conf[1024], ns[32], state[] = "/tmp/netd-bench.XXXXXX";
 	unsigned int n;
 	double *add, *del, *enslave;
@@ -316,8 +331,12 @@ int main(int argc, char **argv)
 	add = calloc(n, sizeof(*add));
 	del = calloc(n, sizeof(*del));
 	enslave = calloc(n, sizeof(*enslave));
-	if (!strcmp(mode, "api"))
-		return bench_api(dir, state, n, add, del);
+	if (!strcmp(mode, "api")) {
+		int rc = bench_api(dir, state, n, add, del);
+
+		rm_tree(state);
+		return rc;
+	}
 	snprintf(conf, sizeof(conf), CONF_FMT, !strcmp(mode, "ours") ? "netd-bridge" : "bridge",
 		 !strcmp(mode, "ours") ? "netd-ipam" : "host-local", state);
 	for (unsigned int i = 0; i < n; i++) {
@@ -347,5 +366,6 @@ int main(int argc, char **argv)
 	free(add);
 	free(del);
 	free(enslave);
+	rm_tree(state);
 	return 0;
 }
