@@ -457,33 +457,88 @@ struct gc_ctx {
 	const char *network;
 	const struct nd_attachment *valid;
 	size_t n_valid;
-	struct nd_ip *stale;
+	struct nd_ip *stale; /* masquerade elements to delete */
 	size_t n_stale, cap;
+	char (*hosts)[16];   /* host veth ends of the attachments found stale */
+	size_t n_hosts, hosts_cap;
 };
+
+static bool gc_valid(const struct gc_ctx *g, const char *id, const char *ifname)
+{
+	for (size_t i = 0; i < g->n_valid; i++)
+		if (!strcmp(g->valid[i].id, id) && !strcmp(g->valid[i].ifname, ifname))
+			return true;
+	return false;
+}
+
+static int gc_grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	void *nv;
+
+	if (n < *cap)
+		return 0;
+	if (!(nv = realloc(*v, (*cap ? *cap * 2 : 64) * size)))
+		return -ENOMEM;
+	*v = nv;
+	*cap = *cap ? *cap * 2 : 64;
+	return 0;
+}
+
+/* A stale attachment's host end (by its derived name), once. */
+static int gc_host(struct gc_ctx *g, const char *id, const char *ifname)
+{
+	char name[16];
+
+	if (!id[0] || !ifname[0])
+		return 0;
+	nd_bridge_host_ifname(id, ifname, name);
+	for (size_t i = 0; i < g->n_hosts; i++)
+		if (!strcmp(g->hosts[i], name))
+			return 0;
+	if (gc_grow((void **)&g->hosts, &g->hosts_cap, g->n_hosts, sizeof(*g->hosts)) < 0)
+		return -ENOMEM;
+	strcpy(g->hosts[g->n_hosts++], name);
+	return 0;
+}
 
 static int gc_visit(const struct nd_ip *ip, const char *network, const char *id, const char *ifname, void *ud)
 {
 	struct gc_ctx *g = ud;
 
-	if (strcmp(network, g->network))
+	if (strcmp(network, g->network) || gc_valid(g, id, ifname))
 		return 0;
-	for (size_t i = 0; i < g->n_valid; i++)
-		if (!strcmp(g->valid[i].id, id) && !strcmp(g->valid[i].ifname, ifname))
-			return 0;
-	if (g->n_stale == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 64;
-		struct nd_ip *n = realloc(g->stale, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		g->stale = n;
-		g->cap = cap;
-	}
+	if (gc_grow((void **)&g->stale, &g->cap, g->n_stale, sizeof(*g->stale)) < 0)
+		return -ENOMEM;
 	g->stale[g->n_stale++] = *ip;
-	return 0;
+	return gc_host(g, id, ifname);
 }
 
-/* GC (spec 1.1): release every lease and masquerade entry of this network not listed valid. */
+static void gc_released(const struct nd_ip *ip, const char *id, const char *ifname, void *ud)
+{
+	(void)ip;
+	(void)gc_host(ud, id, ifname);
+}
+
+/* The host ends (and their MAC checks) of stale attachments: the netns may be gone already. */
+static int gc_links(const struct gc_ctx *g, const struct nd_bridge_conf *c, struct nd_nfsock *nft,
+		    struct nd_err **err)
+{
+	_cleanup_nl_sock_ struct nl_sock *host = NULL;
+	int r = g->n_hosts ? nd_nl_open(-1, &host, err) : 0;
+
+	for (size_t i = 0; r >= 0 && i < g->n_hosts; i++) {
+		if (c->macspoofchk && (r = nd_spoof_del(nft, g->hosts[i], err)) < 0)
+			break;
+		r = nd_link_del(host, g->hosts[i], err);
+	}
+	return r < 0 ? r : 0;
+}
+
+/*
+ * GC (spec 1.1): release every lease, masquerade entry, MAC check and host veth of this
+ * network's attachments not listed valid. The attachments come from the lease store (when
+ * the IPAM runs in-process) and from the masquerade entries' owner comments.
+ */
 int nd_bridge_gc(const struct nd_cni_req *req, struct nd_err **err)
 {
 	_cleanup_nfsock_ struct nd_nfsock *nft = NULL;
@@ -492,18 +547,23 @@ int nd_bridge_gc(const struct nd_cni_req *req, struct nd_err **err)
 	struct nd_bridge_conf c;
 	int r = nd_bridge_conf_parse(req, &c, err);
 
-	if (r >= 0 && (r = nd_cni_valid_attachments(req->conf, &valid, &g.n_valid, err)) >= 0 && c.ipam_type)
-		r = nd_delegate_run(req, c.ipam_type, ND_CMD_GC, err);
-	if (r < 0)
-		return r;
+	if (r >= 0)
+		r = nd_cni_valid_attachments(req->conf, &valid, &g.n_valid, err);
 	g.valid = valid;
-	r = nd_nfsock_open(&nft, err);
+	if (r >= 0 && c.ipam_type)
+		r = !strcmp(c.ipam_type, ND_IPAM_TYPE) ? nd_ipamcni_gc_released(req, gc_released, &g, err)
+						       : nd_delegate_run(req, c.ipam_type, ND_CMD_GC, err);
+	if (r >= 0)
+		r = nd_nfsock_open(&nft, err);
 	if (r >= 0)
 		r = nd_nft_masq_foreach(nft, gc_visit, &g, err);
 	if (r >= 0 && g.n_stale)
 		r = nd_nft_masq_del(nft, g.stale, g.n_stale, err);
+	if (r >= 0)
+		r = gc_links(&g, &c, nft, err);
 	free(g.stale);
-	return r < 0 ? nd_err_wrap(err, "gc of masquerade entries") : 0;
+	free(g.hosts);
+	return r < 0 ? nd_err_wrap(err, "gc") : 0;
 }
 
 int nd_bridge_status(const struct nd_cni_req *req, struct nd_err **err)

@@ -71,6 +71,11 @@ int nd_ipamcni_lookup(const struct nd_cni_req *req, struct nd_ip *ret_ips, size_
 
 int nd_ipamcni_gc(const struct nd_cni_req *req, struct nd_err **err)
 {
+	return nd_ipamcni_gc_released(req, NULL, NULL, err);
+}
+
+int nd_ipamcni_gc_released(const struct nd_cni_req *req, nd_ipam_released_fn cb, void *ud, struct nd_err **err)
+{
 	_cleanup_free_ struct nd_attachment *valid = NULL;
 	struct nd_ipam_conf c;
 	size_t n = 0;
@@ -78,7 +83,7 @@ int nd_ipamcni_gc(const struct nd_cni_req *req, struct nd_err **err)
 
 	if (r < 0 || (r = load(req, &c, err)) < 0)
 		return r;
-	r = nd_ipam_gc(&c, valid, n, NULL, NULL, err);
+	r = nd_ipam_gc(&c, valid, n, cb, ud, err);
 	nd_ipam_conf_clear(&c);
 	return r;
 }

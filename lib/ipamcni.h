@@ -5,6 +5,7 @@
 #pragma once
 
 #include "cni.h"
+#include "ipam.h"
 #include "result.h"
 
 #define ND_IPAM_TYPE "netd-ipam"
@@ -13,6 +14,8 @@ int nd_ipamcni_add(const struct nd_cni_req *req, struct nd_result *ret, struct n
 int nd_ipamcni_del(const struct nd_cni_req *req, struct nd_err **err);
 int nd_ipamcni_check(const struct nd_cni_req *req, struct nd_err **err);
 int nd_ipamcni_gc(const struct nd_cni_req *req, struct nd_err **err);
+/* GC, telling cb of each lease it releases (the bridge then removes what went with it). */
+int nd_ipamcni_gc_released(const struct nd_cni_req *req, nd_ipam_released_fn cb, void *ud, struct nd_err **err);
 int nd_ipamcni_status(const struct nd_cni_req *req, struct nd_err **err);
 /* The addresses (id, ifname) holds; for DEL/GC paths that have no result to go by. */
 int nd_ipamcni_lookup(const struct nd_cni_req *req, struct nd_ip *ret_ips, size_t max, size_t *ret_n,

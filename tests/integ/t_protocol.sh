@@ -51,14 +51,20 @@ test_check_missing_masquerade() {
 }
 
 test_gc_releases_unlisted() {
-	c=$(VERSION=1.1.0 conf n1 10.23.0.0/24)
-	for n in a b c; do mkns $n && add $n "$c" >/dev/null || fail "ADD $n" || return 1; done
+	c=$(VERSION=1.1.0 conf n1 10.23.0.0/24 ',"macspoofchk":true')
+	for n in a b c; do mkns $n && add $n "$c" >"$WORK/gc-$n" || fail "ADD $n" || return 1; done
+	host_a=$(jq -r '.interfaces[1].name' "$WORK/gc-a") host_b=$(jq -r '.interfaces[1].name' "$WORK/gc-b")
 	gc=$(echo "$c" | jq -c '. + {"cni.dev/valid-attachments":[{"containerID":"b","ifname":"eth0"}]}')
 	cni netd-bridge GC "" "" "" "$gc" || fail "GC" || return 1
 	nft list ruleset | grep -q 'comment "n1 a ' && fail "a's masq entry kept" && return 1
 	nft list ruleset | grep -q 'comment "n1 b ' || fail "b's masq entry removed" || return 1
 	[ -e "$WORK/ipam/n1/10.23.0.2" ] && fail "a's lease kept" && return 1
 	[ -e "$WORK/ipam/n1/10.23.0.3" ] || fail "b's lease removed" || return 1
+	# The host side goes too, netns or not: a's veth and MAC check; b's stay.
+	ip link show "$host_a" >/dev/null 2>&1 && fail "a's veth kept" && return 1
+	ip link show "$host_b" >/dev/null 2>&1 || fail "b's veth removed" || return 1
+	nft list map bridge netd spoof | grep -q "$host_a" && fail "a's MAC check kept" && return 1
+	nft list map bridge netd spoof | grep -q "$host_b" || fail "b's MAC check removed" || return 1
 	# The freed addresses are handed out again.
 	mkns d && r=$(add d "$c") || fail "ADD after GC" || return 1
 	for n in a b c d; do del $n "$c"; ip netns del $n; done; ip link del br-n1
