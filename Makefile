@@ -94,7 +94,7 @@ all: $(NETD_BIN) $(DAEMON_BIN) $(OCI_BIN)
 DEPS := build-essential pkg-config clang libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev \
 	libjansson-dev libcmocka-dev iproute2 nftables iputils-ping jq util-linux valgrind \
 	containernetworking-plugins cppcheck libmicrohttpd-dev curl \
-	libarchive-dev libssl-dev busybox-static
+	libarchive-dev libssl-dev busybox-static iptables libclang-rt-14-dev
 deps:
 	@if ! dpkg -s $(DEPS) >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS); fi
