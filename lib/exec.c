@@ -35,23 +35,15 @@ static int find_plugin(const char *cni_path, const char *type, char ret[PATH_MAX
 static int read_all(int fd, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *buf = malloc(ND_PLUGIN_OUT_MAX + 1);
-	size_t len = 0;
+	long n;
 
 	if (!buf)
 		return -ENOMEM;
-	while (len < ND_PLUGIN_OUT_MAX) {
-		ssize_t n = read(fd, buf + len, ND_PLUGIN_OUT_MAX - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = 0;
-	*ret_len = len;
+	n = nd_read_upto(fd, buf, ND_PLUGIN_OUT_MAX);
+	if (n < 0)
+		return (int)n;
+	buf[n] = 0;
+	*ret_len = (size_t)n;
 	*ret = TAKE_PTR(buf);
 	return 0;
 }

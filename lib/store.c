@@ -77,25 +77,17 @@ static int check_pair(const char *id, const char *ifname, struct nd_err **err)
 static int read_small(int dfd, const char *name, char *buf, size_t max)
 {
 	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	size_t len = 0;
+	long n;
 
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		ssize_t n = read(fd, buf + len, max - 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == max - 1)
-			return -EFBIG;
-	}
-	buf[len] = '\0';
-	return (int)len;
+	n = nd_read_upto(fd, buf, max - 1);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n == max - 1)
+		return -EFBIG;
+	buf[n] = '\0';
+	return (int)n;
 }
 
 /*
