@@ -14,8 +14,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "devices.h"
 
-static const char *const ctrl_names[ND_CG_NCTRL] = { "memory", "cpu", "pids" };
+static const char *const ctrl_names[ND_CG_NCTRL] = { "memory", "cpu", "pids", "devices" };
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
 static void unescape(char *s)
@@ -378,8 +379,9 @@ int nd_cg_create(const char *parent, const char *name, const struct nd_cg_limits
 	snprintf(rel, sizeof(rel), "%s/%s", parent, name);
 	if (!cg.v2) {
 		for (i = 0; i < ND_CG_NCTRL; i++)
+			/* Without the devices controller a container could open any host device. */
 			if (!*m[i] && ((i == ND_CG_MEMORY && lim->memory) || (i == ND_CG_CPU && lim->cpu_quota) ||
-				       (i == ND_CG_PIDS && lim->pids))) {
+				       (i == ND_CG_PIDS && lim->pids) || i == ND_CG_DEVICES)) {
 				r = nd_err_set(err, ND_ERR_INTERNAL, ENOENT,
 					       "cgroup: the %s controller is not mounted on this host", ctrl_names[i]);
 				goto out;
@@ -403,6 +405,8 @@ int nd_cg_create(const char *parent, const char *name, const struct nd_cg_limits
 		}
 	}
 	r = set_limits(&cg, lim, err);
+	if (r >= 0)
+		r = cg.v2 ? nd_dev_v2_apply(cg.dirs[0], err) : nd_dev_v1_apply(cg.dirs[ND_CG_DEVICES], err);
 	if (r < 0)
 		goto undo;
 	*ret = cg;

@@ -9,7 +9,7 @@
 
 #include "err.h"
 
-enum nd_cg_ctrl { ND_CG_MEMORY, ND_CG_CPU, ND_CG_PIDS, ND_CG_NCTRL };
+enum nd_cg_ctrl { ND_CG_MEMORY, ND_CG_CPU, ND_CG_PIDS, ND_CG_DEVICES, ND_CG_NCTRL };
 
 struct nd_cg_limits {
 	uint64_t memory;     /* bytes; 0: no limit */
@@ -39,8 +39,9 @@ int nd_cg_parse_cpus(const char *s, uint64_t *ret, struct nd_err **err);
 /*
  * Create <hierarchy>/<parent>/<name> in every hierarchy the limits need (memory and pids
  * are always made, so that an OOM can be told and the container's tasks counted; on v1
- * cpu only for a quota) and write the limits. parent is relative, e.g. "netd". On
- * failure nothing is left.
+ * cpu only for a quota), write the limits and the device allow-list (lib/devices.h: v1's
+ * devices controller, which must be mounted, or v2's device program). parent is
+ * relative, e.g. "netd". On failure nothing is left.
  */
 int nd_cg_create(const char *parent, const char *name, const struct nd_cg_limits *lim, struct nd_cgroup *ret,
 		 struct nd_err **err);

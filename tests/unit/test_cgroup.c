@@ -21,6 +21,7 @@ static const char hybrid[] =
 	"33 30 0:29 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset\n"
 	"34 30 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
 	"35 30 0:31 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n"
+	"37 30 0:33 / /sys/fs/cgroup/devices rw - cgroup cgroup rw,devices\n"
 	"36 30 0:32 / /sys/fs/cgroup/name\\040with\\040space rw - cgroup cgroup rw,name=x\n";
 
 static const char unified[] = "25 1 254:0 / / rw - ext4 /dev/vda rw\n"
@@ -44,10 +45,19 @@ static void test_mountinfo(void **state)
 	assert_string_equal(m[ND_CG_MEMORY], "/sys/fs/cgroup/memory");
 	assert_string_equal(m[ND_CG_CPU], "/sys/fs/cgroup/cpu,cpuacct");
 	assert_string_equal(m[ND_CG_PIDS], "/sys/fs/cgroup/pids");
+	/* The devices hierarchy holds the container's device allow-list. */
+	assert_string_equal(m[ND_CG_DEVICES], "/sys/fs/cgroup/devices");
+	free_m(m);
+	/* A v1 host without it is told as such (nd_cg_create refuses to go on then). */
+	assert_int_equal(nd_cg_parse_mountinfo("34 30 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n", &v2, m,
+					       NULL), 0);
+	assert_false(v2);
+	assert_string_equal(m[ND_CG_DEVICES], "");
 	free_m(m);
 	assert_int_equal(nd_cg_parse_mountinfo(unified, &v2, m, NULL), 0);
 	assert_true(v2);
 	assert_string_equal(m[0], "/sys/fs/cgroup");
+	assert_string_equal(m[ND_CG_DEVICES], "");
 	free_m(m);
 	assert_true(nd_cg_parse_mountinfo("25 1 254:0 / / rw - ext4 /dev/vda rw\n", &v2, m, NULL) < 0);
 }
