@@ -658,6 +658,57 @@ static int ar_err(struct nd_err **err, struct archive *a, const char *what)
 			  archive_error_string(a) ? archive_error_string(a) : strerror(e));
 }
 
+bool nd_layer_xattr_kept(const char *name)
+{
+	return name && (!strncmp(name, "user.", 5) || !strcmp(name, "security.capability"));
+}
+
+/* Keep only the extended attributes nd_layer_xattr_kept allows on e. */
+static int filter_xattrs(struct archive_entry *e)
+{
+	struct { char *name; void *value; size_t size; } kept[64];
+	size_t n = 0, dropped = 0;
+	const char *name;
+	const void *value;
+	size_t size;
+	int r = 0;
+
+	if (archive_entry_xattr_reset(e) == 0)
+		return 0;
+	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+		if (!nd_layer_xattr_kept(name)) {
+			dropped++;
+			continue;
+		}
+		if (n == ND_ARRAY_SIZE(kept)) {
+			r = -E2BIG;
+			break;
+		}
+		kept[n].name = strdup(name);
+		kept[n].value = size ? malloc(size) : NULL;
+		kept[n].size = size;
+		if (!kept[n].name || (size && !kept[n].value)) {
+			free(kept[n].name);
+			free(kept[n].value);
+			r = -ENOMEM;
+			break;
+		}
+		if (size)
+			memcpy(kept[n].value, value, size);
+		n++;
+	}
+	if (r >= 0 && dropped) {
+		archive_entry_xattr_clear(e);
+		for (size_t i = 0; i < n; i++)
+			archive_entry_xattr_add_entry(e, kept[i].name, kept[i].value, kept[i].size);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(kept[i].name);
+		free(kept[i].value);
+	}
+	return r;
+}
+
 /* Unpack the tar stream of t into the current directory; collect whiteouts. */
 static int extract(struct archive *tar, struct wh **ret_wh, size_t *ret_n, struct nd_err **err)
 {
@@ -699,6 +750,11 @@ static int extract(struct archive *tar, struct wh **ret_wh, size_t *ret_n, struc
 			w = nw;
 			w[n++] = (struct wh){ .dir = dir, .name = name };
 			continue;
+		}
+		if ((r = filter_xattrs(e)) < 0) {
+			r = nd_err_set(err, ND_CNI_INVALID_CONFIG, -r, "layer entry '%s': extended attributes: %s",
+				       archive_entry_pathname(e), strerror(-r));
+			goto fail;
 		}
 		r = archive_write_header(out, e);
 		if (r >= ARCHIVE_WARN && archive_entry_size(e) > 0) {

@@ -65,6 +65,16 @@ int nd_oci_load(const char *layout, const char *tag, struct nd_oci_image *ret, s
 int nd_oci_whiteout(const char *path, char **ret_dir, char **ret_name, struct nd_err **err);
 
 /*
+ * May an extended attribute from a layer tar be set on the extracted file? user.* (the
+ * image's own data) and security.capability (file capabilities, which Docker keeps; no
+ * effect under no_new_privs, bounded by the bounding set otherwise). Everything else is
+ * dropped: trusted.overlay.* would forge overlayfs metadata (opaque directories,
+ * redirects, metacopy) in the layer store, other trusted.* and security.* are the host's
+ * (LSM labels, IMA/EVM), system.* are ACLs Docker does not carry either.
+ */
+bool nd_layer_xattr_kept(const char *name);
+
+/*
  * The layer with this diff_id, unpacked under <store>/<hex of diff_id>: unpacked from
  * blob (gzip, zstd or plain tar) when absent, verifying blob_digest (may be NULL: not a
  * content-addressed blob) and the diff_id of the uncompressed stream. Each layer appears

@@ -233,12 +233,36 @@ static void test_argv_rule(void **state)
 	assert_true(nd_oci_argv(&none, NULL, 0, &v, NULL) < 0);
 }
 
+static void test_layer_xattrs_kept(void **state)
+{
+	static const struct {
+		const char *name;
+		bool kept;
+	} cases[] = {
+		{ "user.mime_type", true },	      { "security.capability", true },
+		{ "trusted.overlay.opaque", false },  { "trusted.overlay.redirect", false },
+		{ "trusted.overlay.metacopy", false }, { "trusted.overlay.origin", false },
+		{ "trusted.anything", false },	      { "security.selinux", false },
+		{ "security.ima", false },	      { "security.evm", false },
+		{ "system.posix_acl_access", false }, { "security.capability.x", false },
+		{ "user", false },		      { "", false },
+		{ NULL, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (nd_layer_xattr_kept(cases[i].name) != cases[i].kept)
+			fail_msg("'%s' must be %s", cases[i].name ? cases[i].name : "(null)",
+				 cases[i].kept ? "kept" : "dropped");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_digest_valid),	   cmocka_unit_test(test_split_ref),
 		cmocka_unit_test(test_whiteout_names),	   cmocka_unit_test(test_pick_manifest),
 		cmocka_unit_test(test_config_and_manifest), cmocka_unit_test(test_argv_rule),
+		cmocka_unit_test(test_layer_xattrs_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
