@@ -25,6 +25,7 @@
 #include "cleanup.h"
 #include "ctrstate.h"
 #include "overlay.h"
+#include "secprofile.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -126,20 +127,40 @@ static void setup_dev(int sync, const char *root)
 		DIE(sync, -r, "mount /dev/mqueue: %s", strerror(-r));
 }
 
-/* Docker's masked and read-only /proc paths: what would reach the host's kernel or secrets. */
-static void harden_proc(int sync, const char *root)
+/*
+ * Docker's masked paths: what would reach the host's kernel, hardware or secrets. A file
+ * is covered by /dev/null, a directory by an empty read-only tmpfs (runc does the same).
+ */
+static void mask_paths(int sync, const char *root)
 {
-	static const char *const masked[] = { "/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
-					      "/proc/latency_stats" };
-	static const char *const ro[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger" };
+	static const char *const masked[] = { "/proc/asound",	    "/proc/acpi",	"/proc/interrupts",
+					      "/proc/kcore",	    "/proc/keys",	"/proc/latency_stats",
+					      "/proc/timer_list",   "/proc/timer_stats", "/proc/sched_debug",
+					      "/proc/scsi",	    "/sys/firmware",	"/sys/devices/virtual/powercap" };
 	char path[4096], null[4096];
+	struct stat st;
 
 	snprintf(null, sizeof(null), "%s/dev/null", root);
 	for (size_t i = 0; i < ND_ARRAY_SIZE(masked); i++) {
 		snprintf(path, sizeof(path), "%s%s", root, masked[i]);
-		if (mount(null, path, NULL, MS_BIND, NULL) < 0 && errno != ENOENT)
+		if (lstat(path, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			DIE(sync, errno, "mask %s: %s", masked[i], strerror(errno));
+		}
+		if (S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+						"mode=555") < 0
+					: mount(null, path, NULL, MS_BIND, NULL) < 0)
 			DIE(sync, errno, "mask %s: %s", masked[i], strerror(errno));
 	}
+}
+
+/* Docker's read-only /proc paths: the kernel's knobs stay readable, not writable. */
+static void readonly_proc(int sync, const char *root)
+{
+	static const char *const ro[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger" };
+	char path[4096];
+
 	for (size_t i = 0; i < ND_ARRAY_SIZE(ro); i++) {
 		snprintf(path, sizeof(path), "%s%s", root, ro[i]);
 		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
@@ -160,14 +181,20 @@ static void setup_root(int sync, const struct nd_ctr_spec *s)
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		DIE(sync, errno, "make / private: %s", strerror(errno));
-	if (nd_ovl_opts(s->lower, s->n_lower, s->upper, s->work, &opts, &e) < 0 || nd_ovl_mount(s->merged, opts, &e) < 0)
+	/*
+	 * nodev: a device node shipped in a layer or made in the writable layer cannot be
+	 * opened (EACCES, checked before the device cgroup's EPERM); /dev is a tmpfs of its own.
+	 */
+	if (nd_ovl_opts(s->lower, s->n_lower, s->upper, s->work, &opts, &e) < 0 ||
+	    nd_ovl_mount(s->merged, opts, MS_NODEV, &e) < 0)
 		DIE(sync, e->errnum, "%s", e->msg);
 	if ((r = mount_at(s->merged, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0)
 		DIE(sync, -r, "mount /proc: %s", strerror(-r));
 	setup_dev(sync, s->merged);
-	harden_proc(sync, s->merged);
 	if ((r = mount_at(s->merged, "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0)
 		DIE(sync, -r, "mount /sys: %s", strerror(-r));
+	mask_paths(sync, s->merged);
+	readonly_proc(sync, s->merged);
 	/* pivot_root(".", "."): the old root ends up on top of the new one, then goes. */
 	if (chdir(s->merged) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
 	    chdir("/") < 0)
@@ -176,11 +203,10 @@ static void setup_root(int sync, const struct nd_ctr_spec *s)
 
 /* ---- the command's credentials ---- */
 
-static int drop_caps(void)
+static int drop_caps(unsigned long long keep)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2] = { 0 };
-	unsigned long long keep = nd_ctr_default_caps();
 
 	for (int cap = 0; cap < 64; cap++)
 		if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
@@ -289,7 +315,7 @@ static int become(const char *user, const char *cwd, char *errbuf, size_t errlen
 
 	if (user && (r = parse_user(user, &uid, &gid, errbuf, errlen)) < 0)
 		return r;
-	if ((r = drop_caps()) < 0) {
+	if ((r = drop_caps(nd_ctr_default_caps())) < 0) {
 		snprintf(errbuf, errlen, "capabilities: %s", strerror(-r));
 		return r;
 	}
@@ -316,8 +342,13 @@ struct exec_fail {
 	char text[400];
 };
 
-/* The command's process: never returns. fail is a CLOEXEC pipe: silence means exec worked. */
-static void exec_command(int fail, char *const *argv, char *const *env, const char *cwd, const char *user)
+/*
+ * The command's process: never returns. fail is a CLOEXEC pipe: silence means exec worked.
+ * filter (NULL: unconfined) is installed last: between it and the exec only write, exit
+ * and execve itself are called, which the profile allows.
+ */
+static void exec_command(int fail, char *const *argv, char *const *env, const char *cwd, const char *user,
+			 const struct nd_seccomp *filter)
 {
 	struct exec_fail f = { 0 };
 	sigset_t none;
@@ -333,9 +364,13 @@ static void exec_command(int fail, char *const *argv, char *const *env, const ch
 		/* Whatever the caller's shell left open, the container does not get it. */
 		(void)syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 		environ = (char **)env;
-		execvp(argv[0], argv);
-		r = -errno;
-		snprintf(f.text, sizeof(f.text), "exec '%s': %s", argv[0], strerror(errno));
+		if (filter && (r = nd_seccomp_load(filter)) < 0) {
+			snprintf(f.text, sizeof(f.text), "seccomp: %s", strerror(-r));
+		} else {
+			execvp(argv[0], argv);
+			r = -errno;
+			snprintf(f.text, sizeof(f.text), "exec '%s': %s", argv[0], strerror(errno));
+		}
 	}
 	f.errnum = -r;
 	(void)!write(fail, &f, sizeof(f));
@@ -408,14 +443,78 @@ static void hide_cmdline(void)
 /* Set by nd_ctr_spawn before the clone; the child reads its copy. */
 static bool born_in_cgroup;
 
-static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_spec *s)
+/*
+ * Once the command runs, PID 1 needs nothing but to wait, reap and forward signals: it
+ * keeps CAP_KILL alone (the command may run as another user, and init must still
+ * forward `netd stop`'s SIGTERM to it), gets no_new_privs and the command's filter.
+ */
+static int confine_init(const struct nd_seccomp *filter)
+{
+	int r = drop_caps(1ULL << CAP_KILL);
+
+	if (r >= 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		r = -errno;
+	if (r >= 0 && filter)
+		r = nd_seccomp_load(filter);
+	return r;
+}
+
+/*
+ * Fork the command, confine ourselves, then let it go: the command runs only once PID 1
+ * holds no more than CAP_KILL, so it never sees a privileged init. Returns the command's
+ * pid once its exec succeeded; reports and dies otherwise.
+ */
+static pid_t start_command(int sync, const struct nd_ctr_spec *s, const struct nd_seccomp *filter)
+{
+	int fail[2], go[2];
+	struct exec_fail f;
+	ssize_t n;
+	pid_t cmd;
+	char c;
+
+	if (pipe2(fail, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)
+		DIE(sync, errno, "pipe: %s", strerror(errno));
+	cmd = fork();
+	if (cmd < 0)
+		DIE(sync, errno, "fork: %s", strerror(errno));
+	if (cmd == 0) {
+		close(fail[0]);
+		close(go[1]);
+		close(sync);
+		if (s->new_session)
+			(void)setsid();
+		/* End of file: the init died before confining itself. */
+		while ((n = read(go[0], &c, 1)) < 0 && errno == EINTR)
+			;
+		if (n != 1)
+			_exit(1);
+		close(go[0]);
+		exec_command(fail[1], s->argv, s->env, s->cwd, s->user, filter);
+	}
+	close(fail[1]);
+	close(go[0]);
+	if ((n = confine_init(filter)) < 0)
+		DIE(sync, (int)-n, "confine the container's init: %s", strerror((int)-n));
+	if (write(go[1], "g", 1) != 1)
+		DIE(sync, errno, "start the command: %s", strerror(errno));
+	close(go[1]);
+	do
+		n = read(fail[0], &f, sizeof(f));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(f)) {
+		send_msg(sync, MSG_ERR, f.errnum, ND_CNI_INVALID_CONFIG, "%s", f.text);
+		_exit(1);
+	}
+	close(fail[0]);
+	return cmd;
+}
+
+static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_spec *s, const struct nd_seccomp *filter)
 {
 	struct nd_err *e = NULL;
 	struct msg m;
-	int fail[2], r;
 	pid_t cmd;
 	sigset_t all;
-	struct exec_fail f;
 
 	/* If the monitor dies during setup, so do we. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -450,26 +549,7 @@ static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_s
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, noop);
-	if (pipe2(fail, O_CLOEXEC) < 0)
-		DIE(sync, errno, "pipe: %s", strerror(errno));
-	cmd = fork();
-	if (cmd < 0)
-		DIE(sync, errno, "fork: %s", strerror(errno));
-	if (cmd == 0) {
-		close(fail[0]);
-		close(sync);
-		if (s->new_session)
-			(void)setsid();
-		exec_command(fail[1], s->argv, s->env, s->cwd, s->user);
-	}
-	close(fail[1]);
-	do
-		r = (int)read(fail[0], &f, sizeof(f));
-	while (r < 0 && errno == EINTR);
-	if (r == (int)sizeof(f)) {
-		send_msg(sync, MSG_ERR, f.errnum, ND_CNI_INVALID_CONFIG, "%s", f.text);
-		_exit(1);
-	}
+	cmd = start_command(sync, s, filter);
 	send_msg(sync, MSG_EXEC_OK, 0, 0, NULL);
 	/* Nothing of the monitor's stays open in the container: not the lock, not stdio. */
 	(void)syscall(SYS_close_range, 0, ~0U, 0);
@@ -488,12 +568,18 @@ struct nd_clone_args {
 
 int nd_ctr_spawn(const struct nd_ctr_spec *s, struct nd_ctr_proc *ret, struct nd_err **err)
 {
-	int sp[2], pidfd = -1, cgfd = -1;
+	int sp[2], pidfd = -1, cgfd = -1, r;
 	struct nd_clone_args a = { 0 };
+	struct nd_seccomp *filter = NULL;
 	long pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+	/* Built here, loaded by the child's copy: the container pays no compilation twice. */
+	if (!s->seccomp_unconfined && (r = nd_seccomp_build(nd_ctr_default_caps(), &filter, err)) < 0)
+		return r;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		nd_seccomp_free(filter);
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "socketpair: %s", strerror(errno));
+	}
 	a.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
 	a.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	a.exit_signal = SIGCHLD;
@@ -522,12 +608,14 @@ int nd_ctr_spawn(const struct nd_ctr_spec *s, struct nd_ctr_proc *ret, struct nd
 
 		close(sp[0]);
 		close(sp[1]);
+		nd_seccomp_free(filter);
 		return nd_err_set(err, ND_ERR_INTERNAL, e, "clone: %s", strerror(e));
 	}
 	if (pid == 0) {
 		close(sp[0]);
-		child_main(sp[1], s);
+		child_main(sp[1], s, filter);
 	}
+	nd_seccomp_free(filter);
 	close(sp[1]);
 	ret->pid = (pid_t)pid;
 	ret->pidfd = pidfd;
@@ -632,11 +720,15 @@ static bool same_ns(pid_t pid, const char *ns)
 	return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_ino == y.st_ino && x.st_dev == y.st_dev;
 }
 
+DEFINE_CLEANUP(struct nd_seccomp, nd_seccomp_free)
+
 int nd_ctr_exec(pid_t pid, unsigned long long start_time, const struct nd_cgroup *cg, char *const *argv,
-		char *const *env, const char *cwd, const char *user, int *ret_code, struct nd_err **err)
+		char *const *env, const char *cwd, const char *user, bool seccomp_unconfined, int *ret_code,
+		struct nd_err **err)
 {
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	int fail[2], flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP, st;
+	_cleanup_(nd_seccomp_freep) struct nd_seccomp *filter = NULL;
+	int fail[2], flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP, st, r;
 	struct exec_fail f = { 0 };
 	pid_t helper;
 	ssize_t n;
@@ -648,6 +740,9 @@ int nd_ctr_exec(pid_t pid, unsigned long long start_time, const struct nd_cgroup
 		flags |= CLONE_NEWNET;
 	if (!same_ns(pid, "user"))
 		flags |= CLONE_NEWUSER;
+	/* The container's own profile, as its command got it. */
+	if (!seccomp_unconfined && (r = nd_seccomp_build(nd_ctr_default_caps(), &filter, err)) < 0)
+		return r;
 	if (pipe2(fail, O_CLOEXEC) < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "pipe: %s", strerror(errno));
 	helper = fork();
@@ -681,7 +776,7 @@ int nd_ctr_exec(pid_t pid, unsigned long long start_time, const struct nd_cgroup
 		/* Joining a PID namespace takes effect for children: the command is one. */
 		cmd = fork();
 		if (cmd == 0)
-			exec_command(fail[1], argv, env, cwd, user);
+			exec_command(fail[1], argv, env, cwd, user, filter);
 		close(fail[1]);
 		if (cmd < 0)
 			_exit(126);

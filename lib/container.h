@@ -3,7 +3,9 @@
  * the network namespace it is given), it mounts its overlay root, a fresh /proc, a minimal
  * /dev and a read-only /sys, pivots into the root, and stays as PID 1: a tiny init that
  * forks the command, forwards signals to it, reaps zombies and exits with its status.
- * The command runs with Docker's default capability set and no_new_privs.
+ * The command runs with Docker's default capability set, no_new_privs and the default
+ * seccomp profile; its root is mounted nodev and Docker's masked paths are covered. Once
+ * the command runs, the init keeps only CAP_KILL and gets no_new_privs and the filter too.
  */
 #pragma once
 
@@ -31,6 +33,7 @@ struct nd_ctr_spec {
 	bool userns;                /* root inside is ND_USERNS_BASE outside */
 	int stdio[3];               /* -1: inherit */
 	bool new_session;           /* setsid() for the command (detached containers) */
+	bool seccomp_unconfined;    /* no seccomp filter (else the default profile, lib/secprofile.h) */
 };
 
 struct nd_ctr_proc {
@@ -57,10 +60,12 @@ void nd_ctr_proc_close(struct nd_ctr_proc *p);
 /*
  * Run argv inside the running container whose init is pid (started at start_time, field
  * 22 of /proc/pid/stat): join its cgroup and every namespace it has (like nsenter), with
- * the same capability set and no_new_privs, and wait for it. *ret_code as nd_ctr_wait.
+ * the same capability set, no_new_privs and seccomp profile, and wait for it. *ret_code
+ * as nd_ctr_wait.
  */
 int nd_ctr_exec(pid_t pid, unsigned long long start_time, const struct nd_cgroup *cg, char *const *argv,
-		char *const *env, const char *cwd, const char *user, int *ret_code, struct nd_err **err);
+		char *const *env, const char *cwd, const char *user, bool seccomp_unconfined, int *ret_code,
+		struct nd_err **err);
 
 /* Docker's default capability set as a bit mask (exported for tests). */
 unsigned long long nd_ctr_default_caps(void);

@@ -41,6 +41,7 @@ void nd_ctr_clear(struct nd_ctr *c)
 	free(c->rootfs);
 	strv_free(c->lower);
 	free(c->cg_parent);
+	free(c->seccomp);
 	free(c->status);
 	memset(c, 0, sizeof(*c));
 }
@@ -153,6 +154,7 @@ int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err)
 	json_object_set_new(j, "rootfs", jstr(c->rootfs));
 	json_object_set_new(j, "lower", jstrv(c->lower));
 	json_object_set_new(j, "cgroupParent", jstr(c->cg_parent));
+	json_object_set_new(j, "seccomp", jstr(c->seccomp));
 	json_object_set_new(j, "status", jstr(c->status));
 	json_object_set_new(j, "limits", lim);
 	json_object_set_new(j, "userns", json_boolean(c->userns));
@@ -215,6 +217,7 @@ int nd_ctr_load(const char *state, const char *id, struct nd_ctr *ret, struct nd
 	c.rootfs = gstr(j, "rootfs");
 	c.lower = gstrv(j, "lower");
 	c.cg_parent = gstr(j, "cgroupParent");
+	c.seccomp = gstr(j, "seccomp");
 	c.status = gstr(j, "status");
 	lim = json_object_get(j, "limits");
 	c.limits.memory = (uint64_t)json_integer_value(json_object_get(lim, "memory"));

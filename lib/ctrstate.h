@@ -33,6 +33,7 @@ struct nd_ctr {
 	char *rootfs;   /* --rootfs directory, or NULL */
 	char **lower;   /* overlay lower directories, top first */
 	char *cg_parent;
+	char *seccomp;  /* the seccomp profile: "default" (NULL in older records) or "unconfined" */
 	struct nd_cg_limits limits;
 	bool userns;
 	bool auto_rm;

@@ -53,9 +53,9 @@ int nd_ovl_opts(const char *const *lower, size_t n_lower, const char *upper, con
 	return 0;
 }
 
-int nd_ovl_mount(const char *target, const char *opts, struct nd_err **err)
+int nd_ovl_mount(const char *target, const char *opts, unsigned long flags, struct nd_err **err)
 {
-	if (mount("overlay", target, "overlay", 0, opts) < 0)
+	if (mount("overlay", target, "overlay", flags, opts) < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "overlay mount on '%s': %s", target, strerror(errno));
 	return 0;
 }

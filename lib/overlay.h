@@ -20,7 +20,8 @@
  */
 int nd_ovl_opts(const char *const *lower, size_t n_lower, const char *upper, const char *work, char **ret,
 		struct nd_err **err);
-int nd_ovl_mount(const char *target, const char *opts, struct nd_err **err);
+/* flags: mount(2)'s, e.g. MS_NODEV for a container's root. */
+int nd_ovl_mount(const char *target, const char *opts, unsigned long flags, struct nd_err **err);
 
 bool nd_ovl_is_whiteout(const struct stat *st);
 /* A whiteout named name in dirfd; an existing entry of that name is left alone (0). */

@@ -124,6 +124,7 @@ static bool env_has(const struct strv *env, const char *key)
 struct run_opts {
 	const char *name, *hostname, *net, *ip, *rootfs, *image, *cwd, *user, *cgroup_parent;
 	const char *memory, *cpus, *pids;
+	const char *seccomp; /* NULL: the default profile; "unconfined" */
 	const char *layers[MAX_LIST];
 	size_t n_layers;
 	const char *envs[MAX_LIST];
@@ -150,15 +151,36 @@ static void run_usage(FILE *f)
 		"  -u, --user U[:G]     user (name or number)\n"
 		"  --layer TAR          a layer tar (from netd commit) on top of the rootfs or image\n"
 		"  --cgroup-parent P    cgroup parent (default netd, or $NETD_CGROUP_PARENT)\n"
+		"  --security-opt OPT   seccomp=unconfined (no seccomp filter); no-new-privileges (always on)\n"
 		"  -d, --detach         run in the background, print the ID\n"
 		"  --rm                 remove the container when it exits\n",
 		ND_USERNS_BASE);
 }
 
+/*
+ * Docker's --security-opt forms (KEY=VALUE, or the older KEY:VALUE): seccomp=unconfined,
+ * and no-new-privileges, which is always on here. A profile file is not taken (yet).
+ */
+static int security_opt(const char *v, struct run_opts *o)
+{
+	static const char *const nnp[] = { "no-new-privileges", "no-new-privileges=true", "no-new-privileges:true" };
+
+	if (!strcmp(v, "seccomp=unconfined") || !strcmp(v, "seccomp:unconfined")) {
+		o->seccomp = "unconfined";
+		return 0;
+	}
+	for (size_t i = 0; i < ND_ARRAY_SIZE(nnp); i++)
+		if (!strcmp(v, nnp[i]))
+			return 0;
+	fprintf(stderr, "netd run: --security-opt '%s' is not supported (supported: seccomp=unconfined, "
+			"no-new-privileges; no_new_privs is always set, seccomp profile files are not read yet)\n", v);
+	return -1;
+}
+
 static int parse_run(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_NAME = 256, O_HOST, O_NET, O_IP, O_CPUS, O_PIDS, O_USERNS, O_RM, O_ROOTFS, O_IMAGE, O_LAYER, O_CGP,
-	       O_STATE };
+	       O_STATE, O_SECOPT };
 	static const struct option lo[] = {
 		{ "name", required_argument, NULL, O_NAME },	   { "hostname", required_argument, NULL, O_HOST },
 		{ "net", required_argument, NULL, O_NET },	   { "network", required_argument, NULL, O_NET },
@@ -170,7 +192,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		{ "rootfs", required_argument, NULL, O_ROOTFS },   { "image", required_argument, NULL, O_IMAGE },
 		{ "layer", required_argument, NULL, O_LAYER },	   { "cgroup-parent", required_argument, NULL, O_CGP },
 		{ "state-dir", required_argument, NULL, O_STATE }, { "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "security-opt", required_argument, NULL, O_SECOPT }, { 0 },
 	};
 	int ch;
 
@@ -203,6 +225,10 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_CGP: o->cgroup_parent = optarg; break;
 		case O_STATE: setenv("NETD_STATE_DIR", optarg, 1); break;
+		case O_SECOPT:
+			if (security_opt(optarg, o) < 0)
+				return ND_EXIT_USAGE;
+			break;
 		case 'h': run_usage(stdout); return -1;
 		default: run_usage(stderr); return ND_EXIT_USAGE;
 		}
@@ -454,6 +480,7 @@ static int monitor(const struct run_opts *o, int notify)
 	c.cg_parent = strdup(cg_parent(o->cgroup_parent));
 	c.userns = o->userns;
 	c.auto_rm = o->rm;
+	c.seccomp = strdup(o->seccomp ? o->seccomp : "default");
 	c.detach = o->detach;
 	c.created = (long long)time(NULL);
 	c.status = strdup("created");
@@ -513,6 +540,7 @@ static int monitor(const struct run_opts *o, int notify)
 	spec.netns_fd = netns_fd;
 	spec.cg = &cg;
 	spec.userns = c.userns;
+	spec.seccomp_unconfined = c.seccomp && !strcmp(c.seccomp, "unconfined");
 	if ((r = nd_ctr_spawn(&spec, &proc, &err)) < 0)
 		goto fail;
 	phase("clone");
@@ -1015,8 +1043,8 @@ int nd_cmd_exec(int argc, char **argv)
 	for (size_t i = 0; i < n_envs; i++)
 		(void)env_set(&env, envs[i]);
 	if (nd_cg_open(c.cg_parent ? c.cg_parent : "netd", c.id, &cg, &err) < 0 ||
-	    nd_ctr_exec(c.pid, c.pid_start, &cg, argv + optind, env.v, cwd ? cwd : c.cwd, user ? user : c.user, &code,
-			&err) < 0) {
+	    nd_ctr_exec(c.pid, c.pid_start, &cg, argv + optind, env.v, cwd ? cwd : c.cwd, user ? user : c.user,
+			c.seccomp && !strcmp(c.seccomp, "unconfined"), &code, &err) < 0) {
 		code = fail("exec", err, err && err->errnum == ENOENT ? 127 : 126);
 	}
 	nd_cg_free(&cg);

@@ -38,7 +38,7 @@ rt_tree() {
 }
 
 rt_cg_parents() {
-	for d in /sys/fs/cgroup/memory /sys/fs/cgroup/cpu /sys/fs/cgroup/pids /sys/fs/cgroup; do
+	for d in /sys/fs/cgroup/memory /sys/fs/cgroup/cpu /sys/fs/cgroup/pids /sys/fs/cgroup/devices /sys/fs/cgroup; do
 		[ -d "$d/$NETD_CGROUP_PARENT" ] && echo "$d/$NETD_CGROUP_PARENT"
 	done
 }
