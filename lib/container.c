@@ -509,8 +509,9 @@ static pid_t start_command(int sync, const struct nd_ctr_spec *s, const struct n
 	return cmd;
 }
 
-static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_spec *s, const struct nd_seccomp *filter)
+static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_spec *s)
 {
+	struct nd_seccomp *filter = NULL;
 	struct nd_err *e = NULL;
 	struct msg m;
 	pid_t cmd;
@@ -527,6 +528,12 @@ static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_s
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		DIE(sync, errno, "cgroup namespace: %s", strerror(errno));
 	setup_root(sync, s);
+	/*
+	 * Compiled here (~10 ms for three ABIs) while the monitor attaches the network; the
+	 * init and the command install this one copy.
+	 */
+	if (!s->seccomp_unconfined && nd_seccomp_build(nd_ctr_default_caps(), &filter, &e) < 0)
+		DIE(sync, e->errnum, "%s", e->msg);
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		DIE(sync, errno, "hostname '%s': %s", s->hostname, strerror(errno));
 	/*
@@ -568,18 +575,12 @@ struct nd_clone_args {
 
 int nd_ctr_spawn(const struct nd_ctr_spec *s, struct nd_ctr_proc *ret, struct nd_err **err)
 {
-	int sp[2], pidfd = -1, cgfd = -1, r;
+	int sp[2], pidfd = -1, cgfd = -1;
 	struct nd_clone_args a = { 0 };
-	struct nd_seccomp *filter = NULL;
 	long pid;
 
-	/* Built here, loaded by the child's copy: the container pays no compilation twice. */
-	if (!s->seccomp_unconfined && (r = nd_seccomp_build(nd_ctr_default_caps(), &filter, err)) < 0)
-		return r;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		nd_seccomp_free(filter);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "socketpair: %s", strerror(errno));
-	}
 	a.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
 	a.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	a.exit_signal = SIGCHLD;
@@ -608,14 +609,12 @@ int nd_ctr_spawn(const struct nd_ctr_spec *s, struct nd_ctr_proc *ret, struct nd
 
 		close(sp[0]);
 		close(sp[1]);
-		nd_seccomp_free(filter);
 		return nd_err_set(err, ND_ERR_INTERNAL, e, "clone: %s", strerror(e));
 	}
 	if (pid == 0) {
 		close(sp[0]);
-		child_main(sp[1], s, filter);
+		child_main(sp[1], s);
 	}
-	nd_seccomp_free(filter);
 	close(sp[1]);
 	ret->pid = (pid_t)pid;
 	ret->pidfd = pidfd;

@@ -2,17 +2,24 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <stdint.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 
+/* The compiled filter: children install it with one system call, no libseccomp work. */
 struct nd_seccomp {
-	scmp_filter_ctx ctx;
+	struct sock_fprog prog;
 };
 
 #define CAP(c) (1ULL << (c))
@@ -187,45 +194,79 @@ static int build_rules(scmp_filter_ctx ctx, unsigned long long caps)
 	return r < 0 ? r : add_conditional(ctx, caps);
 }
 
+/* libseccomp 2.5 exports only to an fd: through a memfd into our memory. */
+static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *ret)
+{
+	_cleanup_close_ int fd = (int)syscall(SYS_memfd_create, "netd-seccomp", MFD_CLOEXEC);
+	struct stat st;
+	void *buf;
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	if ((r = seccomp_export_bpf(ctx, fd)) < 0)
+		return r;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size <= 0 || st.st_size % (off_t)sizeof(struct sock_filter) ||
+	    st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return -E2BIG;
+	buf = malloc((size_t)st.st_size);
+	if (!buf)
+		return -ENOMEM;
+	if (pread(fd, buf, (size_t)st.st_size, 0) != (ssize_t)st.st_size) {
+		free(buf);
+		return -EIO;
+	}
+	ret->filter = buf;
+	ret->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
+	return 0;
+}
+
 int nd_seccomp_build(unsigned long long caps, struct nd_seccomp **ret, struct nd_err **err)
 {
 	_cleanup_free_ struct nd_seccomp *f = calloc(1, sizeof(*f));
-	int r;
+	scmp_filter_ctx ctx;
+	int r = 0;
 
 	if (!f)
 		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-	f->ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-	if (!f->ctx)
+	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	if (!ctx)
 		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "seccomp: cannot create a filter");
-	r = 0;
 	if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
-		r = seccomp_arch_add(f->ctx, SCMP_ARCH_X86);
+		r = seccomp_arch_add(ctx, SCMP_ARCH_X86);
 		if (r >= 0 || r == -EEXIST)
-			r = seccomp_arch_add(f->ctx, SCMP_ARCH_X32);
+			r = seccomp_arch_add(ctx, SCMP_ARCH_X32);
 		if (r == -EEXIST)
 			r = 0;
 	}
-	/* A binary tree rather than a list: ~400 rules are looked up in a few comparisons. */
-	(void)seccomp_attr_set(f->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	/*
+	 * libseccomp's default (a list) rather than its binary tree: it compiles faster, and
+	 * since Linux 5.11 the kernel caches the verdict of every call allowed whatever its
+	 * arguments, so the list is walked only for the few others.
+	 */
 	if (r >= 0)
-		r = build_rules(f->ctx, caps);
-	if (r < 0) {
-		seccomp_release(f->ctx);
+		r = build_rules(ctx, caps);
+	if (r >= 0)
+		r = export_bpf(ctx, &f->prog);
+	seccomp_release(ctx);
+	if (r < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, -r, "seccomp: building the default profile: %s", strerror(-r));
-	}
 	*ret = TAKE_PTR(f);
 	return 0;
 }
 
 int nd_seccomp_load(const struct nd_seccomp *f)
 {
-	return seccomp_load(f->ctx);
+	/* no_new_privs is the caller's (it is part of the container's set-up anyway). */
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &f->prog) < 0 ? -errno : 0;
 }
 
 void nd_seccomp_free(struct nd_seccomp *f)
 {
 	if (!f)
 		return;
-	seccomp_release(f->ctx);
+	free(f->prog.filter);
 	free(f);
 }

@@ -19,8 +19,9 @@ struct nd_seccomp;
 /* The profile for a container whose bounding set is caps (bit N: capability N). */
 int nd_seccomp_build(unsigned long long caps, struct nd_seccomp **ret, struct nd_err **err);
 /*
- * Install it on the calling thread: the last step before execve (the filter allows
- * execve and what libc does around it). Needs no_new_privs (or CAP_SYS_ADMIN). -errno.
+ * Install it on the calling thread: one system call, the last step before execve (the
+ * filter allows execve and what libc does around it). Needs no_new_privs (or
+ * CAP_SYS_ADMIN). -errno.
  */
 int nd_seccomp_load(const struct nd_seccomp *f);
 void nd_seccomp_free(struct nd_seccomp *f);
