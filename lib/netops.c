@@ -133,6 +133,16 @@ static int rec_ids(const struct nd_ctx *c, const char *network, char ***ret, siz
 	return nd_state_list(dir, ".json", nd_cni_valid_id, ret, ret_n, err);
 }
 
+bool nd_op_attached(const struct nd_ctx *c, const char *network, const char *id)
+{
+	char path[PATH_MAX];
+
+	if (!nd_network_valid_name(network) || !nd_cni_valid_id(id))
+		return false;
+	rec_path(c, network, id, path);
+	return access(path, F_OK) == 0;
+}
+
 size_t nd_op_count(const struct nd_ctx *c, const char *network)
 {
 	char **ids = NULL;
