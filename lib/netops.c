@@ -137,7 +137,7 @@ bool nd_op_attached(const struct nd_ctx *c, const char *network, const char *id)
 {
 	char path[PATH_MAX];
 
-	if (!nd_network_valid_name(network) || !nd_cni_valid_id(id))
+	if (!nd_network_valid_name(network) || !nd_cni_valid_id(id) || strlen(id) > ND_OP_ID_MAX)
 		return false;
 	rec_path(c, network, id, path);
 	return access(path, F_OK) == 0;
@@ -312,7 +312,7 @@ static int check_attach_req(const struct nd_attach_req *req, const char *id, con
 {
 	int r;
 
-	if (!nd_cni_valid_id(id) || strlen(id) > 128)
+	if (!nd_cni_valid_id(id) || strlen(id) > ND_OP_ID_MAX)
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "container ID '%s' is invalid", id);
 	if (!nd_cni_valid_ifname(ifname))
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "interface name '%s' is invalid", ifname);
@@ -403,6 +403,9 @@ int nd_op_detach(const struct nd_ctx *c, const char *network, const char *id, bo
 
 	if (!id || !nd_cni_valid_id(id))
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "container ID '%s' is invalid", id ? id : "");
+	/* Attach refuses such an ID (check_attach_req): nothing to detach, as for any unknown ID. */
+	if (strlen(id) > ND_OP_ID_MAX)
+		return 0;
 	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 ||
 	    (r = nd_network_load(c->state_dir, network ? network : ND_DEFAULT_NETWORK, &n, err)) < 0)
 		return r;

@@ -25,6 +25,8 @@
 #include "result.h"
 
 #define ND_CNI_CACHE_DIR "/var/lib/cni/results"
+/* Container IDs name the records' files: longer ones are refused on attach (detach succeeds). */
+#define ND_OP_ID_MAX 128
 
 struct nd_ctx {
 	const char *state_dir;

@@ -24,6 +24,7 @@
 #include "cni.h"
 #include "exec.h"
 #include "netops.h"
+#include "shortname.h"
 #include "state.h"
 
 #define _cleanup_json_ _cleanup_(json_decrefp)
@@ -115,9 +116,18 @@ static int find_conflist(const char *network, json_t **ret, struct nd_err **err)
 		     : 0;
 }
 
+/* Room for nd_state_write's temporary name: "<name>.tmp.<pid>". */
+#define CACHE_NAME_MAX (NAME_MAX - 24)
+
+/* libcni's name; one too long for a file name is shortened (shortname.h) where libcni fails. */
 static void cache_path(const char *network, const char *id, const char *ifname, char ret[PATH_MAX])
 {
-	snprintf(ret, PATH_MAX, "%s/%s-%s-%s", nd_cli.cni_cache_dir, network, id, ifname);
+	char name[PATH_MAX], fit[CACHE_NAME_MAX + 1];
+
+	/* Cut at PATH_MAX first (a CLI argument may be longer): the name stays a function of the input. */
+	snprintf(name, sizeof(name), "%s-%s-%s", network, id, ifname);
+	nd_short_name(name, CACHE_NAME_MAX, fit);
+	snprintf(ret, PATH_MAX, "%s/%s", nd_cli.cni_cache_dir, fit);
 }
 
 static void set_env(const char *cmd, const char *id, const char *netns, const char *ifname, const char *args)

@@ -343,3 +343,28 @@ test_cli_duplicate_add_without_daemon_keeps_the_attachment() {
 	rm -rf "$WORK/othercache"
 	dclean
 }
+
+# issue 8 item 12, the daemon's side: attach refuses an ID over 128 characters (its records
+# are named by it) with 400; detaching one, which cannot have been attached, succeeds, through
+# the API and through the daemon-less CLI, twice. Without the daemon the CLI runs the plugins,
+# which take long IDs: add, duplicate add refused, del, del.
+test_daemon_overlong_container_id_detach_succeeds() {
+	dstart || return 1
+	ip netns add l1
+	id=$(head -c 300 /dev/zero | tr '\0' a)
+	expect POST /v1/networks/bridge/attachments "{\"netns\":\"l1\",\"containerID\":\"$id\"}" 400 >/dev/null || { dclean; return 1; }
+	expect POST /v1/networks/bridge/attachments "{\"netns\":\"l1\",\"containerID\":\"$(head -c 129 /dev/zero | tr '\0' a)\"}" 400 >/dev/null || { dclean; return 1; }
+	expect DELETE "/v1/networks/bridge/attachments/$id" "" 204 >/dev/null || { dclean; return 1; }
+	expect DELETE "/v1/networks/bridge/attachments/$id" "" 204 >/dev/null || { dclean; return 1; }
+	netd del bridge --id "$id" || fail "netd del of an overlong ID (daemon)" || { dclean; return 1; }
+	dstop
+	for _ in 1 2; do netd del bridge --id "$id" || fail "daemon-less netd del of an overlong ID" || { dclean; return 1; }; done
+	# The plugins take it (as host-local does), and so does the CLI's result cache.
+	netd add bridge l1 --id "$id" >/dev/null || fail "daemon-less add of a 300-character ID" || { dclean; return 1; }
+	[ "$(masq_count)" = 1 ] && [ "$(lease_count)" = 1 ] || fail "add made no attachment" || { dclean; return 1; }
+	out=$(netd add bridge l1 --id "$id" 2>&1); [ $? = 4 ] || fail "duplicate add: $out" || { dclean; return 1; }
+	for _ in 1 2; do netd del bridge --id "$id" || fail "daemon-less netd del of a 300-character ID" || { dclean; return 1; }; done
+	[ -z "$(ls "$NETD_CNI_CACHE_DIR")" ] || fail "cache left: $(ls "$NETD_CNI_CACHE_DIR")" || { dclean; return 1; }
+	[ "$(masq_count)" = 0 ] && [ "$(lease_count)" = 0 ] && [ "$(port_count netd0)" = 0 ] || fail "state left" || { dclean; return 1; }
+	dclean
+}
