@@ -745,6 +745,30 @@ static int gc_veths(const struct nd_network *n, const struct owners *o, size_t *
 	return r;
 }
 
+/*
+ * Temporary files of record writes killed before their rename ("<id>.json.tmp.<pid>"):
+ * every writer holds the state lock, which GC holds too, so none of them is being written.
+ */
+static void gc_record_temps(const struct nd_ctx *c, const char *network)
+{
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	struct dirent *e;
+	DIR *d;
+
+	rec_dir(c, network, dir);
+	if (!(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		const char *t = strstr(e->d_name, ".json.tmp.");
+
+		if (t && t != e->d_name && t[10] && strspn(t + 10, "0123456789") == strlen(t + 10)) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			(void)unlink(path);
+		}
+	}
+	closedir(d);
+}
+
 static int gc_network(const struct nd_ctx *c, const struct nd_network *n, size_t *released, size_t *veths,
 		      struct nd_err **err)
 {
@@ -753,6 +777,7 @@ static int gc_network(const struct nd_ctx *c, const struct nd_network *n, size_t
 	struct nd_cni_req q;
 	int r = gc_records(c, n, &o, released, err);
 
+	gc_record_temps(c, n->name);
 	if (r >= 0) {
 		owners_from_cache(c, n->name, &o);
 		json_object_set(conf, "cni.dev/valid-attachments", o.valid);
