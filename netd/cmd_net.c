@@ -369,6 +369,16 @@ int nd_cmd_del(int argc, char **argv)
 	strncat(path, eid, sizeof(path) - strlen(path) - 1);
 	r = nd_cli_request("DELETE", path, NULL, false, &status, &ans, NULL, &e);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
+		struct nd_ctx c;
+
+		/*
+		 * An attachment with a record in the state dir (the daemon's, or netd run's) goes as
+		 * the daemon would take it, record and all: the plugins' DEL alone would leave a
+		 * record saying ready, whose address the daemon would later masquerade again.
+		 */
+		nd_ctx_from_env(&c);
+		if (nd_op_attached(&c, argv[optind], id))
+			return nd_op_detach(&c, argv[optind], id, false, &e) < 0 ? nd_cli_fail("del", e) : 0;
 		if (ns && nd_netns_resolve(ns, netns, &e) < 0)
 			return nd_cli_fail("del", e);
 		return nd_cniexec_del(argv[optind], id, ns ? netns : NULL, ifname, &e) < 0 ? nd_cli_fail("del", e) : 0;

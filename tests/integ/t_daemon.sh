@@ -337,8 +337,11 @@ test_cli_duplicate_add_without_daemon_keeps_the_attachment() {
 	done
 	jq -e '.state=="ready"' "$DSTATE/attachments/bridge/p1.json" >/dev/null || fail "p1's record" || { dclean; return 1; }
 	netd del bridge p2 && NETD_CNI_CACHE_DIR=$WORK/othercache netd del bridge p3 || fail "daemon-less del" || { dclean; return 1; }
+	# The daemon's attachment goes with its record, else the restarted daemon would restore it.
+	NETD_IPAM_DIR=$WORK/ipam netd del bridge p1 || fail "daemon-less del p1" || { dclean; return 1; }
+	[ ! -e "$DSTATE/attachments/bridge/p1.json" ] || fail "p1's record survived its del" || { dclean; return 1; }
 	dstart || return 1
-	netd del bridge p1 || fail "del p1 through the daemon" || { dclean; return 1; }
+	netd del bridge p1 || fail "del p1 again through the daemon" || { dclean; return 1; }
 	[ "$(masq_count)" = 0 ] && [ "$(lease_count)" = 0 ] && [ "$(port_count netd0)" = 0 ] || fail "del left state" || { dclean; return 1; }
 	rm -rf "$WORK/othercache"
 	dclean
