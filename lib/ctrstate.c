@@ -364,7 +364,9 @@ int nd_ctr_list(const char *state, char ***ret, struct nd_err **err)
 	}
 	if (d)
 		closedir(d);
-	qsort(v, n, sizeof(*v), cmp_ent);
+	/* v is NULL when there is no container, and qsort must not be given NULL. */
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_ent);
 	out = calloc(n + 1, sizeof(*out));
 	if (!out) {
 		for (size_t i = 0; i < n; i++)
