@@ -18,6 +18,7 @@
 #include "nft.h"
 #include "nl.h"
 #include "route.h"
+#include "shortname.h"
 #include "spoof.h"
 #include "sysctl.h"
 
@@ -455,7 +456,9 @@ int nd_bridge_check(const struct nd_cni_req *req, struct nd_err **err)
 
 struct gc_ctx {
 	const char *network;
+	char net_short[ND_NFT_COMMENT_MAX]; /* the network as a comment holding long names has it */
 	const struct nd_attachment *valid;
+	char (*valid_ids)[ND_NFT_COMMENT_MAX]; /* each valid ID as its elements' comments hold it */
 	size_t n_valid;
 	struct nd_ip *stale; /* masquerade elements to delete */
 	size_t n_stale, cap;
@@ -463,12 +466,26 @@ struct gc_ctx {
 	size_t n_hosts, hosts_cap;
 };
 
+/* id and ifname as read from an element's comment. */
 static bool gc_valid(const struct gc_ctx *g, const char *id, const char *ifname)
 {
 	for (size_t i = 0; i < g->n_valid; i++)
-		if (!strcmp(g->valid[i].id, id) && !strcmp(g->valid[i].ifname, ifname))
+		if (!strcmp(g->valid_ids[i], id) && !strcmp(g->valid[i].ifname, ifname))
 			return true;
 	return false;
+}
+
+/* The comment forms of the network and of each valid ID (nft.h): long names are shortened there. */
+static int gc_owner_names(struct gc_ctx *g)
+{
+	char net[ND_NFT_COMMENT_MAX];
+
+	if (g->n_valid && !(g->valid_ids = calloc(g->n_valid, sizeof(*g->valid_ids))))
+		return -ENOMEM;
+	for (size_t i = 0; i < g->n_valid; i++)
+		nd_nft_owner_names(g->network, g->valid[i].id, g->valid[i].ifname, net, g->valid_ids[i]);
+	nd_short_name(g->network, ND_NFT_OWNER_NET_MAX, g->net_short);
+	return 0;
 }
 
 static int gc_grow(void **v, size_t *cap, size_t n, size_t size)
@@ -489,7 +506,8 @@ static int gc_host(struct gc_ctx *g, const char *id, const char *ifname)
 {
 	char name[16];
 
-	if (!id[0] || !ifname[0])
+	/* A shortened ID (from a comment) no longer gives the name; the lease store's ID does. */
+	if (!id[0] || !ifname[0] || nd_short_is(id))
 		return 0;
 	nd_bridge_host_ifname(id, ifname, name);
 	for (size_t i = 0; i < g->n_hosts; i++)
@@ -505,7 +523,7 @@ static int gc_visit(const struct nd_ip *ip, const char *network, const char *id,
 {
 	struct gc_ctx *g = ud;
 
-	if (strcmp(network, g->network) || gc_valid(g, id, ifname))
+	if ((strcmp(network, g->network) && strcmp(network, g->net_short)) || gc_valid(g, id, ifname))
 		return 0;
 	if (gc_grow((void **)&g->stale, &g->cap, g->n_stale, sizeof(*g->stale)) < 0)
 		return -ENOMEM;
@@ -550,6 +568,8 @@ int nd_bridge_gc(const struct nd_cni_req *req, struct nd_err **err)
 	if (r >= 0)
 		r = nd_cni_valid_attachments(req->conf, &valid, &g.n_valid, err);
 	g.valid = valid;
+	if (r >= 0 && gc_owner_names(&g) < 0)
+		r = nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
 	if (r >= 0 && c.ipam_type)
 		r = !strcmp(c.ipam_type, ND_IPAM_TYPE) ? nd_ipamcni_gc_released(req, gc_released, &g, err)
 						       : nd_delegate_run(req, c.ipam_type, ND_CMD_GC, err);
@@ -563,6 +583,7 @@ int nd_bridge_gc(const struct nd_cni_req *req, struct nd_err **err)
 		r = gc_links(&g, &c, nft, err);
 	free(g.stale);
 	free(g.hosts);
+	free(g.valid_ids);
 	return r < 0 ? nd_err_wrap(err, "gc") : 0;
 }
 

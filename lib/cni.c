@@ -170,6 +170,9 @@ static int parse_env(struct nd_cni_req *r, struct nd_err **err)
 	if (!nd_cni_valid_id(r->container_id))
 		return nd_err_set(err, ND_CNI_INVALID_ENV, EINVAL,
 				  "CNI_CONTAINERID '%s' must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", r->container_id);
+	if (r->cmd != ND_CMD_DEL && strlen(r->container_id) > ND_CNI_ID_MAX)
+		return nd_err_set(err, ND_CNI_INVALID_ENV, E2BIG, "CNI_CONTAINERID is longer than %d characters",
+				  ND_CNI_ID_MAX);
 	if (!nd_cni_valid_ifname(r->ifname))
 		return nd_err_set(err, ND_CNI_INVALID_ENV, EINVAL,
 				  "CNI_IFNAME '%s' must be 1-15 characters without '/', ':' or spaces", r->ifname);

@@ -33,6 +33,12 @@ int nd_cni_version_cmp(const char *a, const char *b);
 
 /* Spec section "Parameters": ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$ */
 bool nd_cni_valid_id(const char *s);
+/*
+ * The spec sets no length; ours is 16 times Docker's and Kubernetes' 64 hex digits. Longer
+ * IDs are refused on ADD and CHECK (code 4), and their DEL succeeds at once: nothing can
+ * have been added for them. (Up to it, no file name holds an ID whole: store.h, nft.h.)
+ */
+#define ND_CNI_ID_MAX 1024
 /* 1..15 bytes, not "." or "..", no '/', ':' or whitespace. */
 bool nd_cni_valid_ifname(const char *s);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdio.h"
 #include "network.h" /* ND_ERR_BUSY */
 
 
@@ -133,6 +134,7 @@ int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err)
 	_cleanup_free_ char *dir = nd_ctr_dir(state, c->id), *data = NULL, *path = NULL, *tmp = NULL;
 	_cleanup_close_ int fd = -1;
 	size_t len;
+	int r;
 
 	if (!j || !dir || !lim) {
 		json_decref(lim);
@@ -176,11 +178,15 @@ int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err)
 	 * reboot, and an fsync would cost more than the rest of a container's start.
 	 */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len || rename(tmp, path) < 0) {
-		int e = errno ? errno : EIO;
-
+	r = fd < 0 ? -errno : nd_write_all(fd, data, len);
+	/* A short write (full disk) must never be renamed over the whole record it replaces. */
+	if (fd >= 0 && close(TAKE_FD(fd)) < 0 && r >= 0)
+		r = -errno;
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
 		(void)unlink(tmp);
-		return nd_err_set(err, ND_ERR_INTERNAL, e, "container record '%s': %s", path, strerror(e));
+		return nd_err_set(err, ND_ERR_INTERNAL, -r, "container record '%s': %s", path, strerror(-r));
 	}
 	return 0;
 }
@@ -361,7 +367,9 @@ int nd_ctr_list(const char *state, char ***ret, struct nd_err **err)
 	}
 	if (d)
 		closedir(d);
-	qsort(v, n, sizeof(*v), cmp_ent);
+	/* v is NULL when there is no container, and qsort must not be given NULL. */
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_ent);
 	out = calloc(n + 1, sizeof(*out));
 	if (!out) {
 		for (size_t i = 0; i < n; i++)

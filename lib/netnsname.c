@@ -29,6 +29,11 @@ bool nd_netns_valid_name(const char *s)
 	return true;
 }
 
+bool nd_netns_runtime_name(const char *s)
+{
+	return s && strlen(s) == 17 && !strncmp(s, "netd-", 5) && strspn(s + 5, "0123456789abcdef") == 12;
+}
+
 int nd_netns_resolve(const char *s, char ret[PATH_MAX], struct nd_err **err)
 {
 	if (s && strchr(s, '/')) {

@@ -14,6 +14,11 @@
 
 /* Not empty, not "." or "..", no '/', at most 64 bytes of visible ASCII. */
 bool nd_netns_valid_name(const char *s);
+/*
+ * "netd-" and 12 lowercase hex digits: the names `netd run` gives its containers' netns,
+ * which `netd gc` deletes when no container record owns them. Refused for named netns.
+ */
+bool nd_netns_runtime_name(const char *s);
 /* A path (it has a '/') is kept; a name becomes ND_NETNS_RUN_DIR/<name>. Code 7 if invalid. */
 int nd_netns_resolve(const char *name_or_path, char ret[PATH_MAX], struct nd_err **err);
 /* Create a new empty netns under name; code ND_ERR_BUSY/-EEXIST when the name is taken. */

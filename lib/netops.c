@@ -133,6 +133,16 @@ static int rec_ids(const struct nd_ctx *c, const char *network, char ***ret, siz
 	return nd_state_list(dir, ".json", nd_cni_valid_id, ret, ret_n, err);
 }
 
+bool nd_op_attached(const struct nd_ctx *c, const char *network, const char *id)
+{
+	char path[PATH_MAX];
+
+	if (!nd_network_valid_name(network) || !nd_cni_valid_id(id) || strlen(id) > ND_OP_ID_MAX)
+		return false;
+	rec_path(c, network, id, path);
+	return access(path, F_OK) == 0;
+}
+
 size_t nd_op_count(const struct nd_ctx *c, const char *network)
 {
 	char **ids = NULL;
@@ -302,7 +312,7 @@ static int check_attach_req(const struct nd_attach_req *req, const char *id, con
 {
 	int r;
 
-	if (!nd_cni_valid_id(id) || strlen(id) > 128)
+	if (!nd_cni_valid_id(id) || strlen(id) > ND_OP_ID_MAX)
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "container ID '%s' is invalid", id);
 	if (!nd_cni_valid_ifname(ifname))
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "interface name '%s' is invalid", ifname);
@@ -393,6 +403,9 @@ int nd_op_detach(const struct nd_ctx *c, const char *network, const char *id, bo
 
 	if (!id || !nd_cni_valid_id(id))
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "container ID '%s' is invalid", id ? id : "");
+	/* Attach refuses such an ID (check_attach_req): nothing to detach, as for any unknown ID. */
+	if (strlen(id) > ND_OP_ID_MAX)
+		return 0;
 	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 ||
 	    (r = nd_network_load(c->state_dir, network ? network : ND_DEFAULT_NETWORK, &n, err)) < 0)
 		return r;
@@ -732,6 +745,30 @@ static int gc_veths(const struct nd_network *n, const struct owners *o, size_t *
 	return r;
 }
 
+/*
+ * Temporary files of record writes killed before their rename ("<id>.json.tmp.<pid>"):
+ * every writer holds the state lock, which GC holds too, so none of them is being written.
+ */
+static void gc_record_temps(const struct nd_ctx *c, const char *network)
+{
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	struct dirent *e;
+	DIR *d;
+
+	rec_dir(c, network, dir);
+	if (!(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		const char *t = strstr(e->d_name, ".json.tmp.");
+
+		if (t && t != e->d_name && t[10] && strspn(t + 10, "0123456789") == strlen(t + 10)) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			(void)unlink(path);
+		}
+	}
+	closedir(d);
+}
+
 static int gc_network(const struct nd_ctx *c, const struct nd_network *n, size_t *released, size_t *veths,
 		      struct nd_err **err)
 {
@@ -740,6 +777,7 @@ static int gc_network(const struct nd_ctx *c, const struct nd_network *n, size_t
 	struct nd_cni_req q;
 	int r = gc_records(c, n, &o, released, err);
 
+	gc_record_temps(c, n->name);
 	if (r >= 0) {
 		owners_from_cache(c, n->name, &o);
 		json_object_set(conf, "cni.dev/valid-attachments", o.valid);

@@ -25,6 +25,8 @@
 #include "result.h"
 
 #define ND_CNI_CACHE_DIR "/var/lib/cni/results"
+/* Container IDs name the records' files: longer ones are refused on attach (detach succeeds). */
+#define ND_OP_ID_MAX 128
 
 struct nd_ctx {
 	const char *state_dir;
@@ -56,6 +58,8 @@ int nd_op_detach(const struct nd_ctx *c, const char *network, const char *id, bo
 /* The records of a network, as an array of objects (see above), sorted by containerID. */
 int nd_op_attachments(const struct nd_ctx *c, const char *network, json_t **ret, struct nd_err **err);
 size_t nd_op_count(const struct nd_ctx *c, const char *network);
+/* Whether (network, id) has a record, pending or ready: the daemon's, or a direct caller's. */
+bool nd_op_attached(const struct nd_ctx *c, const char *network, const char *id);
 
 /*
  * For every network: bridge, gateway addresses, forwarding, and the masquerade elements of

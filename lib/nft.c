@@ -19,6 +19,7 @@
 
 #include "cleanup.h"
 #include "nftbatch.h"
+#include "shortname.h"
 
 DEFINE_CLEANUP(struct nftnl_table, nftnl_table_free)
 DEFINE_CLEANUP(struct nftnl_chain, nftnl_chain_free)
@@ -32,6 +33,8 @@ DEFINE_CLEANUP(struct nftnl_udata_buf, nftnl_udata_buf_free)
 #define CHAIN_NAMELEN (sizeof(SUBNET_PREFIX) + ND_CIDR_STRLEN)
 /* nft refuses longer comments; bytes including the NUL. */
 #define COMMENT_MAX NFTNL_UDATA_COMMENT_MAXLEN
+_Static_assert(COMMENT_MAX == ND_NFT_COMMENT_MAX, "libnftnl's comment limit changed");
+
 /* nftables' datatype ids (TYPE_IPADDR, TYPE_IP6ADDR): they make `nft list` print addresses. */
 #define NFT_TYPE_IPADDR 7
 #define NFT_TYPE_IP6ADDR 8
@@ -106,27 +109,41 @@ static size_t comment_put(char *out, size_t at, const char *s, size_t n)
 	return at;
 }
 
+void nd_nft_owner_names(const char *network, const char *id, const char *ifname, char ret_network[ND_NFT_COMMENT_MAX],
+			char ret_id[ND_NFT_COMMENT_MAX])
+{
+	size_t nif = strnlen(str_or_empty(ifname), 15); /* CNI_IFNAME is checked to be at most 15 */
+
+	network = str_or_empty(network);
+	id = str_or_empty(id);
+	if (strlen(network) + strlen(id) + nif + 2 <= COMMENT_MAX - 1) {
+		snprintf(ret_network, ND_NFT_COMMENT_MAX, "%s", network);
+		snprintf(ret_id, ND_NFT_COMMENT_MAX, "%s", id);
+		return;
+	}
+	nd_short_name(network, ND_NFT_OWNER_NET_MAX, ret_network);
+	nd_short_name(id, COMMENT_MAX - 1 - 2 - nif - strlen(ret_network), ret_id);
+}
+
 /*
- * "<network> <id> <ifname>". When that is too long the network name is cut first: id and
- * ifname together already name one attachment on the host, and matching (del_owner, check)
- * compares against this same function's output.
+ * "<network> <id> <ifname>", each name shortened rather than cut when that is too long
+ * (nd_nft_owner_names): a cut ID or ifname reads back as another attachment, which GC then
+ * takes for a stale one. Matching (del_owner, check) compares against this same output.
  */
 static void owner_comment(const char *network, const char *id, const char *ifname,
 			  char out[static COMMENT_MAX])
 {
-	size_t tail, at;
+	char net[ND_NFT_COMMENT_MAX], oid[ND_NFT_COMMENT_MAX];
+	size_t at;
 
-	network = str_or_empty(network);
-	id = str_or_empty(id);
-	ifname = str_or_empty(ifname);
-	tail = strlen(id) + strlen(ifname) + 2;
-	at = comment_put(out, 0, network, tail < COMMENT_MAX - 1 ? COMMENT_MAX - 1 - tail : SIZE_MAX);
+	nd_nft_owner_names(network, id, ifname, net, oid);
+	at = comment_put(out, 0, net, SIZE_MAX);
 	if (at < COMMENT_MAX - 1)
 		out[at++] = ' ';
-	at = comment_put(out, at, id, SIZE_MAX);
+	at = comment_put(out, at, oid, SIZE_MAX);
 	if (at < COMMENT_MAX - 1)
 		out[at++] = ' ';
-	at = comment_put(out, at, ifname, SIZE_MAX);
+	at = comment_put(out, at, str_or_empty(ifname), SIZE_MAX);
 	out[at] = '\0';
 }
 

@@ -41,9 +41,16 @@ struct nd_masq {
 
 /*
  * The comment keeps to visible ASCII other than '"' and backslash (any other byte, space
- * included, becomes '_') and to nft's 127 characters, shortening the network name first;
- * matching (del_owner, check) applies the same rule, so callers pass the names as they are.
+ * included, becomes '_') and to nft's 127 characters: when "<network> <id> <ifname>" is
+ * longer, the network (to 46 bytes) and the ID (to what is left) are shortened with a hash
+ * (shortname.h), never cut. Matching (del_owner, check) applies the same rule, so callers
+ * pass the names as they are; GC compares what it reads with nd_nft_owner_names().
  */
+#define ND_NFT_COMMENT_MAX 128
+#define ND_NFT_OWNER_NET_MAX 46 /* a shortened network keeps this much; the ID gets the rest */
+/* The network and ID as the comment of (network, id, ifname)'s elements holds them. */
+void nd_nft_owner_names(const char *network, const char *id, const char *ifname, char ret_network[ND_NFT_COMMENT_MAX],
+			char ret_id[ND_NFT_COMMENT_MAX]);
 
 /*
  * More of the same transaction (lib/spoof.h): put appends its messages to b, new objects

@@ -98,6 +98,9 @@ static int dispatch(const struct nd_cni_plugin *p, const struct nd_cni_req *req,
 		nd_result_clear(&res);
 		return r;
 	case ND_CMD_DEL:
+		/* An ID ADD refuses (cni.h) has nothing to delete; failing would have runtimes retry forever. */
+		if (strlen(req->container_id) > ND_CNI_ID_MAX)
+			return 0;
 		return p->del ? p->del(req, err) : 0;
 	case ND_CMD_CHECK:
 		return p->check ? p->check(req, err) : 0;

@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "fdio.h"
+#include "shortname.h"
 
 #define LAST_PREFIX "last_reserved_ip."
 #define LOCK_NAME "lock"
@@ -20,6 +21,12 @@
 #define INDEX_SEP ':'
 /* Lease and index files are tiny; anything larger is not ours. */
 #define MAX_FILE 4096
+/*
+ * An ID longer than this is shortened in its index name (shortname.h), so the name stays
+ * under NAME_MAX (255) whatever the ifname (15 at most): a longer name made ADD fail and,
+ * worse, every DEL after it, which runtimes retry forever. Its leases hold it whole.
+ */
+#define INDEX_ID_MAX 200
 
 struct nd_store {
 	int dfd;        /* <dir>/<network> */
@@ -440,11 +447,13 @@ int nd_store_find(struct nd_store *s, const char *id, const char *ifname, struct
 
 static int index_name(const char *id, const char *ifname, char **ret, struct nd_err **err)
 {
+	char short_id[INDEX_ID_MAX + 1];
 	int r = check_pair(id, ifname, err);
 
 	if (r < 0)
 		return r;
-	if (asprintf(ret, "%s%c%s", id, INDEX_SEP, ifname) < 0)
+	nd_short_name(id, INDEX_ID_MAX, short_id);
+	if (asprintf(ret, "%s%c%s", short_id, INDEX_SEP, ifname) < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
 	return 0;
 }
@@ -525,10 +534,36 @@ int nd_store_index_remove(struct nd_store *s, const char *id, const char *ifname
 	return 0;
 }
 
+/*
+ * A shortened name's ID, from the first lease it lists that names (ID, ifname) with an ID
+ * shortening to it; the shortened name itself when none does (then the index names no
+ * lease of its owner: a crash leftover, which GC drops as belonging to no valid ID).
+ */
+static void index_full_id(struct nd_store *s, const char *short_id, const char *ifname, const struct nd_ip *ips,
+			  size_t n, char **id)
+{
+	char buf[MAX_FILE], name[ND_IP_STRLEN], fit[INDEX_ID_MAX + 1];
+
+	for (size_t i = 0; i < n; i++) {
+		const char *lid, *lif;
+		char *full;
+
+		if (!lease_name(&ips[i], name) || read_small(s->dfd, name, buf, sizeof(buf)) < 0)
+			continue;
+		lease_split(buf, &lid, &lif);
+		nd_short_name(lid, INDEX_ID_MAX, fit);
+		if (strcmp(fit, short_id) || (*lif && strcmp(lif, ifname)) || !(full = strdup(lid)))
+			continue;
+		free(*id);
+		*id = full;
+		return;
+	}
+}
+
 /* Our index names are "<id>:<ifname>"; the ID cannot hold ':', so the first one splits. */
 static int index_visit(struct nd_store *s, const char *name, nd_store_index_fn cb, void *ud)
 {
-	_cleanup_free_ char *id = strdup(name);
+	_cleanup_free_ char *id = strdup(name), *ifname = NULL;
 	struct nd_ip ips[64];
 	char buf[MAX_FILE];
 	size_t n = 0;
@@ -540,14 +575,18 @@ static int index_visit(struct nd_store *s, const char *name, nd_store_index_fn c
 	if (!sep)
 		return 0; /* not ours */
 	*sep = '\0';
+	if (!(ifname = strdup(sep + 1)))
+		return -ENOMEM;
 	/* Names we would refuse to build are not ours either; never hand them on. */
-	if (check_pair(id, sep + 1, NULL) < 0)
+	if (check_pair(id, ifname, NULL) < 0)
 		return 0;
 	/* An unreadable or corrupt index is still visited (with no addresses) so GC can drop it. */
 	if (read_small(s->adfd, name, buf, sizeof(buf)) < 0 ||
 	    index_parse(s, name, buf, ips, ND_ARRAY_SIZE(ips), &n, NULL) < 0)
 		n = 0;
-	return cb(id, sep + 1, ips, n, ud);
+	if (nd_short_is(id))
+		index_full_id(s, id, ifname, ips, n, &id);
+	return cb(id, ifname, ips, n, ud);
 }
 
 int nd_store_index_foreach(struct nd_store *s, nd_store_index_fn cb, void *ud, struct nd_err **err)

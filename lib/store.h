@@ -7,7 +7,9 @@
  * plus netd's index for O(1) release:
  *   <dir>/<network>/attach/<containerID>:<ifname>   one leased IP per line
  * ':' separates because neither a CNI container ID nor an interface name may hold one,
- * while both may hold '.' ("a.b" + "c" and "a" + "b.c" must not share a file).
+ * while both may hold '.' ("a.b" + "c" and "a" + "b.c" must not share a file). An ID of
+ * more than 200 bytes is shortened there (its first 183 bytes, '~', a 16-hex-digit hash:
+ * shortname.h), so that the name fits NAME_MAX; the leases hold it whole, as host-local's do.
  * Files are written in place under the lock, in an order that makes a torn one harmless:
  * the index before the leases it names, each lease O_EXCL (fails if taken). An empty lease
  * is therefore a crash leftover, released by its owner's DEL or by GC (store.c, write_file).

@@ -9,6 +9,7 @@
 #include "apiclient.h"
 #include "cleanup.h"
 #include "cli.h"
+#include "cmd_run.h"
 #include "daemon.h"
 #include "netnsname.h"
 #include "netops.h"
@@ -368,6 +369,16 @@ int nd_cmd_del(int argc, char **argv)
 	strncat(path, eid, sizeof(path) - strlen(path) - 1);
 	r = nd_cli_request("DELETE", path, NULL, false, &status, &ans, NULL, &e);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
+		struct nd_ctx c;
+
+		/*
+		 * An attachment with a record in the state dir (the daemon's, or netd run's) goes as
+		 * the daemon would take it, record and all: the plugins' DEL alone would leave a
+		 * record saying ready, whose address the daemon would later masquerade again.
+		 */
+		nd_ctx_from_env(&c);
+		if (nd_op_attached(&c, argv[optind], id))
+			return nd_op_detach(&c, argv[optind], id, false, &e) < 0 ? nd_cli_fail("del", e) : 0;
 		if (ns && nd_netns_resolve(ns, netns, &e) < 0)
 			return nd_cli_fail("del", e);
 		return nd_cniexec_del(argv[optind], id, ns ? netns : NULL, ifname, &e) < 0 ? nd_cli_fail("del", e) : 0;
@@ -447,7 +458,8 @@ int nd_cmd_netns(int argc, char **argv)
 
 /* ---- gc, reload, status, version, daemon ---- */
 
-static int simple_post(int argc, char **argv, const char *path, const char *usage)
+/* POST path; extra (may be NULL) is added to the answer's counts before they are printed. */
+static int simple_post(int argc, char **argv, const char *path, const char *usage, json_t *extra)
 {
 	_cleanup_json_ json_t *ans = NULL, *body = NULL;
 	int rc;
@@ -463,6 +475,8 @@ static int simple_post(int argc, char **argv, const char *path, const char *usag
 	body = json_object();
 	if ((rc = call(argv[0], "POST", path, body, true, &ans)) != 0)
 		return rc;
+	if (extra && json_is_object(ans))
+		json_object_update(ans, extra);
 	if (nd_cli.json) {
 		nd_cli_print_json(ans);
 		return 0;
@@ -479,16 +493,27 @@ static int simple_post(int argc, char **argv, const char *path, const char *usag
 
 int nd_cmd_gc(int argc, char **argv)
 {
-	return simple_post(argc, argv, "/v1/gc",
-			   "Usage: netd gc [--json]\nRelease attachments whose netns is gone, and leftover "
-			   "leases, veths and rules.\n");
+	static const char usage[] = "Usage: netd gc [--json]\nRelease what killed container monitors left "
+				    "(netns, attachments, cgroups; --rm records), then attachments whose netns "
+				    "is gone, and leftover leases, veths and rules.\n";
+	_cleanup_json_ json_t *rt = json_object();
+	_cleanup_err_ struct nd_err *e = NULL;
+	int rc, r = 0;
+
+	/* The runtime's first: the netns it deletes make their attachments stale for the networks' GC. */
+	if (argc == 1 || !strcmp(argv[1], "--json"))
+		r = nd_run_gc(rt, &e);
+	rc = simple_post(argc, argv, "/v1/gc", usage, rt);
+	if (r < 0)
+		return rc ? rc : nd_cli_fail("gc", e);
+	return rc;
 }
 
 int nd_cmd_reload(int argc, char **argv)
 {
 	return simple_post(argc, argv, "/v1/reload",
 			   "Usage: netd reload [--json]\nRe-apply every network's bridge, gateway and "
-			   "masquerade rules from the state.\n");
+			   "masquerade rules from the state.\n", NULL);
 }
 
 int nd_cmd_status(int argc, char **argv)

@@ -6,6 +6,7 @@
  */
 #include "cmd_run.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -24,6 +25,8 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "fault.h"
+#include "netnsname.h"
 #include "network.h" /* ND_ERR_BUSY */
 #include "container.h"
 #include "ctrstate.h"
@@ -436,13 +439,29 @@ static int release(const struct nd_ctr *c, struct nd_err **err)
 	return r < 0 ? r : r2;
 }
 
+/* <state>/containers/.<id>.removing: a record taken away, its files still being removed. */
+static char *removing_dir(const char *state, const char *id)
+{
+	char *p = NULL;
+
+	return asprintf(&p, "%s/containers/.%s.removing", state, id) < 0 ? NULL : p;
+}
+
+/*
+ * The name first (no name outlives its record), then one rename takes the record away
+ * whole; a kill while the files go leaves a hidden directory, which netd gc removes.
+ */
 static void remove_ctr(const char *state, const struct nd_ctr *c)
 {
-	_cleanup_free_ char *dir = nd_ctr_dir(state, c->id);
+	_cleanup_free_ char *dir = nd_ctr_dir(state, c->id), *gone = removing_dir(state, c->id);
 
 	nd_ctr_name_drop(state, c->name, c->id);
-	if (dir)
+	if (dir && gone && rename(dir, gone) == 0) {
+		(void)nd_fault("run-remove", NULL);
+		(void)nd_rmtree(gone, NULL);
+	} else if (dir) {
 		(void)nd_rmtree(dir, NULL);
+	}
 }
 
 /* Join a path below the container dir. */
@@ -451,6 +470,27 @@ static char *sub(const char *dir, const char *name)
 	char *p = NULL;
 
 	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+}
+
+/*
+ * A fresh ID whose short form names nothing yet (no container of that prefix, no netns
+ * "netd-<short>"): the record can name its netns before it exists, and nothing of another
+ * container is ever released as this one's.
+ */
+static int new_id(const char *state, char ret[ND_CTR_ID_LEN + 1], struct nd_err **err)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		char ns[PATH_MAX], short_id[ND_CTR_SHORT + 1], other[ND_CTR_ID_LEN + 1];
+		int r = nd_ctr_new_id(ret, err);
+
+		if (r < 0)
+			return r;
+		snprintf(short_id, sizeof(short_id), "%.*s", ND_CTR_SHORT, ret);
+		snprintf(ns, sizeof(ns), "%s/netd-%s", ND_NETNS_RUN_DIR, short_id);
+		if (access(ns, F_OK) < 0 && errno == ENOENT && nd_ctr_resolve(state, short_id, other, NULL) == -ENOENT)
+			return 0;
+	}
+	return nd_err_set(err, ND_ERR_INTERNAL, EEXIST, "no free container ID");
 }
 
 /*
@@ -467,11 +507,11 @@ static int monitor(const struct run_opts *o, int notify)
 	struct nd_ctr_spec spec = { .netns_fd = -1, .stdio = { -1, -1, -1 } };
 	struct nd_ctr_proc proc = { .pidfd = -1, .sync = -1 };
 	struct nd_cgroup cg = { 0 };
-	bool named = false, have_cg = false, have_net = false, started = false;
+	bool have_record = false, started = false;
 	int r, code = EXIT_SETUP;
 
 	phase("monitor");
-	if ((r = nd_ctr_new_id(c.id, &err)) < 0)
+	if ((r = new_id(state, c.id, &err)) < 0)
 		goto fail;
 	c.hostname = o->hostname ? strdup(o->hostname) : strndup(c.id, ND_CTR_SHORT);
 	c.net = strdup(o->net ? o->net : "bridge");
@@ -484,30 +524,32 @@ static int monitor(const struct run_opts *o, int notify)
 	c.detach = o->detach;
 	c.created = (long long)time(NULL);
 	c.status = strdup("created");
-	if ((r = limits_of(o, &c.limits, &err)) < 0 || (r = build_ctr(o, state, &c, &err)) < 0)
+	if ((r = limits_of(o, &c.limits, &err)) < 0 || (r = build_ctr(o, state, &c, &err)) < 0 ||
+	    (r = nd_run_net_plan(state, &c, &netns_fd, &err)) < 0)
 		goto fail;
 	phase("options and layers");
-	if (c.name) {
-		if ((r = nd_ctr_name_take(state, c.name, c.id, &err)) < 0)
-			goto fail;
-		named = true;
-	}
 	cdir = nd_ctr_dir(state, c.id);
 	if (!cdir || !(upper = sub(cdir, "upper")) || !(work = sub(cdir, "work")) || !(merged = sub(cdir, "merged")) ||
 	    !(log = sub(cdir, "log"))) {
 		r = nd_err_set(&err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((r = nd_state_mkdirs(cdir, 0700, &err)) < 0)
+	/*
+	 * The record, locked, before anything the container owns exists, and naming all of it
+	 * (netns, network, cgroup, name): whenever the monitor dies, rm and gc find every piece.
+	 */
+	if ((r = nd_state_mkdirs(cdir, 0700, &err)) < 0 || (r = nd_ctr_lock(state, c.id, false, &lock, &err)) < 0 ||
+	    (r = nd_ctr_save(state, &c, &err)) < 0)
+		goto fail;
+	have_record = true;
+	if ((r = nd_fault("run-record", &err)) < 0 ||
+	    (c.name && ((r = nd_ctr_name_take(state, c.name, c.id, &err)) < 0 || (r = nd_fault("run-name", &err)) < 0)))
 		goto fail;
 	if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0 || mkdir(merged, 0755) < 0 ||
 	    (c.userns && chown(upper, ND_USERNS_BASE, ND_USERNS_BASE) < 0)) {
 		r = nd_err_set(&err, ND_ERR_INTERNAL, errno, "'%s': %s", cdir, strerror(errno));
 		goto fail;
 	}
-	if ((r = nd_ctr_lock(state, c.id, false, &lock, &err)) < 0 || (r = nd_ctr_save(state, &c, &err)) < 0)
-		goto fail;
-	phase("dirs, lock, record");
 	if (o->detach) {
 		logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (logfd < 0) {
@@ -517,13 +559,14 @@ static int monitor(const struct run_opts *o, int notify)
 		spec.stdio[1] = spec.stdio[2] = logfd;
 		spec.new_session = true;
 	}
-	if ((r = nd_run_net_prepare(state, &c, &netns_fd, &err)) < 0)
+	if ((r = nd_fault("run-dirs", &err)) < 0)
+		goto fail;
+	phase("dirs, lock, record");
+	if ((r = nd_run_net_create(&c, &netns_fd, &err)) < 0 || (r = nd_fault("run-netns", &err)) < 0)
 		goto fail;
 	phase("netns");
-	have_net = true;
-	if ((r = nd_cg_create(c.cg_parent, c.id, &c.limits, &cg, &err)) < 0)
+	if ((r = nd_cg_create(c.cg_parent, c.id, &c.limits, &cg, &err)) < 0 || (r = nd_fault("run-cgroup", &err)) < 0)
 		goto fail;
-	have_cg = true;
 	phase("cgroup");
 
 	spec.hostname = c.hostname;
@@ -541,11 +584,11 @@ static int monitor(const struct run_opts *o, int notify)
 	spec.cg = &cg;
 	spec.userns = c.userns;
 	spec.seccomp_unconfined = c.seccomp && !strcmp(c.seccomp, "unconfined");
-	if ((r = nd_ctr_spawn(&spec, &proc, &err)) < 0)
+	if ((r = nd_ctr_spawn(&spec, &proc, &err)) < 0 || (r = nd_fault("run-spawn", &err)) < 0)
 		goto fail;
 	phase("clone");
 	/* The container prepares its root meanwhile: the two cores work in parallel. */
-	if ((r = nd_run_net_attach(&c, netns_fd, &err)) < 0)
+	if ((r = nd_run_net_attach(&c, netns_fd, &err)) < 0 || (r = nd_fault("run-attach", &err)) < 0)
 		goto fail;
 	phase("network attached");
 	nd_closep(&netns_fd);
@@ -564,13 +607,15 @@ static int monitor(const struct run_opts *o, int notify)
 		goto fail;
 	}
 	started = true;
+	if ((r = nd_fault("run-start", &err)) < 0)
+		goto fail;
 	phase("command started");
 	nd_closep(&logfd);
 	c.pid = proc.pid;
 	c.pid_start = nd_proc_start_time(proc.pid);
 	free(c.status);
 	c.status = strdup("running");
-	if ((r = nd_ctr_save(state, &c, &err)) < 0)
+	if ((r = nd_ctr_save(state, &c, &err)) < 0 || (r = nd_fault("run-running", &err)) < 0)
 		goto fail;
 	if (notify >= 0) {
 		dprintf(notify, "OK %s\n", c.id);
@@ -582,7 +627,8 @@ static int monitor(const struct run_opts *o, int notify)
 	if (r < 0)
 		goto fail;
 	c.oom = nd_cg_oom_killed(&cg);
-	(void)release(&c, c.detach ? NULL : &err);
+	r = release(&c, c.detach ? NULL : &err);
+	(void)nd_fault("run-release", NULL);
 	phase("released");
 	if (err && !c.detach) {
 		fprintf(stderr, "netd run: releasing container %.12s: %s\n", c.id, err->msg);
@@ -591,9 +637,10 @@ static int monitor(const struct run_opts *o, int notify)
 	if (c.oom && !c.detach)
 		fprintf(stderr, "netd run: container %.12s was killed by the OOM killer (memory limit %s)\n", c.id,
 			o->memory ? o->memory : "");
-	if (c.auto_rm) {
+	/* After a failed release the record stays "running" without a monitor: rm and gc retry it. */
+	if (r >= 0 && c.auto_rm) {
 		remove_ctr(state, &c);
-	} else {
+	} else if (r >= 0) {
 		free(c.status);
 		c.status = strdup("exited");
 		c.exit_code = code;
@@ -607,21 +654,18 @@ static int monitor(const struct run_opts *o, int notify)
 	return code;
 
 fail:
-	/* Undo in reverse: the container, its network, its cgroup, its record. */
+	/* The container goes first; then all the record names, each release idempotent; then the record. */
 	nd_ctr_proc_close(&proc);
-	if (have_net)
-		(void)nd_run_net_release(&c, NULL);
-	if (have_cg)
-		(void)nd_cg_destroy(&cg, NULL);
+	if (have_record)
+		(void)release(&c, NULL);
 	if (started && !c.auto_rm) {
 		free(c.status);
 		c.status = strdup("exited");
 		(void)nd_ctr_save(state, &c, NULL);
-	} else {
-		if (cdir)
-			(void)nd_rmtree(cdir, NULL);
-		if (named)
-			nd_ctr_name_drop(state, c.name, c.id);
+	} else if (have_record) {
+		remove_ctr(state, &c);
+	} else if (cdir) {
+		(void)nd_rmtree(cdir, NULL);
 	}
 	if (notify >= 0) {
 		dprintf(notify, "ERR %d %s\n", code, err && err->msg ? err->msg : "failed");
@@ -893,28 +937,59 @@ int nd_cmd_stop(int argc, char **argv)
 	return rc;
 }
 
+static bool ctr_dir_exists(const char *state, const char *id)
+{
+	_cleanup_free_ char *dir = nd_ctr_dir(state, id);
+
+	return dir && access(dir, F_OK) == 0;
+}
+
+/*
+ * With the container's lock held: release all its record names, then the record. A
+ * directory without a record (a monitor killed before its first save) owns nothing more.
+ */
+static int remove_locked(const char *state, const char *id, struct nd_err **err)
+{
+	_cleanup_(nd_err_freep) struct nd_err *e = NULL;
+	struct nd_ctr c = { 0 };
+	int r = nd_ctr_load(state, id, &c, &e);
+
+	if (r == -ENOENT) {
+		snprintf(c.id, sizeof(c.id), "%s", id);
+		remove_ctr(state, &c);
+		return 0;
+	}
+	if (r < 0) {
+		if (err && !*err)
+			*err = TAKE_PTR(e);
+		return r;
+	}
+	if ((r = release(&c, err)) >= 0)
+		remove_ctr(state, &c);
+	nd_ctr_clear(&c);
+	return r;
+}
+
 static int rm_one(const char *state, const char *ref, bool force, struct nd_err **err)
 {
 	char id[ND_CTR_ID_LEN + 1];
 	_cleanup_close_ int lock = -1;
-	struct nd_ctr c = { 0 };
 	int r;
 
 	if ((r = nd_ctr_resolve(state, ref, id, err)) < 0)
 		return r;
+	if (!ctr_dir_exists(state, id)) {
+		/* A name left pointing at nothing: free it. */
+		nd_ctr_name_drop(state, ref, id);
+		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ENOENT, "no such container: '%s'", ref);
+	}
 	if (nd_ctr_lock(state, id, false, &lock, NULL) < 0) {
 		if (!force)
 			return nd_err_set(err, ND_ERR_BUSY, EBUSY, "container %.12s is running: stop it first, or rm -f", id);
 		if ((r = stop_one(state, id, 0, err)) < 0 || (r = nd_ctr_lock(state, id, true, &lock, err)) < 0)
 			return r;
 	}
-	r = nd_ctr_load(state, id, &c, err);
-	if (r >= 0)
-		r = release(&c, err);
-	if (r >= 0)
-		remove_ctr(state, &c);
-	nd_ctr_clear(&c);
-	return r;
+	return remove_locked(state, id, err);
 }
 
 int nd_cmd_rm(int argc, char **argv)
@@ -946,6 +1021,128 @@ int nd_cmd_rm(int argc, char **argv)
 			printf("%s\n", argv[i]);
 	}
 	return rc;
+}
+
+/* ---- gc ---- */
+
+/*
+ * A container nobody monitors (its lock is free, and now ours) that was created or running:
+ * its monitor was killed. Release all its record names; remove it with --rm, else mark it
+ * dead (released) for ps and rm. A directory without a record owns nothing more.
+ */
+static int gc_ctr(const char *state, const char *id, size_t *n, struct nd_err **err)
+{
+	_cleanup_(nd_err_freep) struct nd_err *e = NULL;
+	_cleanup_close_ int lock = -1;
+	struct nd_ctr c = { 0 };
+	int r;
+
+	if (nd_ctr_lock(state, id, false, &lock, NULL) < 0)
+		return 0;
+	r = nd_ctr_load(state, id, &c, &e);
+	if (r == -ENOENT) {
+		snprintf(c.id, sizeof(c.id), "%s", id);
+		remove_ctr(state, &c);
+		(*n)++;
+		return 0;
+	}
+	/* A damaged record stays for rm to report; its netns stays too (netns_owned). */
+	if (r < 0 || (strcmp(c.status, "created") && strcmp(c.status, "running"))) {
+		nd_ctr_clear(&c);
+		return 0;
+	}
+	if ((r = release(&c, err)) >= 0) {
+		(*n)++;
+		if (c.auto_rm) {
+			remove_ctr(state, &c);
+		} else {
+			free(c.status);
+			c.status = strdup("dead");
+			c.finished = (long long)time(NULL);
+			r = nd_ctr_save(state, &c, err);
+		}
+	}
+	nd_ctr_clear(&c);
+	return r < 0 ? nd_err_wrap(err, "container %.12s", id) : 0;
+}
+
+/* Removals cut short (remove_ctr) and names whose container is gone. */
+static void gc_files(const char *state)
+{
+	_cleanup_free_ char *cdir = NULL, *ndir = NULL;
+	struct dirent *e;
+	DIR *d;
+
+	if (asprintf(&cdir, "%s/containers", state) >= 0 && (d = opendir(cdir))) {
+		while ((e = readdir(d))) {
+			size_t n = strlen(e->d_name);
+			_cleanup_free_ char *p = NULL;
+
+			if (n == ND_CTR_ID_LEN + 10 && e->d_name[0] == '.' && !strcmp(e->d_name + n - 9, ".removing") &&
+			    asprintf(&p, "%s/%s", cdir, e->d_name) >= 0)
+				(void)nd_rmtree(p, NULL);
+		}
+		closedir(d);
+	}
+	if (asprintf(&ndir, "%s/names", state) >= 0 && (d = opendir(ndir))) {
+		while ((e = readdir(d))) {
+			char target[ND_CTR_ID_LEN + 2];
+			ssize_t n = readlinkat(dirfd(d), e->d_name, target, sizeof(target) - 1);
+
+			if (n != ND_CTR_ID_LEN)
+				continue;
+			target[n] = 0;
+			if (!ctr_dir_exists(state, target))
+				nd_ctr_name_drop(state, e->d_name, target);
+		}
+		closedir(d);
+	}
+}
+
+/* Some container's ID starts with the netns's 12 hex digits (or a name reads so: kept). */
+static bool netns_owned(const char *state, const char *ns)
+{
+	char id[ND_CTR_ID_LEN + 1];
+
+	return nd_ctr_resolve(state, ns + 5, id, NULL) != -ENOENT;
+}
+
+int nd_run_gc(json_t *report, struct nd_err **err)
+{
+	const char *state = state_dir();
+	char **nss = NULL, **ids = NULL;
+	size_t n_ctr = 0, n_ns = 0;
+	int r;
+
+	/*
+	 * Netns first: a container records itself before it makes its netns, so a netns listed
+	 * now whose container is not found below has no container at all.
+	 */
+	if ((r = nd_netns_list(&nss, NULL, err)) < 0 || (r = nd_ctr_list(state, &ids, err)) < 0)
+		goto out;
+	for (char **id = ids; r >= 0 && *id; id++)
+		r = gc_ctr(state, *id, &n_ctr, err);
+	if (r < 0)
+		goto out;
+	gc_files(state);
+	for (char **ns = nss; r >= 0 && *ns; ns++) {
+		if (!nd_netns_runtime_name(*ns) || netns_owned(state, *ns))
+			continue;
+		if ((r = nd_netns_delete(*ns, err)) == -ENOENT)
+			r = 0;
+		else if (r >= 0)
+			n_ns++;
+	}
+out:
+	nd_strv_free(nss);
+	for (char **id = ids; id && *id; id++)
+		free(*id);
+	free(ids);
+	if (r >= 0) {
+		json_object_set_new(report, "containers", json_integer((json_int_t)n_ctr));
+		json_object_set_new(report, "netns", json_integer((json_int_t)n_ns));
+	}
+	return r;
 }
 
 /* ---- logs, exec, commit ---- */

@@ -53,3 +53,10 @@ __attribute__((weak)) int nd_cmd_commit(int argc, char **argv)
 	(void)argc;
 	return not_implemented(argv);
 }
+
+__attribute__((weak)) int nd_run_gc(json_t *report, struct nd_err **err)
+{
+	(void)report;
+	(void)err;
+	return 0;
+}

@@ -4,6 +4,12 @@
  * given the previous one's result as prevResult, and caches the final result (with the
  * conflist) under the results dir; DEL runs them in reverse with the cached result, and
  * falls back to the cached conflist when the file is gone.
+ *
+ * ADD refuses an attachment that exists (a cache entry, or the daemon's record) before
+ * running anything, and a failed ADD undoes only what it made: the plugins that succeeded,
+ * and the failing one unless it refused because the attachment or address is someone
+ * else's. (A runtime's usual DEL of the whole list after a failed ADD would tear down the
+ * attachment a duplicate ADD collided with.)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,10 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "cli.h"
+#include "cni.h"
 #include "exec.h"
+#include "netops.h"
+#include "shortname.h"
 #include "state.h"
 
 #define _cleanup_json_ _cleanup_(json_decrefp)
@@ -106,9 +116,18 @@ static int find_conflist(const char *network, json_t **ret, struct nd_err **err)
 		     : 0;
 }
 
+/* Room for nd_state_write's temporary name: "<name>.tmp.<pid>". */
+#define CACHE_NAME_MAX (NAME_MAX - 24)
+
+/* libcni's name; one too long for a file name is shortened (shortname.h) where libcni fails. */
 static void cache_path(const char *network, const char *id, const char *ifname, char ret[PATH_MAX])
 {
-	snprintf(ret, PATH_MAX, "%s/%s-%s-%s", nd_cli.cni_cache_dir, network, id, ifname);
+	char name[PATH_MAX], fit[CACHE_NAME_MAX + 1];
+
+	/* Cut at PATH_MAX first (a CLI argument may be longer): the name stays a function of the input. */
+	snprintf(name, sizeof(name), "%s-%s-%s", network, id, ifname);
+	nd_short_name(name, CACHE_NAME_MAX, fit);
+	snprintf(ret, PATH_MAX, "%s/%s", nd_cli.cni_cache_dir, fit);
 }
 
 static void set_env(const char *cmd, const char *id, const char *netns, const char *ifname, const char *args)
@@ -134,10 +153,9 @@ static json_t *plugin_conf(json_t *list, size_t i, json_t *prev)
 	return c;
 }
 
-static int run_del(json_t *list, json_t *prev, struct nd_err **err)
+/* DEL of the first n plugins of the list, in reverse. */
+static int run_del(json_t *list, size_t n, json_t *prev, struct nd_err **err)
 {
-	size_t n = json_array_size(json_object_get(list, "plugins"));
-
 	for (size_t i = n; i-- > 0;) {
 		_cleanup_json_ json_t *c = plugin_conf(list, i, prev), *out = NULL;
 		const char *type = json_string_value(json_object_get(c, "type"));
@@ -169,23 +187,61 @@ static int write_cache(json_t *list, const char *network, const char *id, const 
 	return nd_state_write(path, out, strlen(out), err);
 }
 
+/*
+ * An attachment netd knows of: libcni's cache entry for (network, id, ifname), or the
+ * daemon's record of (network, id) in the state dir (pending or ready), whichever made it.
+ */
+static int check_absent(const char *network, const char *id, const char *ifname, struct nd_err **err)
+{
+	struct nd_ctx c;
+	char path[PATH_MAX];
+
+	if (!nd_cni_valid_id(id))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "container ID '%s' is invalid", id);
+	if (!nd_cni_valid_ifname(ifname))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "interface name '%s' is invalid", ifname);
+	cache_path(network, id, ifname, path);
+	if (access(path, F_OK) == 0)
+		return nd_err_set(err, ND_ERR_EXISTS, EEXIST,
+				  "container '%s' interface '%s' is attached to network '%s' already (result cache '%s')",
+				  id, ifname, network, path);
+	nd_ctx_from_env(&c);
+	if (nd_op_attached(&c, network, id))
+		return nd_err_set(err, ND_ERR_EXISTS, EEXIST,
+				  "container '%s' is attached to network '%s' already (by the daemon, state '%s')", id,
+				  network, c.state_dir);
+	return 0;
+}
+
+/*
+ * Whether a plugin that failed with code may have left something for its DEL to undo. A
+ * plugin refusing because the attachment or the address is taken made nothing, and what
+ * carries that identity belongs to someone else: its DEL would destroy that.
+ */
+static bool may_have_made(int code)
+{
+	return code != ND_ERR_EXISTS && code != ND_ERR_ADDR_IN_USE;
+}
+
 int nd_cniexec_add(const char *network, const char *id, const char *netns, const char *ifname, const char *args,
 		   json_t **ret_result, struct nd_err **err)
 {
 	_cleanup_json_ json_t *list = NULL, *prev = NULL;
-	size_t n;
-	int r = find_conflist(network, &list, err);
+	size_t n, done = 0;
+	int r = check_absent(network, id, ifname, err);
 
-	if (r < 0)
+	if (r < 0 || (r = find_conflist(network, &list, err)) < 0)
 		return r;
 	set_env("ADD", id, netns, ifname, args);
 	n = json_array_size(json_object_get(list, "plugins"));
-	for (size_t i = 0; r >= 0 && i < n; i++) {
-		_cleanup_json_ json_t *c = plugin_conf(list, i, prev);
+	for (; r >= 0 && done < n; done++) {
+		_cleanup_json_ json_t *c = plugin_conf(list, done, prev);
 		const char *type = json_string_value(json_object_get(c, "type"));
 		json_t *out = NULL;
 
-		if ((r = nd_exec_plugin(nd_cli.cni_path, type ? type : "", "ADD", c, &out, err)) >= 0 && out) {
+		if ((r = nd_exec_plugin(nd_cli.cni_path, type ? type : "", "ADD", c, &out, err)) < 0)
+			break;
+		if (out) {
 			json_decref(prev);
 			prev = out;
 		}
@@ -195,9 +251,11 @@ int nd_cniexec_add(const char *network, const char *id, const char *netns, const
 	if (r >= 0)
 		r = write_cache(list, network, id, netns, ifname, prev, err);
 	if (r < 0) {
-		/* What a runtime does after a failed ADD: DEL, so nothing stays half-made. */
+		/* done counts the plugins that succeeded, plus the failing one when it may have made something. */
+		if (done < n && err && *err && may_have_made((*err)->code))
+			done++;
 		set_env("DEL", id, netns, ifname, args);
-		(void)run_del(list, NULL, NULL);
+		(void)run_del(list, done, NULL, NULL);
 		return r;
 	}
 	*ret_result = TAKE_PTR(prev);
@@ -228,7 +286,7 @@ int nd_cniexec_del(const char *network, const char *id, const char *netns, const
 	if (!netns)
 		netns = json_string_value(json_object_get(cache, "netns"));
 	set_env("DEL", id, netns, ifname, json_string_value(json_object_get(cache, "cniArgs")));
-	if ((r = run_del(list, json_object_get(cache, "result"), err)) < 0)
+	if ((r = run_del(list, json_array_size(json_object_get(list, "plugins")), json_object_get(cache, "result"), err)) < 0)
 		return r;
 	return nd_state_remove(path, err);
 }

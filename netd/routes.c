@@ -213,7 +213,11 @@ static struct answer netns_create(json_t *body)
 	_cleanup_err_ struct nd_err *e = NULL;
 	const char *name = NULL;
 
-	if (nd_json_get_str(body, "name", true, &name, &e) < 0 || nd_netns_create(name, &e) < 0)
+	/* netd gc deletes a runtime-named netns that no container owns: not a name to hand out. */
+	if (nd_json_get_str(body, "name", true, &name, &e) < 0 ||
+	    (nd_netns_runtime_name(name) &&
+	     nd_err_set(&e, ND_CNI_INVALID_CONFIG, EINVAL, "netns name '%s' is reserved for netd run's containers", name) < 0) ||
+	    nd_netns_create(name, &e) < 0)
 		return fail(e);
 	return ok(MHD_HTTP_CREATED, netns_json(name));
 }

@@ -52,11 +52,10 @@ static int join_target(const char *state, const char *ref, struct nd_ctr *c, int
 	return r;
 }
 
-int nd_run_net_prepare(const char *state, struct nd_ctr *c, int *ret_fd, struct nd_err **err)
+int nd_run_net_plan(const char *state, struct nd_ctr *c, int *ret_fd, struct nd_err **err)
 {
-	char name[ND_CTR_SHORT + 6], path[PATH_MAX];
+	char name[ND_CTR_SHORT + 6];
 	const char *net = c->net ? c->net : ND_DEFAULT_NETWORK;
-	int r;
 
 	*ret_fd = -1;
 	if (!strcmp(net, "host"))
@@ -67,20 +66,34 @@ int nd_run_net_prepare(const char *state, struct nd_ctr *c, int *ret_fd, struct 
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL,
 				  "--net '%s': use bridge, host, none, container:ID or a network name", net);
 	snprintf(name, sizeof(name), "netd-%.*s", ND_CTR_SHORT, c->id);
-	if ((r = nd_netns_create(name, err)) < 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/%s", ND_NETNS_RUN_DIR, name);
-	if ((r = nd_netns_open(path, ret_fd, err)) < 0) {
-		(void)nd_netns_delete(name, NULL);
-		return r;
-	}
 	c->netns = strdup(name);
 	if (strcmp(net, "none"))
 		c->network = strdup(net);
-	if (!c->netns || (strcmp(net, "none") && !c->network)) {
-		nd_closep(ret_fd);
-		(void)nd_netns_delete(name, NULL);
+	if (!c->netns || (strcmp(net, "none") && !c->network))
 		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+	return 0;
+}
+
+int nd_run_net_create(struct nd_ctr *c, int *ret_fd, struct nd_err **err)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if (!c->netns)
+		return 0;
+	if ((r = nd_netns_create(c->netns, err)) == -EEXIST) {
+		/* Not ours (the ID was chosen so that it was free): nothing may release it as ours. */
+		free(c->netns);
+		free(c->network);
+		c->netns = c->network = NULL;
+		return r;
+	}
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/%s", ND_NETNS_RUN_DIR, c->netns);
+	if ((r = nd_netns_open(path, ret_fd, err)) < 0) {
+		(void)nd_netns_delete(c->netns, NULL);
+		return r;
 	}
 	return 0;
 }
@@ -142,9 +155,17 @@ int nd_run_net_release(const struct nd_ctr *c, struct nd_err **err)
 		struct nd_attach_req req = { .network = c->network, .id = c->id, .ifname = "eth0",
 					     .netns_dying = true };
 
+		struct nd_err *e = NULL;
+
 		snprintf(path, sizeof(path), "%s/%s", ND_NETNS_RUN_DIR, c->netns);
 		req.netns = path;
-		r = nd_detach(&req, err);
+		r = nd_detach(&req, &e);
+		/* No such network: nothing attached to it (a monitor killed before its first attach made it). */
+		if (r < 0 && e && e->code == ND_ERR_NOT_FOUND)
+			r = 0;
+		if (r < 0 && err && !*err)
+			*err = TAKE_PTR(e);
+		nd_err_free(e);
 		if (r < 0)
 			first = nd_err_wrap(err, "network '%s'", c->network);
 	}

@@ -5,12 +5,17 @@
 #include "err.h"
 
 /*
- * Before the container starts: for bridge, none and a named network, a new netns named
- * c->netns (bind-mounted under /var/run/netns); for container:ID, that container's netns
- * (code 3 when it is not running); for host, none. *ret_fd is -1 for host.
- * Fills c->netns and c->network. On failure nothing is left.
+ * Before anything is made, so that the record names it first: for bridge, none and a named
+ * network, c->netns ("netd-<short id>") and c->network; for container:ID, that container's
+ * netns opened into *ret_fd (code 3 when it is not running); for host, nothing (*ret_fd -1).
+ * Changes nothing outside c.
  */
-int nd_run_net_prepare(const char *state, struct nd_ctr *c, int *ret_fd, struct nd_err **err);
+int nd_run_net_plan(const char *state, struct nd_ctr *c, int *ret_fd, struct nd_err **err);
+/*
+ * The planned netns, bind-mounted under /var/run/netns, opened into *ret_fd. On failure
+ * nothing is left; when the name is taken (-EEXIST) it is dropped from c, since it is not ours.
+ */
+int nd_run_net_create(struct nd_ctr *c, int *ret_fd, struct nd_err **err);
 /* With the container's netns in place: lo up, and the attachment (c->ips filled). */
 int nd_run_net_attach(struct nd_ctr *c, int netns_fd, struct nd_err **err);
 /* Idempotent: detach, unmount and remove the netns. Errors are collected, all steps run. */

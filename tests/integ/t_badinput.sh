@@ -108,3 +108,45 @@ CASES
 	ip netns del warm; ip netns del victim; ip link del br-bad
 	[ $bad -eq 0 ]
 }
+
+# issue 8 item 12: a container ID too long to be a file name. netd-ipam accepts what
+# host-local accepts (its leases hold the ID, not a name made of it), so ADD works, and DEL
+# releases it, twice; an ID past the limit (1024) is refused on ADD and its DEL succeeds.
+# Around 120 characters the masquerade comment (nft keeps 127) used to be cut inside the ID
+# or the ifname, and GC then took a valid attachment's element for a stale one.
+long_id() { head -c "$1" /dev/zero | tr '\0' "${2:-a}"; }
+gc_valid() { # gc_valid ID...: GC of the network, these IDs (eth0) and "warm" valid.
+	v=$(for i in warm "$@"; do jq -nc --arg i "$i" '{containerID:$i,ifname:"eth0"}'; done | jq -sc .)
+	printf '%s' "$GOOD" | jq -c --argjson v "$v" '.cniVersion="1.1.0" | . + {"cni.dev/valid-attachments":$v}' |
+		env CNI_COMMAND=GC CNI_PATH="$CNI_PATH" "$BIN/netd-bridge"
+}
+test_bad_input_long_container_id_del_succeeds() {
+	mkns warm && mkns victim
+	add warm "$GOOD" >/dev/null || fail "warm-up ADD" || return 1
+	before=$(snapshot)
+	for len in 100 118 121 122 125 200 239 240 300 1024; do
+		id=$(long_id $len)
+		out=$(cni netd-bridge ADD "$id" eth0 /run/netns/victim "$GOOD") || fail "ADD, $len-character ID: $out" || return 1
+		ip netns exec victim ping -c1 -W2 10.30.0.1 >/dev/null || fail "$len: no connectivity" || return 1
+		# GC keeps it while it is valid, and collects it once it is not.
+		out=$(gc_valid "$id") || fail "GC: $out" || return 1
+		[ "$(nft list map inet netd masq4 | grep -o comment | wc -l)" = 2 ] || fail "$len: GC took a valid element: $(nft list map inet netd masq4)" || return 1
+		out=$(cni netd-bridge DEL "$id" eth0 /run/netns/victim "$GOOD") || fail "DEL, $len-character ID: $out" || return 1
+		out=$(cni netd-bridge DEL "$id" eth0 "" "$GOOD") || fail "second DEL, $len-character ID: $out" || return 1
+		same_host "$before" || fail "after ADD + DEL of a $len-character ID" || return 1
+		out=$(cni netd-bridge ADD "$id" eth0 /run/netns/victim "$GOOD") || fail "ADD again: $out" || return 1
+		out=$(gc_valid) || fail "GC: $out" || return 1
+		same_host "$before" || fail "after ADD + GC of a $len-character ID" || return 1
+		echo "## $len-character ID: ADD, GC (valid), DEL, DEL, ADD, GC (stale)"
+	done
+	id=$(long_id 1025)
+	out=$(cni netd-bridge ADD "$id" eth0 /run/netns/victim "$GOOD") && fail "a 1025-character ID was accepted" && return 1
+	expect_code "$out" 4 || return 1
+	for netns in /run/netns/victim ""; do
+		out=$(cni netd-bridge DEL "$id" eth0 "$netns" "$GOOD") || fail "DEL of a refused ID: $out" || return 1
+		out=$(cni netd-ipam DEL "$id" eth0 "$netns" "$GOOD") || fail "netd-ipam DEL of a refused ID: $out" || return 1
+	done
+	same_host "$before" || return 1
+	del warm "$GOOD" || fail "DEL" || return 1
+	ip netns del warm; ip netns del victim; ip link del br-bad
+}

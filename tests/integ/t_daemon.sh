@@ -303,3 +303,71 @@ test_cli_help_and_exit_codes() {
 	netd network rm local1 >/dev/null || fail "direct rm" || { dclean; return 1; }
 	dclean
 }
+
+# issue 8 item 6: `netd add` of an attachment that exists, with the daemon stopped, is refused
+# ("exists", exit 4) and touches nothing: not the daemon's attachment (its record says ready),
+# not one the daemon-less CLI made (libcni's result cache has it), not one another runtime
+# made through the plugins (no record, no cache: the plugin itself reports EXISTS, and a
+# failed ADD undoes only what it created).
+att_ok() { # att_ok NETNS: veth on netd0, a lease, a masquerade element, and the gateway answers.
+	ip -n "$1" -4 -o addr show eth0 | grep -q 'inet 172\.17\.' || { fail "$1: no address"; return 1; }
+	ip -n "$1" link show eth0 >/dev/null 2>&1 || { fail "$1: no eth0"; return 1; }
+	a=$(ip -n "$1" -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)
+	[ -n "$(find "$WORK/ipam" -name "$a")" ] || { fail "$1: no lease for $a"; return 1; }
+	nft -j list map inet netd masq4 | jq -e --arg a "$a" '[.nftables[].map.elem // empty | .[]] | map(tostring) | any(contains($a))' >/dev/null \
+		|| { fail "$1: no masquerade element for $a"; return 1; }
+	ip netns exec "$1" ping -c1 -W2 172.17.0.1 >/dev/null || { fail "$1: cannot ping the gateway"; return 1; }
+}
+test_cli_duplicate_add_without_daemon_keeps_the_attachment() {
+	dstart || return 1
+	ip netns add p1 && ip netns add p2 && ip netns add p3
+	netd add bridge p1 >/dev/null || fail "add p1 through the daemon" || { dclean; return 1; }
+	dstop
+	netd add bridge p2 >/dev/null || fail "daemon-less add p2" || { dclean; return 1; }
+	# p3: attached by another runtime, whose result cache netd does not read.
+	NETD_CNI_CACHE_DIR=$WORK/othercache netd add bridge p3 >/dev/null || fail "add p3" || { dclean; return 1; }
+	for ns in p1 p2 p3; do
+		before=$(snapshot; cat "$DSTATE"/attachments/bridge/*.json; ls "$NETD_CNI_CACHE_DIR")
+		out=$(netd add bridge $ns 2>&1); rc=$?
+		[ $rc = 4 ] || fail "duplicate add $ns: exit $rc, want 4: $out" || { dclean; return 1; }
+		echo "$out" | grep -Eq 'already|exists' || fail "duplicate add $ns: unclear message: $out" || { dclean; return 1; }
+		now=$(snapshot; cat "$DSTATE"/attachments/bridge/*.json; ls "$NETD_CNI_CACHE_DIR")
+		[ "$before" = "$now" ] || { diff <(echo "$before") <(echo "$now"); fail "duplicate add $ns changed the host"; dclean; return 1; }
+		att_ok $ns || { dclean; return 1; }
+	done
+	jq -e '.state=="ready"' "$DSTATE/attachments/bridge/p1.json" >/dev/null || fail "p1's record" || { dclean; return 1; }
+	netd del bridge p2 && NETD_CNI_CACHE_DIR=$WORK/othercache netd del bridge p3 || fail "daemon-less del" || { dclean; return 1; }
+	# The daemon's attachment goes with its record, else the restarted daemon would restore it.
+	NETD_IPAM_DIR=$WORK/ipam netd del bridge p1 || fail "daemon-less del p1" || { dclean; return 1; }
+	[ ! -e "$DSTATE/attachments/bridge/p1.json" ] || fail "p1's record survived its del" || { dclean; return 1; }
+	dstart || return 1
+	netd del bridge p1 || fail "del p1 again through the daemon" || { dclean; return 1; }
+	[ "$(masq_count)" = 0 ] && [ "$(lease_count)" = 0 ] && [ "$(port_count netd0)" = 0 ] || fail "del left state" || { dclean; return 1; }
+	rm -rf "$WORK/othercache"
+	dclean
+}
+
+# issue 8 item 12, the daemon's side: attach refuses an ID over 128 characters (its records
+# are named by it) with 400; detaching one, which cannot have been attached, succeeds, through
+# the API and through the daemon-less CLI, twice. Without the daemon the CLI runs the plugins,
+# which take long IDs: add, duplicate add refused, del, del.
+test_daemon_overlong_container_id_detach_succeeds() {
+	dstart || return 1
+	ip netns add l1
+	id=$(head -c 300 /dev/zero | tr '\0' a)
+	expect POST /v1/networks/bridge/attachments "{\"netns\":\"l1\",\"containerID\":\"$id\"}" 400 >/dev/null || { dclean; return 1; }
+	expect POST /v1/networks/bridge/attachments "{\"netns\":\"l1\",\"containerID\":\"$(head -c 129 /dev/zero | tr '\0' a)\"}" 400 >/dev/null || { dclean; return 1; }
+	expect DELETE "/v1/networks/bridge/attachments/$id" "" 204 >/dev/null || { dclean; return 1; }
+	expect DELETE "/v1/networks/bridge/attachments/$id" "" 204 >/dev/null || { dclean; return 1; }
+	netd del bridge --id "$id" || fail "netd del of an overlong ID (daemon)" || { dclean; return 1; }
+	dstop
+	for _ in 1 2; do netd del bridge --id "$id" || fail "daemon-less netd del of an overlong ID" || { dclean; return 1; }; done
+	# The plugins take it (as host-local does), and so does the CLI's result cache.
+	netd add bridge l1 --id "$id" >/dev/null || fail "daemon-less add of a 300-character ID" || { dclean; return 1; }
+	[ "$(masq_count)" = 1 ] && [ "$(lease_count)" = 1 ] || fail "add made no attachment" || { dclean; return 1; }
+	out=$(netd add bridge l1 --id "$id" 2>&1); [ $? = 4 ] || fail "duplicate add: $out" || { dclean; return 1; }
+	for _ in 1 2; do netd del bridge --id "$id" || fail "daemon-less netd del of a 300-character ID" || { dclean; return 1; }; done
+	[ -z "$(ls "$NETD_CNI_CACHE_DIR")" ] || fail "cache left: $(ls "$NETD_CNI_CACHE_DIR")" || { dclean; return 1; }
+	[ "$(masq_count)" = 0 ] && [ "$(lease_count)" = 0 ] && [ "$(port_count netd0)" = 0 ] || fail "state left" || { dclean; return 1; }
+	dclean
+}

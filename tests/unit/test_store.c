@@ -404,6 +404,87 @@ static void test_index_foreach(void **state)
 	assert_non_null(strstr(s.buf, "ctr.2/eth0.5:1;"));
 }
 
+/* An ID of n characters: 'a'..'z' repeated, with c as its last one (so two can differ only there). */
+static char *long_id(size_t n, char c)
+{
+	char *id = malloc(n + 1);
+
+	for (size_t i = 0; i < n; i++)
+		id[i] = (char)('a' + i % 26);
+	id[n - 1] = c;
+	id[n] = '\0';
+	return id;
+}
+
+/*
+ * issue 8 item 12: an ID whose index name would pass NAME_MAX. Its index is named by a
+ * shortened ID (200 bytes: the first 183, '~', a hash), leases hold it whole as host-local's
+ * do, and every operation keyed by it works; two IDs differing in their last byte only get
+ * two indexes. GC's walk hands the callback the whole ID, read back from the lease.
+ */
+static void test_long_id(void **state)
+{
+	struct fixture *f = *state;
+	char *id = long_id(300, 'x'), *twin = long_id(300, 'y'), *c, *name = NULL, *list = NULL;
+	struct nd_ip ip = ip_of("10.0.0.2"), ip2 = ip_of("10.0.0.3"), got[4];
+	char attach[PATH_MAX + 8];
+	struct seen s = { 0 };
+	size_t n = 0;
+
+	snprintf(attach, sizeof(attach), "%s/attach", f->net);
+	assert_int_equal(nd_store_index_write(f->s, id, "eth0", &ip, 1, NULL), 0);
+	assert_int_equal(nd_store_reserve(f->s, &ip, id, "eth0", NULL), 0);
+	assert_int_equal(nd_store_index_write(f->s, twin, "eth0", &ip2, 1, NULL), 0);
+	assert_int_equal(nd_store_reserve(f->s, &ip2, twin, "eth0", NULL), 0);
+	c = slurp(f->net, "10.0.0.2");
+	assert_int_equal(strncmp(c, id, 300), 0); /* the lease holds the ID whole */
+	assert_string_equal(c + 300, "\r\neth0");
+	free(c);
+	list = listing(attach);
+	assert_int_equal(strlen(list), 2 * (200 + strlen(":eth0")) + 1);
+	assert_non_null(name = strtok(list, ","));
+	assert_int_equal(strncmp(name, id, 183), 0);
+	assert_int_equal(name[183], '~');
+	assert_string_equal(name + 200, ":eth0");
+	free(list);
+	assert_int_equal(nd_store_index_read(f->s, id, "eth0", got, 4, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_true(nd_ip_equal(&got[0], &ip));
+	assert_true(nd_store_owns(f->s, &ip, id, "eth0"));
+	assert_false(nd_store_owns(f->s, &ip, twin, "eth0"));
+	assert_int_equal(nd_store_index_foreach(f->s, index_visit, &s, NULL), 0);
+	assert_int_equal(s.calls, 2);
+	assert_non_null(strstr(s.buf, id));
+	assert_non_null(strstr(s.buf, twin));
+	assert_int_equal(nd_store_release(f->s, id, "eth0", NULL), 0);
+	assert_int_equal(nd_store_release(f->s, id, "eth0", NULL), 0); /* idempotent */
+	assert_listing(f->net, "10.0.0.3,attach,lock");
+	assert_int_equal(nd_store_release(f->s, twin, "eth0", NULL), 0);
+	assert_listing(f->net, "attach,lock");
+	assert_listing(attach, "");
+	free(id);
+	free(twin);
+}
+
+/* An index under a shortened name whose leases are gone is visited under that name: GC drops it. */
+static void test_long_id_torn_index(void **state)
+{
+	struct fixture *f = *state;
+	char *id = long_id(250, 'x');
+	struct nd_ip ip = ip_of("10.0.0.2");
+	struct seen s = { 0 };
+
+	assert_int_equal(nd_store_index_write(f->s, id, "eth1", &ip, 1, NULL), 0);
+	assert_int_equal(nd_store_index_foreach(f->s, index_visit, &s, NULL), 0);
+	assert_int_equal(s.calls, 1);
+	assert_null(strstr(s.buf, id));
+	assert_non_null(strchr(s.buf, '~'));
+	assert_non_null(strstr(s.buf, "/eth1:1;"));
+	assert_int_equal(nd_store_release(f->s, id, "eth1", NULL), 0);
+	assert_listing(f->net, "attach,lock");
+	free(id);
+}
+
 static void test_bad_names(void **state)
 {
 	struct fixture *f = *state;
@@ -546,7 +627,8 @@ int main(void)
 		T(test_owns_unreserve),   T(test_index_roundtrip), T(test_index_corrupt),
 		T(test_release_by_index), T(test_release_checks_owner), T(test_release_scan),
 		T(test_last_reserved),    T(test_foreach),         T(test_index_foreach),
-		T(test_bad_names),       T(test_cloexec),
+		T(test_bad_names),       T(test_cloexec),         T(test_long_id),
+		T(test_long_id_torn_index),
 		T(test_lock_held),        T(test_open_errors),     T(test_open_creates_path),
 	};
 
