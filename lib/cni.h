@@ -33,7 +33,7 @@ int nd_cni_version_cmp(const char *a, const char *b);
 
 /* Spec section "Parameters": ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$ */
 bool nd_cni_valid_id(const char *s);
-/* 1..15 bytes, not "." or "..", no '/', ':' or whitespace. */
+/* 1..15 printable bytes, not ".", "..", "all" or "default", no '/', ':', '%' or whitespace. */
 bool nd_cni_valid_ifname(const char *s);
 
 /*
