@@ -50,7 +50,8 @@ struct conn {
 	uid_t uid;      /* (uid_t)-1 for TCP and unknown peers */
 	bool allowed;   /* the peer may use the API; otherwise its requests get 403 */
 	bool counted;   /* holds a non-root slot */
-	time_t deadline; /* monotonic seconds; 0 while a request is served or once shut down */
+	bool cut;       /* shut down (over quota, or past its deadline): libmicrohttpd closes it */
+	time_t deadline; /* monotonic seconds for the request being received; 0: none (serving, cut) */
 };
 
 /* Per listener: what the notify callback needs. */
@@ -163,6 +164,7 @@ static void conn_open(struct listener *l, struct MHD_Connection *c, void **socke
 	k->counted = admit && !l->tcp && k->uid != 0;
 	conns.nonroot += k->counted;
 	k->deadline = admit ? now_s() + REQUEST_TIMEOUT : 0;
+	k->cut = !admit;
 	k->next = conns.head;
 	conns.head = k;
 	pthread_mutex_unlock(&conns.lock);
@@ -216,7 +218,7 @@ static void conn_deadline(struct MHD_Connection *c, bool serving)
 	if (!k)
 		return;
 	pthread_mutex_lock(&conns.lock);
-	if (serving || k->deadline)
+	if (!k->cut)
 		k->deadline = serving ? 0 : now_s() + REQUEST_TIMEOUT;
 	pthread_mutex_unlock(&conns.lock);
 }
@@ -234,6 +236,7 @@ static void *watchdog(void *unused)
 				/* libmicrohttpd then reads EOF and closes it in its own thread. */
 				shutdown(k->fd, SHUT_RDWR);
 				k->deadline = 0;
+				k->cut = true;
 			}
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
