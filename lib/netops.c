@@ -213,7 +213,10 @@ static int sweep(const struct nd_ctx *c, json_t *rep, char ***ret, struct nd_err
 		nd_network_clear(&net);
 		good[k++] = TAKE_PTR(names[i]);
 	}
-	nd_strv_free(names);
+	/* Not nd_strv_free: the names taken left holes, which would end its walk early. */
+	for (size_t i = 0; i < n; i++)
+		free(names ? names[i] : NULL);
+	free(names);
 	if (r < 0) {
 		nd_strv_free(good);
 		return r;
