@@ -634,6 +634,7 @@ static bool same_net_clash(const struct nd_network *a, const struct nd_network *
 int nd_network_check_unique(const char *state_dir, const struct nd_network *n, struct nd_err **err)
 {
 	struct nd_network *v = NULL;
+	char path[PATH_MAX];
 	size_t cnt = 0;
 	int r;
 
@@ -641,6 +642,9 @@ int nd_network_check_unique(const char *state_dir, const struct nd_network *n, s
 		return nd_err_set(err, ND_ERR_BUSY, EEXIST,
 				  "network name '%s' is held by a quarantined network (networks/%s.reserved in the state dir)",
 				  n->name, n->name);
+	/* Its file, even one that no longer loads (taken_list skips those): never written over. */
+	if (net_path(state_dir, n->name, path, NULL) >= 0 && access(path, F_OK) == 0)
+		return nd_err_set(err, ND_ERR_BUSY, EEXIST, "network '%s' exists already", n->name);
 	if ((r = taken_list(state_dir, &v, &cnt, err)) < 0)
 		return r;
 	for (size_t i = 0; r >= 0 && i < cnt; i++) {

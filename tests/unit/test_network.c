@@ -303,6 +303,13 @@ static void test_network_quarantine(void **state)
 	assert_int_equal(nd_network_load(dir, "x", &n, &err), -EBADMSG);
 	assert_non_null(strstr(err->msg, "state of network 'x' is unusable"));
 	nd_err_freep(&err);
+	/* Unusable, it still holds its name: a new network never writes over it. */
+	strcpy(other.name, "x");
+	(void)nd_cidr_parse("10.99.0.0/24", &other.subnet, NULL);
+	assert_int_equal(nd_network_check_unique(dir, &other, &err), -EEXIST);
+	assert_non_null(strstr(err->msg, "network 'x' exists already"));
+	nd_err_freep(&err);
+	strcpy(other.name, "other");
 	assert_int_equal(nd_network_quarantine(dir, "x", file, &err), 0);
 	assert_non_null(strstr(file, "/networks/x.json.broken-"));
 	assert_int_equal(access(file, F_OK), 0);
