@@ -52,10 +52,16 @@ bool nd_cni_valid_ifname(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
-	if (n == 0 || n > 15 || !strcmp(s, ".") || !strcmp(s, ".."))
+	/*
+	 * The kernel's dev_valid_name() rules, plus what it accepts but then chokes on:
+	 * "all" and "default" clash with /proc/sys/net/ipv{4,6}/conf/{all,default}, and a '%'
+	 * makes the name a template ("eth%d") the kernel fills in, so the link we asked
+	 * for would get another name.
+	 */
+	if (n == 0 || n > 15 || !strcmp(s, ".") || !strcmp(s, "..") || !strcmp(s, "all") || !strcmp(s, "default"))
 		return false;
 	for (const char *p = s; *p; p++)
-		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || !isprint((unsigned char)*p))
+		if (*p == '/' || *p == ':' || *p == '%' || isspace((unsigned char)*p) || !isprint((unsigned char)*p))
 			return false;
 	return true;
 }
@@ -175,7 +181,8 @@ static int parse_env(struct nd_cni_req *r, struct nd_err **err)
 				  ND_CNI_ID_MAX);
 	if (!nd_cni_valid_ifname(r->ifname))
 		return nd_err_set(err, ND_CNI_INVALID_ENV, EINVAL,
-				  "CNI_IFNAME '%s' must be 1-15 characters without '/', ':' or spaces", r->ifname);
+				  "CNI_IFNAME '%s' must be 1-15 characters without '/', ':', '%%' or spaces, "
+				  "and not '.', '..', 'all' or 'default'", r->ifname);
 	return 0;
 }
 

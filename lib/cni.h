@@ -39,7 +39,7 @@ bool nd_cni_valid_id(const char *s);
  * have been added for them. (Up to it, no file name holds an ID whole: store.h, nft.h.)
  */
 #define ND_CNI_ID_MAX 1024
-/* 1..15 bytes, not "." or "..", no '/', ':' or whitespace. */
+/* 1..15 printable bytes, not ".", "..", "all" or "default", no '/', ':', '%' or whitespace. */
 bool nd_cni_valid_ifname(const char *s);
 
 /*

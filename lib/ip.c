@@ -249,3 +249,65 @@ bool nd_ip_add(struct nd_ip *ip, int64_t delta)
 	memcpy(ip->a, a, n);
 	return true;
 }
+
+/* Address classes no container network may overlap (RFC 6890 special-purpose ranges). */
+static const struct {
+	const char *cidr;
+	const char *what;
+} special[] = {
+	{ "0.0.0.0/8", "'this network' (0.0.0.0/8)" },
+	{ "127.0.0.0/8", "loopback (127.0.0.0/8)" },
+	{ "169.254.0.0/16", "link-local (169.254.0.0/16)" },
+	{ "224.0.0.0/4", "multicast (224.0.0.0/4)" },
+	{ "240.0.0.0/4", "reserved (240.0.0.0/4, with the broadcast address 255.255.255.255)" },
+	{ "::/128", "the unspecified address (::)" },
+	{ "::1/128", "loopback (::1)" },
+	{ "::ffff:0:0/96", "IPv4-mapped (::ffff:0:0/96)" },
+	{ "fe80::/10", "link-local (fe80::/10)" },
+	{ "ff00::/8", "multicast (ff00::/8)" },
+};
+
+int nd_subnet_check(const struct nd_cidr *c, struct nd_err **err)
+{
+	unsigned int min = c->ip.family == AF_INET ? ND_SUBNET4_MIN_LEN : ND_SUBNET6_MIN_LEN;
+	char buf[ND_CIDR_STRLEN];
+
+	if (!nd_ip_bytes(c->ip.family))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "subnet has no address family");
+	nd_cidr_fmt(c, buf);
+	/* A prefix this short would swallow routes the host needs (0.0.0.0/0: all of them). */
+	if (c->len < min)
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL,
+				  "subnet %s is too large: the prefix must be /%u or longer", buf, min);
+	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
+		struct nd_cidr s;
+
+		if (nd_cidr_parse(special[i].cidr, &s, NULL) < 0 || s.ip.family != c->ip.family)
+			continue;
+		if (nd_cidr_overlap(&s, c))
+			return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "subnet %s overlaps %s addresses", buf,
+					  special[i].what);
+	}
+	return 0;
+}
+
+int nd_gateway_check(const struct nd_cidr *subnet, const struct nd_ip *gw, struct nd_err **err)
+{
+	char a[ND_IP_STRLEN], buf[ND_CIDR_STRLEN];
+	struct nd_cidr net;
+	struct nd_ip last;
+
+	nd_cidr_network(subnet, &net);
+	nd_cidr_last(&net, &last);
+	nd_ip_fmt(gw, a);
+	nd_cidr_fmt(&net, buf);
+	if (gw->family != net.ip.family || !nd_cidr_contains(&net, gw))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "gateway %s is outside subnet %s", a, buf);
+	/* IPv6 has no broadcast, but its network address is the subnet-router anycast address. */
+	if (nd_ip_equal(gw, &net.ip))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "gateway %s is the network address of %s", a, buf);
+	if (net.ip.family == AF_INET && nd_ip_equal(gw, &last))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "gateway %s is the broadcast address of %s", a,
+				  buf);
+	return 0;
+}

@@ -54,3 +54,16 @@ void nd_cidr_last(const struct nd_cidr *c, struct nd_ip *ret);
 
 /* ip += delta with carry; returns false (ip unchanged) on wrap past all-zeros/all-ones. */
 bool nd_ip_add(struct nd_ip *ip, int64_t delta);
+
+/*
+ * Whether c may be a container network's subnet (the daemon's API and the netd-ipam and
+ * netd-bridge plugins share this): not shorter than /ND_SUBNET4_MIN_LEN (IPv4) or
+ * /ND_SUBNET6_MIN_LEN (IPv6), and overlapping no special-purpose class: 0.0.0.0/8,
+ * loopback, link-local, multicast, 240.0.0.0/4 (with 255.255.255.255), ::, ::1,
+ * IPv4-mapped. Code 7 with a message naming the class.
+ */
+#define ND_SUBNET4_MIN_LEN 8u
+#define ND_SUBNET6_MIN_LEN 32u
+int nd_subnet_check(const struct nd_cidr *c, struct nd_err **err);
+/* gw lies inside subnet and is neither its network address nor its IPv4 broadcast. Code 7. */
+int nd_gateway_check(const struct nd_cidr *subnet, const struct nd_ip *gw, struct nd_err **err);

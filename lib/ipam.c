@@ -75,6 +75,9 @@ static int get_subnet(json_t *obj, const char *where, struct nd_cidr *ret, struc
 	if (nd_cidr_parse(s, &c, NULL) < 0)
 		return CONF_ERR(err, "%s.subnet: invalid CIDR '%s'", where, s);
 	nd_cidr_network(&c, &c);
+	/* Unlike host-local: no loopback, multicast, link-local, 0.0.0.0/0 (lib/ip.h). */
+	if (nd_subnet_check(&c, err) < 0)
+		return nd_err_wrap(err, "%s.subnet", where);
 	/* Network + gateway + one host (+ broadcast for IPv4): as host-local, /30 and /126. */
 	if (c.len + 2 > nd_ip_bytes(c.ip.family) * 8)
 		return CONF_ERR(err, "%s.subnet: %s is too small to allocate from", where, nd_cidr_fmt(&c, sbuf));
@@ -110,9 +113,8 @@ static int range_finish(struct nd_range *r, const char *where, struct nd_err **e
 	if (v4 && nd_ip_equal(&r->end, &last))
 		return CONF_ERR(err, "%s.rangeEnd: %s is the broadcast address of %s", where, nd_ip_fmt(&r->end, a),
 				sbuf);
-	if (v4 && (nd_ip_equal(&r->gw, &r->subnet.ip) || nd_ip_equal(&r->gw, &last)))
-		return CONF_ERR(err, "%s.gateway: %s is the network or broadcast address of %s", where,
-				nd_ip_fmt(&r->gw, a), sbuf);
+	if (nd_gateway_check(&r->subnet, &r->gw, err) < 0)
+		return nd_err_wrap(err, "%s.gateway", where);
 	if (nd_ip_equal(&r->start, &r->end) && nd_ip_equal(&r->start, &r->gw))
 		return CONF_ERR(err, "%s: the only address %s is the gateway", where, nd_ip_fmt(&r->gw, a));
 	return 0;

@@ -18,3 +18,20 @@ int nd_json_get_int(json_t *o, const char *key, bool required, json_int_t *ret, 
 int nd_json_get_obj(json_t *o, const char *key, json_t **ret, struct nd_err **err);
 /* Array of at most max entries; *ret is NULL when absent. */
 int nd_json_get_array(json_t *o, const char *key, size_t max, json_t **ret, struct nd_err **err);
+
+/*
+ * The deepest nesting of arrays and objects in text, strings skipped, without parsing it:
+ * linear on any input, so that a parser's recursion can be bounded before it starts.
+ */
+unsigned int nd_json_depth(const char *buf, size_t len);
+/* json_loadb (duplicates refused) after a depth check: code 6 if deeper than max_depth or not JSON. */
+int nd_json_parse_bounded(const char *buf, size_t len, unsigned int max_depth, json_t **ret, struct nd_err **err);
+
+/*
+ * Salvage from text that need not parse as a whole (too deep, too large, truncated): the
+ * string value of each keys[k] that is a member of the top-level object, when it has no
+ * escapes and fewer than ND_JSON_TOP_MAX bytes; vals[k] is "" otherwise. First one wins.
+ */
+#define ND_JSON_TOP_MAX 64
+void nd_json_top_strings(const char *buf, size_t len, const char *const keys[], size_t nkeys,
+			 char (*vals)[ND_JSON_TOP_MAX]);

@@ -45,12 +45,20 @@ int nd_netns_open(const char *path, int *ret_fd, struct nd_err **err)
 		r = errno;
 		return nd_err_set(err, ND_CNI_INVALID_ENV, r, "netns '%s': %s", path, strerror(r));
 	}
-	r = check_netns(fd);
+	if ((r = nd_netns_verify(fd, path, err)) < 0)
+		return r;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int nd_netns_verify(int fd, const char *path, struct nd_err **err)
+{
+	int r = check_netns(fd);
+
 	if (r == -EINVAL)
 		return nd_err_set(err, ND_CNI_INVALID_ENV, EINVAL, "netns '%s': not a network namespace", path);
 	if (r < 0)
 		return nd_err_set(err, ND_CNI_INVALID_ENV, -r, "netns '%s': %s", path, strerror(-r));
-	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
 

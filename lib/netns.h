@@ -5,6 +5,8 @@
 
 /* Open path O_RDONLY|O_CLOEXEC and verify it is a network namespace (code 4 if not). */
 int nd_netns_open(const char *path, int *ret_fd, struct nd_err **err);
+/* The check nd_netns_open makes, on an fd opened otherwise (path is for the message). Code 4. */
+int nd_netns_verify(int fd, const char *path, struct nd_err **err);
 
 /*
  * Run fn(ud) with the calling thread inside netns_fd and come back, on every path.

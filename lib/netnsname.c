@@ -48,6 +48,102 @@ int nd_netns_resolve(const char *s, char ret[PATH_MAX], struct nd_err **err)
 	return 0;
 }
 
+bool nd_path_is_clean(const char *p)
+{
+	if (!p || p[0] != '/')
+		return false;
+	for (const char *s = p + 1;;) {
+		const char *e = strchrnul(s, '/');
+		size_t n = (size_t)(e - s);
+
+		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+			return false;
+		if (!*e)
+			return true;
+		s = e + 1;
+	}
+}
+
+/* "<run dir>/<name>": a name `ip netns` or netd keeps (/var/run is /run on Debian). */
+static bool named_netns(const char *path)
+{
+	static const char *const dirs[] = { ND_NETNS_RUN_DIR "/", "/run/netns/" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		size_t n = strlen(dirs[i]);
+
+		if (!strncmp(path, dirs[i], n) && nd_netns_valid_name(path + n))
+			return true;
+	}
+	return false;
+}
+
+static bool allowed_netns(const char *path, const char *const *allow)
+{
+	if (!allow || !nd_path_is_clean(path))
+		return false;
+	for (; *allow; allow++) {
+		size_t n = strlen(*allow);
+
+		while (n > 1 && (*allow)[n - 1] == '/')
+			n--;
+		if (n > 1 && !strncmp(path, *allow, n) && (path[n] == '/' || path[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether st is the network namespace that ns_link ("/proc/self/ns/net") names. A link we
+ * may not read (pid 1's, for a daemon without CAP_SYS_PTRACE over it) cannot be matched:
+ * optional then, since a client could not have named that namespace through it either.
+ */
+static int same_ns(const struct stat *st, const char *ns_link, bool optional, bool *ret, struct nd_err **err)
+{
+	struct stat o;
+
+	*ret = false;
+	if (stat(ns_link, &o) < 0 && optional && (errno == EACCES || errno == EPERM))
+		return 0;
+	if (stat(ns_link, &o) < 0)
+		return nd_err_set(err, ND_ERR_INTERNAL, errno, "%s: %s", ns_link, strerror(errno));
+	*ret = o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+	return 0;
+}
+
+int nd_netns_check_attachable(const char *path, const char *const *allow, struct nd_err **err)
+{
+	_cleanup_close_ int fd = -1;
+	bool named = path && named_netns(path), own = false, init = false;
+	struct stat st;
+	int r;
+
+	/* Refused before it is opened: a client must not make us probe arbitrary paths. */
+	if (!named && !allowed_netns(path, allow))
+		return nd_err_set(err, ND_ERR_REFUSED, EPERM,
+				  "netns '%s' is not allowed: give a name under " ND_NETNS_RUN_DIR
+				  " (netd netns add) or a path under a prefix of allowNetnsPaths", path ? path : "");
+	/* O_NOFOLLOW: a name must be the netns mount itself, not a link to, say, /proc/1/ns/net. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (named ? O_NOFOLLOW : 0));
+	if (fd < 0 && errno == ENOENT)
+		return nd_err_set(err, ND_ERR_NOT_FOUND, ENOENT, "netns '%s' not found", path);
+	if (fd < 0 && errno == ELOOP)
+		return nd_err_set(err, ND_CNI_INVALID_ENV, ELOOP, "netns '%s' is a symbolic link, not a netns mount", path);
+	if (fd < 0)
+		return nd_err_set(err, ND_CNI_INVALID_ENV, errno, "netns '%s': %s", path, strerror(errno));
+	if ((r = nd_netns_verify(fd, path, err)) < 0)
+		return r;
+	if (fstat(fd, &st) < 0)
+		return nd_err_set(err, ND_ERR_INTERNAL, errno, "netns '%s': %s", path, strerror(errno));
+	if ((r = same_ns(&st, "/proc/self/ns/net", false, &own, err)) < 0 ||
+	    (r = same_ns(&st, "/proc/1/ns/net", true, &init, err)) < 0)
+		return r;
+	if (own || init)
+		return nd_err_set(err, ND_ERR_REFUSED, EPERM, "netns '%s' is the host's %s network namespace", path,
+				  own ? "own (the daemon's)" : "initial");
+	return 0;
+}
+
 /*
  * iproute2's order: make the run dir a shared mount (binding it on itself first when it is
  * not a mount point), so a netns mounted later shows in every mount namespace.

@@ -21,6 +21,19 @@ bool nd_netns_valid_name(const char *s);
 bool nd_netns_runtime_name(const char *s);
 /* A path (it has a '/') is kept; a name becomes ND_NETNS_RUN_DIR/<name>. Code 7 if invalid. */
 int nd_netns_resolve(const char *name_or_path, char ret[PATH_MAX], struct nd_err **err);
+/*
+ * The netns the daemon's API accepts for an attachment (docs/daemon.md, "Which netns"):
+ * named under /var/run/netns (or /run/netns), opened without following a symlink there,
+ * or under one of allow[] (NULL-terminated, root's allowNetnsPaths; may be NULL); in both
+ * cases a real network namespace (nsfs), and neither the caller's own netns nor the
+ * initial one (pid 1's), compared by device and inode. Codes: ND_ERR_REFUSED (EPERM) for
+ * a path outside the rule or the host's netns, ND_ERR_NOT_FOUND when absent,
+ * ND_CNI_INVALID_ENV when it is no network namespace.
+ */
+int nd_netns_check_attachable(const char *path, const char *const *allow, struct nd_err **err);
+/* An absolute path without empty, "." or ".." components: a prefix match on it means what it says. */
+bool nd_path_is_clean(const char *path);
+
 /* Create a new empty netns under name; code ND_ERR_BUSY/-EEXIST when the name is taken. */
 int nd_netns_create(const char *name, struct nd_err **err);
 /* Unmount and remove; code ND_ERR_NOT_FOUND/-ENOENT when absent. */

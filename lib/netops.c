@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <netlink/route/link.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -18,6 +19,7 @@
 #include "bridge.h"
 #include "cleanup.h"
 #include "cni.h"
+#include "fault.h"
 #include "ipam.h"
 #include "link.h"
 #include "log.h"
@@ -143,6 +145,115 @@ bool nd_op_attached(const struct nd_ctx *c, const char *network, const char *id)
 	return access(path, F_OK) == 0;
 }
 
+static void note(const struct nd_ctx *c, enum nd_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void note(const struct nd_ctx *c, enum nd_log_level level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!c->notify)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->notify(level, msg);
+}
+
+/* A report: {"errors":[], "quarantined":[]} plus the counts of the operation. */
+static json_t *report_new(void)
+{
+	return json_pack("{s:[], s:[]}", "errors", "quarantined");
+}
+
+/* One network skipped: into the report and to the edge's log. */
+static void report_error(const struct nd_ctx *c, json_t *rep, const char *network, const struct nd_err *e)
+{
+	const char *msg = e && e->msg ? e->msg : "failed";
+
+	note(c, ND_LOG_ERR, "network '%s' skipped: %s", network, msg);
+	if (rep)
+		json_array_append_new(json_object_get(rep, "errors"),
+				      json_pack("{s:s, s:s}", "network", network, "message", msg));
+}
+
+/*
+ * nd_network_load under the state lock; a file that exists but cannot be used is moved
+ * aside (lib/network.h) so it never again fails the others, and the caller hears "not
+ * found, quarantined".
+ */
+static int load_net(const struct nd_ctx *c, const char *name, struct nd_network *ret, json_t *rep,
+		    struct nd_err **err)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+	char file[PATH_MAX];
+	int r = nd_network_load(c->state_dir, name, ret, &e);
+
+	if (r == -ENOENT && nd_network_is_reserved(c->state_dir, name))
+		return nd_err_set(err, ND_ERR_NOT_FOUND, ENOENT,
+				  "network '%s' is quarantined: its state was unusable (networks/%s.reserved)", name, name);
+	if (r != -EBADMSG) {
+		if (r < 0 && err && !*err)
+			*err = TAKE_PTR(e);
+		return r;
+	}
+	if ((r = nd_network_quarantine(c->state_dir, name, file, err)) < 0)
+		return nd_err_wrap(err, "%s", e->msg);
+	note(c, ND_LOG_ERR, "%s; moved aside to '%s', its name and subnet stay reserved", e->msg, file);
+	if (rep)
+		json_array_append_new(json_object_get(rep, "quarantined"),
+				      json_pack("{s:s, s:s, s:s}", "network", name, "file", file, "message", e->msg));
+	return nd_err_set(err, ND_ERR_NOT_FOUND, ENOENT, "network '%s' is quarantined: %s", name, e->msg);
+}
+
+/* Quarantine every network whose file cannot be used; the names of the others. */
+static int sweep(const struct nd_ctx *c, json_t *rep, char ***ret, struct nd_err **err)
+{
+	char **names = NULL, **good = NULL;
+	size_t n = 0, k = 0;
+	int r = nd_network_list(c->state_dir, &names, &n, err);
+
+	if (r >= 0 && !(good = calloc(n + 1, sizeof(*good))))
+		r = nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		struct nd_network net;
+
+		if (load_net(c, names[i], &net, rep, NULL) < 0)
+			continue;
+		nd_network_clear(&net);
+		good[k++] = TAKE_PTR(names[i]);
+	}
+	/* Not nd_strv_free: the names taken left holes, which would end its walk early. */
+	for (size_t i = 0; i < n; i++)
+		free(names ? names[i] : NULL);
+	free(names);
+	if (r < 0) {
+		nd_strv_free(good);
+		return r;
+	}
+	if (ret)
+		*ret = good;
+	else
+		nd_strv_free(good);
+	return 0;
+}
+
+int nd_op_network_get(const struct nd_ctx *c, const char *name, struct nd_network *ret, struct nd_err **err)
+{
+	_cleanup_close_ int lock = -1;
+	int r = nd_state_lock(c->state_dir, &lock, err);
+
+	return r < 0 ? r : load_net(c, name, ret, NULL, err);
+}
+
+int nd_op_network_names(const struct nd_ctx *c, char ***ret, struct nd_err **err)
+{
+	_cleanup_close_ int lock = -1;
+	int r = nd_state_lock(c->state_dir, &lock, err);
+
+	return r < 0 ? r : sweep(c, NULL, ret, err);
+}
+
 size_t nd_op_count(const struct nd_ctx *c, const char *network)
 {
 	char **ids = NULL;
@@ -183,22 +294,65 @@ static int release(const struct nd_ctx *c, const struct nd_network *n, json_t *r
 	return netns_dying ? nd_bridge_del_leave_link(&q, err) : nd_bridge_del(&q, err);
 }
 
+/* Ownership recorded in the state as it is taken: what netd creates, netd may remove. */
+static int record_owner(const struct nd_ctx *c, struct nd_network *n, bool created, bool added4, bool added6,
+			struct nd_err **err)
+{
+	bool changed = false;
+
+	/* An adopted bridge that vanished and that we made anew is ours from now on. */
+	if (created && !n->own_bridge)
+		n->own_bridge = changed = true;
+	if (!n->own_bridge && added4 && !n->own_gw)
+		n->own_gw = changed = true;
+	if (!n->own_bridge && added6 && !n->own_gw6)
+		n->own_gw6 = changed = true;
+	return changed ? nd_network_save(c->state_dir, n, err) : 0;
+}
+
 /* Gateway addresses, forwarding and the bridge itself: what the first ADD would create. */
-static int setup_network(const struct nd_network *n, struct nd_err **err)
+static int setup_network(const struct nd_ctx *c, struct nd_network *n, struct nd_err **err)
 {
 	_cleanup_nl_sock_ struct nl_sock *sk = NULL;
 	struct nd_bridge_opts o = { .name = n->bridge, .mtu = n->mtu };
 	struct nd_cidr gw = { .ip = n->gateway, .len = n->subnet.len };
 	struct nd_cidr gw6 = { .ip = n->gateway6, .len = n->subnet6.len };
-	int idx = 0, r;
+	int idx = 0, created = 0, a4 = 0, a6 = 0, r;
 
-	if ((r = nd_nl_open(-1, &sk, err)) < 0 || (r = nd_bridge_ensure(sk, &o, &idx, NULL, err)) < 0 ||
-	    (r = nd_addr_add(sk, idx, &gw, true, err)) < 0 ||
-	    (n->subnet6.ip.family && (r = nd_addr_add(sk, idx, &gw6, true, err)) < 0))
+	if ((r = nd_nl_open(-1, &sk, err)) < 0 || (r = created = nd_bridge_ensure(sk, &o, &idx, NULL, err)) < 0 ||
+	    (r = a4 = nd_addr_add(sk, idx, &gw, true, err)) < 0 ||
+	    (n->subnet6.ip.family && (r = a6 = nd_addr_add(sk, idx, &gw6, true, err)) < 0) ||
+	    (r = record_owner(c, n, created == 1, a4 == 1, a6 == 1, err)) < 0)
 		return nd_err_wrap(err, "network '%s': bridge '%s'", n->name, n->bridge);
 	if ((r = nd_sysctl_ensure("net/ipv4/ip_forward", "1", err)) < 0 ||
 	    (n->subnet6.ip.family && (r = nd_sysctl_ensure("net/ipv6/conf/all/forwarding", "1", err)) < 0))
 		return nd_err_wrap(err, "network '%s'", n->name);
+	return 0;
+}
+
+/*
+ * Whose the bridge is, decided once when the network is made (as Docker records a bridge
+ * the user made): absent, netd will create it and owns it; an existing bridge is adopted
+ * and never removed; anything else under that name is refused.
+ */
+static int probe_bridge(struct nd_network *n, struct nd_err **err)
+{
+	_cleanup_nl_sock_ struct nl_sock *sk = NULL;
+	bool is_bridge = false;
+	int r = nd_nl_open(-1, &sk, err);
+
+	if (r >= 0)
+		r = nd_link_get(sk, n->bridge, NULL, NULL, NULL, &is_bridge, err);
+	if (r == -ENODEV) {
+		n->own_bridge = true;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (!is_bridge)
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EEXIST,
+				  "bridge '%s': an interface of that name exists and is not a bridge", n->bridge);
+	n->own_bridge = false;
 	return 0;
 }
 
@@ -223,9 +377,9 @@ static int write_conflist(const struct nd_ctx *c, const struct nd_network *n, st
 static int create_locked(const struct nd_ctx *c, json_t *spec, struct nd_network *ret, struct nd_err **err)
 {
 	struct nd_network n;
-	int r = nd_network_parse(spec, &n, err);
+	int r = sweep(c, NULL, NULL, err);
 
-	if (r < 0)
+	if (r < 0 || (r = nd_network_parse(spec, &n, err)) < 0)
 		return r;
 	if (!n.subnet.ip.family) {
 		struct nd_cidr def;
@@ -234,7 +388,8 @@ static int create_locked(const struct nd_ctx *c, json_t *spec, struct nd_network
 		r = nd_network_pick_subnet(c->state_dir, strcmp(n.name, ND_DEFAULT_NETWORK) ? NULL : &def, &n.subnet,
 					   err);
 	}
-	if (r >= 0 && (r = nd_network_finish(&n, err)) >= 0 && (r = nd_network_check_unique(c->state_dir, &n, err)) >= 0 &&
+	if (r >= 0 && (r = nd_network_finish(&n, err)) >= 0 && (r = nd_network_check_new(&n, err)) >= 0 &&
+	    (r = nd_network_check_unique(c->state_dir, &n, err)) >= 0 && (r = probe_bridge(&n, err)) >= 0 &&
 	    (r = nd_network_save(c->state_dir, &n, err)) >= 0)
 		r = write_conflist(c, &n, err);
 	if (r < 0) {
@@ -256,10 +411,15 @@ int nd_op_network_create(const struct nd_ctx *c, json_t *spec, struct nd_network
 static int default_locked(const struct nd_ctx *c, struct nd_network *ret, struct nd_err **err)
 {
 	_cleanup_json_ json_t *spec = NULL;
-	int r = nd_network_load(c->state_dir, ND_DEFAULT_NETWORK, ret, NULL);
+	_cleanup_err_ struct nd_err *e = NULL;
+	int r = load_net(c, ND_DEFAULT_NETWORK, ret, NULL, &e);
 
-	if (r != -ENOENT)
-		return r < 0 ? nd_network_load(c->state_dir, ND_DEFAULT_NETWORK, ret, err) : 0;
+	/* Quarantined, the default network stays away until an operator has looked at it. */
+	if (r != -ENOENT || nd_network_is_reserved(c->state_dir, ND_DEFAULT_NETWORK)) {
+		if (r < 0 && err && !*err)
+			*err = TAKE_PTR(e);
+		return r;
+	}
 	spec = json_pack("{s:s, s:s, s:b}", "name", ND_DEFAULT_NETWORK, "bridge", ND_DEFAULT_BRIDGE, "ipMasq", 1);
 	return create_locked(c, spec, ret, err);
 }
@@ -277,9 +437,15 @@ static int load_network(const struct nd_ctx *c, const char *name, struct nd_netw
 {
 	if (!name || !strcmp(name, ND_DEFAULT_NETWORK))
 		return default_locked(c, ret, err);
-	return nd_network_load(c->state_dir, name, ret, err);
+	return load_net(c, name, ret, NULL, err);
 }
 
+/*
+ * The intent goes to disk before anything is released: a process killed halfway leaves a
+ * "detaching" record, which recovery (nd_op_gc) and the next attach of the ID finish, not
+ * a "ready" one whose veth is gone (fault points detach-intent, then the bridge's DEL
+ * points, then detach-record).
+ */
 static int detach_locked(const struct nd_ctx *c, const struct nd_network *n, const char *id, bool netns_dying,
 			 struct nd_err **err)
 {
@@ -288,7 +454,13 @@ static int detach_locked(const struct nd_ctx *c, const struct nd_network *n, con
 
 	if (r == -ENOENT)
 		return 0;
-	if (r < 0 || (r = release(c, n, rec, netns_dying, err)) < 0)
+	if (r >= 0 && strcmp(json_string_value(json_object_get(rec, "state")) ?: "", "detaching")) {
+		json_object_set_new(rec, "state", json_string("detaching"));
+		r = rec_write(c, n->name, rec, err);
+	}
+	if (r >= 0 && (r = nd_fault("detach-intent", err)) >= 0 && (r = release(c, n, rec, netns_dying, err)) >= 0)
+		r = nd_fault("detach-record", err);
+	if (r < 0)
 		return nd_err_wrap(err, "detach '%s' from network '%s'", id, n->name);
 	return rec_remove(c, n->name, id, err);
 }
@@ -307,8 +479,8 @@ static int request_args(const struct nd_attach_req *req, char ret[256], struct n
 	return 0;
 }
 
-static int check_attach_req(const struct nd_attach_req *req, const char *id, const char *ifname,
-			    char netns[PATH_MAX], struct nd_err **err)
+static int check_attach_req(const struct nd_ctx *c, const struct nd_attach_req *req, const char *id,
+			    const char *ifname, char netns[PATH_MAX], struct nd_err **err)
 {
 	int r;
 
@@ -320,9 +492,7 @@ static int check_attach_req(const struct nd_attach_req *req, const char *id, con
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "network name '%s' is invalid", req->network);
 	if ((r = nd_netns_resolve(req->netns, netns, err)) < 0)
 		return r;
-	if (access(netns, F_OK) < 0)
-		return nd_err_set(err, ND_ERR_NOT_FOUND, ENOENT, "netns '%s' not found", req->netns);
-	return 0;
+	return nd_netns_check_attachable(netns, c->netns_allow, err);
 }
 
 static json_t *record(const char *id, const char *ifname, const char *netns, const struct nd_result *res)
@@ -347,7 +517,7 @@ static int attach_locked(const struct nd_ctx *c, const struct nd_network *n, con
 	if (r >= 0 && !strcmp(json_string_value(json_object_get(old, "state")) ?: "", "ready"))
 		return nd_err_set(err, ND_ERR_EXISTS, EEXIST, "container '%s' is attached to network '%s' already",
 				  id, n->name);
-	/* A pending record is a crashed attach: undo its traces before starting over. */
+	/* A pending record is a crashed attach, a detaching one a crashed detach: finish undoing it. */
 	if (r >= 0 && (r = detach_locked(c, n, id, false, err)) < 0)
 		return r;
 	if (r < 0 && r != -ENOENT)
@@ -386,7 +556,7 @@ int nd_op_attach(const struct nd_ctx *c, const struct nd_attach_req *req, struct
 		snprintf(id, sizeof(id), "%s", req->id);
 	else
 		nd_attach_default_id(req->netns, id);
-	if ((r = check_attach_req(req, req->id ? req->id : id, ifname, netns, err)) < 0 ||
+	if ((r = check_attach_req(c, req, req->id ? req->id : id, ifname, netns, err)) < 0 ||
 	    (r = nd_state_lock(c->state_dir, &lock, err)) < 0 || (r = load_network(c, req->network, &n, err)) < 0)
 		return r;
 	r = attach_locked(c, &n, req, req->id ? req->id : id, ifname, netns, ret, err);
@@ -407,7 +577,7 @@ int nd_op_detach(const struct nd_ctx *c, const char *network, const char *id, bo
 	if (strlen(id) > ND_OP_ID_MAX)
 		return 0;
 	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 ||
-	    (r = nd_network_load(c->state_dir, network ? network : ND_DEFAULT_NETWORK, &n, err)) < 0)
+	    (r = load_net(c, network ? network : ND_DEFAULT_NETWORK, &n, NULL, err)) < 0)
 		return r;
 	r = detach_locked(c, &n, id, netns_dying, err);
 	nd_network_clear(&n);
@@ -417,11 +587,12 @@ int nd_op_detach(const struct nd_ctx *c, const char *network, const char *id, bo
 int nd_op_attachments(const struct nd_ctx *c, const char *network, json_t **ret, struct nd_err **err)
 {
 	_cleanup_json_ json_t *arr = json_array();
+	_cleanup_close_ int lock = -1;
 	char **ids = NULL;
 	struct nd_network n;
-	int r = nd_network_load(c->state_dir, network, &n, err);
+	int r = nd_state_lock(c->state_dir, &lock, err);
 
-	if (r < 0)
+	if (r < 0 || (r = load_net(c, network, &n, NULL, err)) < 0)
 		return r;
 	nd_network_clear(&n);
 	if ((r = rec_ids(c, network, &ids, NULL, err)) < 0)
@@ -498,14 +669,40 @@ static void remove_ipam_dir(const struct nd_ctx *c, const char *network)
 	(void)rmdir(dir);
 }
 
-static int teardown_network(const struct nd_ctx *c, const struct nd_network *n, struct nd_err **err)
+/*
+ * The bridge goes only when netd created it. Docker leaves a bridge the user made alone on
+ * network rm; so do we, and of its addresses remove only the gateway netd added, whose
+ * connected route would otherwise keep the subnet looking taken.
+ */
+static int teardown_bridge(const struct nd_network *n, struct nd_err **err)
 {
 	_cleanup_nl_sock_ struct nl_sock *sk = NULL;
+	struct nd_cidr gw = { .ip = n->gateway, .len = n->subnet.len };
+	struct nd_cidr gw6 = { .ip = n->gateway6, .len = n->subnet6.len };
+	bool is_bridge = false;
+	int idx = 0, r = nd_nl_open(-1, &sk, err);
+
+	if (r < 0 || (r = nd_link_get(sk, n->bridge, &idx, NULL, NULL, &is_bridge, err)) == -ENODEV)
+		return r == -ENODEV ? 0 : r;
+	/* Not a bridge under our bridge's name: someone else's since a reboot, never ours to delete. */
+	if (r < 0 || !is_bridge)
+		return r;
+	if (n->own_bridge)
+		return nd_link_del(sk, n->bridge, err);
+	if (r >= 0 && n->own_gw)
+		r = nd_addr_del(sk, idx, &gw, err);
+	if (r >= 0 && n->own_gw6 && n->subnet6.ip.family)
+		r = nd_addr_del(sk, idx, &gw6, err);
+	return r;
+}
+
+static int teardown_network(const struct nd_ctx *c, const struct nd_network *n, struct nd_err **err)
+{
 	_cleanup_nfsock_ struct nd_nfsock *nft = NULL;
 	char path[PATH_MAX];
 	int r;
 
-	if ((r = nd_nl_open(-1, &sk, err)) < 0 || (r = nd_link_del(sk, n->bridge, err)) < 0)
+	if ((r = teardown_bridge(n, err)) < 0)
 		return nd_err_wrap(err, "bridge '%s'", n->bridge);
 	if ((r = nd_nfsock_open(&nft, err)) < 0 || (r = del_chain(nft, &n->subnet, err)) < 0 ||
 	    (n->subnet6.ip.family && (r = del_chain(nft, &n->subnet6, err)) < 0))
@@ -528,7 +725,7 @@ int nd_op_network_delete(const struct nd_ctx *c, const char *name, bool force, s
 	size_t cnt = 0;
 	int r;
 
-	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 || (r = nd_network_load(c->state_dir, name, &n, err)) < 0)
+	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 || (r = load_net(c, name, &n, NULL, err)) < 0)
 		return r;
 	if ((r = rec_ids(c, name, &ids, &cnt, err)) >= 0 && cnt && !force)
 		r = nd_err_set(err, ND_ERR_BUSY, EBUSY, "network '%s' has %zu attachment%s", name, cnt,
@@ -559,7 +756,9 @@ static int reapply_masq(const struct nd_ctx *c, const struct nd_network *n, stru
 		if (rec_read(c, n->name, ids[i], &rec, NULL) < 0)
 			continue;
 		recs[nrec++] = rec;
-		if (nd_result_from_json(json_object_get(rec, "result"), &res, NULL) >= 0) {
+		/* A pending or detaching record's element is GC's to remove, not ours to restore. */
+		if (!strcmp(json_string_value(json_object_get(rec, "state")) ?: "", "ready") &&
+		    nd_result_from_json(json_object_get(rec, "result"), &res, NULL) >= 0) {
 			for (size_t k = 0; k < res.n_ips; k++)
 				m[nm++] = (struct nd_masq){ .addr = res.ips[k].addr, .network = n->name,
 							    .id = json_string_value(json_object_get(rec, "containerID")),
@@ -579,32 +778,52 @@ static int reapply_masq(const struct nd_ctx *c, const struct nd_network *n, stru
 	return r;
 }
 
-int nd_op_reapply(const struct nd_ctx *c, json_t **ret_report, struct nd_err **err)
+static int reapply_one(const struct nd_ctx *c, struct nd_network *n, struct nd_nfsock *nft, size_t *elems,
+		       struct nd_err **err)
+{
+	int r;
+
+	if ((r = setup_network(c, n, err)) < 0 || (r = write_conflist(c, n, err)) < 0)
+		return r;
+	if (n->ip_masq && (r = reapply_masq(c, n, nft, elems, err)) < 0)
+		return nd_err_wrap(err, "masquerade");
+	return 0;
+}
+
+int nd_op_reapply(const struct nd_ctx *c, const char *only, json_t **ret_report, struct nd_err **err)
 {
 	_cleanup_close_ int lock = -1;
 	_cleanup_nfsock_ struct nd_nfsock *nft = NULL;
+	_cleanup_json_ json_t *rep = report_new();
 	char **names = NULL;
 	size_t nets = 0, elems = 0;
 	int r;
 
 	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 || (r = nd_nfsock_open(&nft, err)) < 0 ||
-	    (r = nd_network_list(c->state_dir, &names, NULL, err)) < 0)
+	    (r = sweep(c, rep, &names, err)) < 0)
 		return r;
-	for (size_t i = 0; r >= 0 && names[i]; i++) {
+	for (size_t i = 0; names[i]; i++) {
+		_cleanup_err_ struct nd_err *e = NULL;
 		struct nd_network n;
 
-		if ((r = nd_network_load(c->state_dir, names[i], &n, err)) < 0)
-			break;
-		if ((r = setup_network(&n, err)) >= 0 && (r = write_conflist(c, &n, err)) >= 0 && n.ip_masq &&
-		    (r = reapply_masq(c, &n, nft, &elems, err)) < 0)
-			nd_err_wrap(err, "network '%s'", n.name);
+		if (only && strcmp(only, names[i]))
+			continue;
+		if (load_net(c, names[i], &n, rep, &e) < 0) {
+			report_error(c, rep, names[i], e);
+			continue;
+		}
+		if (reapply_one(c, &n, nft, &elems, &e) < 0)
+			report_error(c, rep, names[i], e);
+		else
+			nets++;
 		nd_network_clear(&n);
-		nets++;
 	}
 	nd_strv_free(names);
-	if (r >= 0 && ret_report)
-		*ret_report = json_pack("{s:I, s:I}", "networks", (json_int_t)nets, "masquerade", (json_int_t)elems);
-	return r;
+	json_object_set_new(rep, "networks", json_integer((json_int_t)nets));
+	json_object_set_new(rep, "masquerade", json_integer((json_int_t)elems));
+	if (ret_report)
+		*ret_report = TAKE_PTR(rep);
+	return 0;
 }
 
 struct owners {
@@ -662,26 +881,39 @@ static bool stale(json_t *rec)
 	return nd_netns_open(netns, &fd, NULL) < 0;
 }
 
+/*
+ * Pending and detaching records (a killed attach or detach) and records of a vanished
+ * netns are released; the others own their leases. A record whose release fails is kept,
+ * as an owner, for the next GC: the others go on.
+ */
 static int gc_records(const struct nd_ctx *c, const struct nd_network *n, struct owners *o, size_t *released,
-		      struct nd_err **err)
+		      json_t *rep, struct nd_err **err)
 {
 	char **ids = NULL;
 	int r = rec_ids(c, n->name, &ids, NULL, err);
 
 	for (size_t i = 0; r >= 0 && ids[i]; i++) {
 		_cleanup_json_ json_t *rec = NULL;
+		_cleanup_err_ struct nd_err *e = NULL;
+		const char *ifname;
 
 		if (rec_read(c, n->name, ids[i], &rec, NULL) < 0)
 			continue;
+		ifname = json_string_value(json_object_get(rec, "ifname")) ?: "eth0";
 		if (!stale(rec)) {
-			r = owners_add(o, ids[i], json_string_value(json_object_get(rec, "ifname")) ?: "eth0");
+			r = owners_add(o, ids[i], ifname);
 			continue;
 		}
-		if ((r = release(c, n, rec, false, err)) >= 0 && (r = rec_remove(c, n->name, ids[i], err)) >= 0)
+		if (release(c, n, rec, false, &e) >= 0 && rec_remove(c, n->name, ids[i], &e) >= 0) {
 			(*released)++;
+			continue;
+		}
+		nd_err_wrap(&e, "attachment '%s'", ids[i]);
+		report_error(c, rep, n->name, e);
+		r = owners_add(o, ids[i], ifname);
 	}
 	nd_strv_free(ids);
-	return r;
+	return r < 0 ? nd_err_set(err, ND_ERR_INTERNAL, -r, "out of memory") : 0;
 }
 
 struct veth_scan {
@@ -770,12 +1002,12 @@ static void gc_record_temps(const struct nd_ctx *c, const char *network)
 }
 
 static int gc_network(const struct nd_ctx *c, const struct nd_network *n, size_t *released, size_t *veths,
-		      struct nd_err **err)
+		      json_t *rep, struct nd_err **err)
 {
 	_cleanup_json_ json_t *conf = nd_network_cni_conf(n, c->ipam_dir);
 	struct owners o = { .valid = json_array() };
 	struct nd_cni_req q;
-	int r = gc_records(c, n, &o, released, err);
+	int r = gc_records(c, n, &o, released, rep, err);
 
 	gc_record_temps(c, n->name);
 	if (r >= 0) {
@@ -794,23 +1026,29 @@ static int gc_network(const struct nd_ctx *c, const struct nd_network *n, size_t
 int nd_op_gc(const struct nd_ctx *c, json_t **ret_report, struct nd_err **err)
 {
 	_cleanup_close_ int lock = -1;
+	_cleanup_json_ json_t *rep = report_new();
 	char **names = NULL;
 	size_t released = 0, veths = 0;
 	int r;
 
-	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 ||
-	    (r = nd_network_list(c->state_dir, &names, NULL, err)) < 0)
+	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 || (r = sweep(c, rep, &names, err)) < 0)
 		return r;
-	for (size_t i = 0; r >= 0 && names[i]; i++) {
+	for (size_t i = 0; names[i]; i++) {
+		_cleanup_err_ struct nd_err *e = NULL;
 		struct nd_network n;
 
-		if ((r = nd_network_load(c->state_dir, names[i], &n, err)) < 0)
-			break;
-		r = gc_network(c, &n, &released, &veths, err);
+		if (load_net(c, names[i], &n, rep, &e) < 0) {
+			report_error(c, rep, names[i], e);
+			continue;
+		}
+		if (gc_network(c, &n, &released, &veths, rep, &e) < 0)
+			report_error(c, rep, names[i], e);
 		nd_network_clear(&n);
 	}
 	nd_strv_free(names);
-	if (r >= 0 && ret_report)
-		*ret_report = json_pack("{s:I, s:I}", "released", (json_int_t)released, "veths", (json_int_t)veths);
-	return r;
+	json_object_set_new(rep, "released", json_integer((json_int_t)released));
+	json_object_set_new(rep, "veths", json_integer((json_int_t)veths));
+	if (ret_report)
+		*ret_report = TAKE_PTR(rep);
+	return 0;
 }

@@ -5,13 +5,20 @@
  *
  * State dir layout:
  *   networks/<name>.json                   the definition (lib/network.h), written whole
+ *   networks/<name>.json.broken-<time>     a definition that could not be used, moved aside
+ *   networks/<name>.reserved               what it still said: its name and subnets stay taken
  *   attachments/<network>/<containerID>.json
- *       {"containerID","ifname","netns","state":"pending"|"ready","result":{CNI 1.0.0}}
+ *       {"containerID","ifname","netns","state":"pending"|"ready"|"detaching","result":{CNI 1.0.0}}
  *   lock                                   flock'ed for every change
  * A record is "pending" before the kernel is touched and "ready" (with its result) before
- * the caller hears of success, so a process killed at any point leaves a record that
- * recovery (nd_op_gc) can roll back; addresses live in the netd-ipam lease store only, so
- * nothing in memory can hand one out twice.
+ * the caller hears of success; a detach writes "detaching" before it touches anything. So
+ * a process killed at any point leaves a record that recovery (nd_op_gc) rolls back or
+ * finishes; addresses live in the netd-ipam lease store only, so nothing in memory can
+ * hand one out twice.
+ *
+ * Every network is loaded, re-applied and collected on its own: one that fails is reported
+ * ("errors" in the report, and c->notify) and skipped; one whose file cannot be used is
+ * quarantined ("quarantined"). Neither stops the others.
  */
 #pragma once
 
@@ -21,6 +28,7 @@
 
 #include "attach.h"
 #include "err.h"
+#include "log.h"
 #include "network.h"
 #include "result.h"
 
@@ -34,6 +42,10 @@ struct nd_ctx {
 	const char *cni_conf_dir;  /* NULL: write no conflists */
 	const char *cni_cache_dir; /* libcni's result cache: attachments GC must keep */
 	const char *cni_path;      /* only for a delegated IPAM; may be NULL */
+	/* Path prefixes (root's allowNetnsPaths) whose netns may be attached besides named ones. */
+	const char *const *netns_allow;
+	/* How lib/ reports what the edge should log (a network quarantined or skipped); may be NULL. */
+	void (*notify)(enum nd_log_level level, const char *msg);
 };
 
 /* NETD_STATE_DIR, NETD_IPAM_DIR, NETD_CNI_CACHE_DIR, CNI_PATH, or the defaults. */
@@ -46,7 +58,15 @@ void nd_attach_default_id(const char *netns, char ret[65]);
 int nd_op_network_create(const struct nd_ctx *c, json_t *spec, struct nd_network *ret, struct nd_err **err);
 /* Load the default network "bridge", creating it (netd0, 172.17.0.0/16 or the next pool). */
 int nd_op_network_default(const struct nd_ctx *c, struct nd_network *ret, struct nd_err **err);
-/* ND_ERR_BUSY while attachments exist unless force (then they are detached first). */
+/* Load a network under the state lock; an unusable file is quarantined (code ND_ERR_NOT_FOUND). */
+int nd_op_network_get(const struct nd_ctx *c, const char *name, struct nd_network *ret, struct nd_err **err);
+/* Names of the usable networks, sorted, after quarantining unusable ones (nd_strv_free). */
+int nd_op_network_names(const struct nd_ctx *c, char ***ret, struct nd_err **err);
+/*
+ * ND_ERR_BUSY while attachments exist unless force (then they are detached first). The
+ * bridge is removed only when netd created it; from an adopted bridge only the gateway
+ * addresses netd added are.
+ */
 int nd_op_network_delete(const struct nd_ctx *c, const char *name, bool force, struct nd_err **err);
 
 /* ret initialised by the caller (nd_result_init). ND_ERR_EXISTS when id is attached already. */
@@ -62,13 +82,16 @@ size_t nd_op_count(const struct nd_ctx *c, const char *network);
 bool nd_op_attached(const struct nd_ctx *c, const char *network, const char *id);
 
 /*
- * For every network: bridge, gateway addresses, forwarding, and the masquerade elements of
- * every attachment, so a flushed ruleset or a reboot is repaired. Idempotent.
+ * For every network (only the one named when only is set): bridge, gateway addresses,
+ * forwarding, and the masquerade elements of every ready attachment, so a flushed ruleset
+ * or a reboot is repaired. Idempotent. Report: {"networks","masquerade","errors":[{network,
+ * message}],"quarantined":[{network,file,message}]}; fails only when nothing could be tried.
  */
-int nd_op_reapply(const struct nd_ctx *c, json_t **ret_report, struct nd_err **err);
+int nd_op_reapply(const struct nd_ctx *c, const char *only, json_t **ret_report, struct nd_err **err);
 /*
  * Roll back pending records, release attachments whose netns is gone, then per network
  * release leases, masquerade elements and veths that no attachment owns (attachments in
- * libcni's result cache count as owners). ret_report counts what was removed.
+ * libcni's result cache count as owners), finishing interrupted detaches. Report:
+ * {"released","veths","errors","quarantined"} as for nd_op_reapply.
  */
 int nd_op_gc(const struct nd_ctx *c, json_t **ret_report, struct nd_err **err);

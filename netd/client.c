@@ -9,6 +9,13 @@
 #include "network.h"
 #include "state.h"
 
+/* What lib/ reports in-process (a network skipped or quarantined): the daemon would log it. */
+static void notify(enum nd_log_level level, const char *msg)
+{
+	(void)level;
+	fprintf(stderr, "netd: %s\n", msg);
+}
+
 /* A daemon-less request: the API's own routes over the state dir, without HTTP. */
 static int local_request(const char *method, const char *path, json_t *body, int *ret_status, json_t **ret_body)
 {
@@ -19,6 +26,7 @@ static int local_request(const char *method, const char *path, json_t *body, int
 	struct nd_api_answer a;
 
 	nd_ctx_from_env(&d.ctx);
+	d.ctx.notify = notify;
 	d.socket = nd_cli.socket;
 	d.max_body = ND_BODY_MAX_DEFAULT;
 	snprintf(url, sizeof(url), "%s", path);

@@ -477,18 +477,29 @@ static int simple_post(int argc, char **argv, const char *path, const char *usag
 		return rc;
 	if (extra && json_is_object(ans))
 		json_object_update(ans, extra);
+	/* Networks skipped (errors) or moved aside (quarantined) fail the command, the rest is done. */
+	rc = json_array_size(json_object_get(ans, "errors")) || json_array_size(json_object_get(ans, "quarantined"))
+		     ? ND_EXIT_FAIL
+		     : 0;
 	if (nd_cli.json) {
 		nd_cli_print_json(ans);
-		return 0;
+		return rc;
 	}
 	{
 		const char *k;
-		json_t *v;
+		json_t *v, *item;
+		size_t i;
 
-		json_object_foreach(ans, k, v)
-			printf("%s: %lld\n", k, json_integer_value(v));
+		json_object_foreach(ans, k, v) {
+			if (json_is_integer(v))
+				printf("%s: %lld\n", k, json_integer_value(v));
+			json_array_foreach(json_is_array(v) ? v : NULL, i, item)
+				fprintf(stderr, "netd %s: %s: network '%s': %s\n", argv[0], k,
+					json_string_value(json_object_get(item, "network")) ?: "?",
+					json_string_value(json_object_get(item, "message")) ?: "?");
+		}
 	}
-	return 0;
+	return rc;
 }
 
 int nd_cmd_gc(int argc, char **argv)

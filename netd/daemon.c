@@ -21,23 +21,69 @@
 #include "cleanup.h"
 #include "json.h"
 #include "log.h"
+#include "netnsname.h"
 #include "state.h"
 
 #define _cleanup_json_ _cleanup_(json_decrefp)
 
+DEFINE_CLEANUP(FILE, fclose)
+
 /* Strings from the config file live as long as the process: the json stays referenced. */
 static json_t *config_json;
+/* The config file as it was read (owner and mode decide whether it may widen the netns rule). */
+static struct stat config_st;
+static const char *config_path;
 
 static int load_config(const char *path, bool required, struct nd_err **err)
 {
+	_cleanup_(fclosep) FILE *f = NULL;
 	json_error_t jerr;
 
 	if (!required && access(path, F_OK) < 0)
 		return 0;
-	config_json = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	/* One open for reading and for the owner check: what is checked is what is read. */
+	if (!(f = fopen(path, "re")) || fstat(fileno(f), &config_st) < 0)
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, errno, "config '%s': %s", path, strerror(errno));
+	config_path = path;
+	config_json = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(config_json))
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "config '%s': %s", path,
 				  config_json ? "not an object" : jerr.text);
+	return 0;
+}
+
+/*
+ * allowNetnsPaths widens which netns clients may attach (docs/daemon.md): only root's
+ * word counts, so the file must be root's and writable by no one else.
+ */
+static int netns_allow(struct nd_daemon *d, struct nd_err **err)
+{
+	json_t *a = json_object_get(config_json, "allowNetnsPaths"), *v;
+	const char **list;
+	size_t i;
+
+	if (!a)
+		return 0;
+	if (!json_is_array(a))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "allowNetnsPaths: want an array of paths");
+	if (config_st.st_uid != 0 || (config_st.st_mode & (S_IWGRP | S_IWOTH)))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EPERM,
+				  "config '%s' sets allowNetnsPaths but is not owned by root or is writable by group or others",
+				  config_path);
+	if (!(list = calloc(json_array_size(a) + 1, sizeof(*list))))
+		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+	json_array_foreach(a, i, v) {
+		const char *p = json_string_value(v);
+
+		if (!p || !nd_path_is_clean(p)) {
+			free(list);
+			return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL,
+					  "allowNetnsPaths: '%s' is not an absolute path without '.', '..' or '//' (nor '/')",
+					  p ? p : "(not a string)");
+		}
+		list[i] = p;
+	}
+	d->ctx.netns_allow = list;
 	return 0;
 }
 
@@ -79,7 +125,7 @@ static void usage(FILE *f)
 		   "  --socket PATH        unix socket (default " ND_API_SOCKET ", mode 0660)\n"
 		   "  --group GROUP        group allowed on the socket besides root (default root)\n"
 		   "  --state-dir DIR      state directory (default " ND_STATE_DIR ")\n"
-		   "  --listen tcp://127.0.0.1:PORT   also serve TCP (NO authentication)\n"
+		   "  --listen tcp://127.0.0.1:PORT   also serve TCP on loopback (NO authentication)\n"
 		   "  --cni-conf-dir DIR   write each network's conflist there (\"\" for none)\n"
 		   "  --ipam-dir DIR       netd-ipam lease store (default the plugins' own)\n"
 		   "  --log-level LEVEL    err|warn|info|debug (default info)\n"
@@ -144,6 +190,9 @@ static int configure(const struct opts *o, struct nd_daemon *d, struct nd_err **
 	d->max_body = (size_t)(json_integer_value(json_object_get(config_json, "maxBodyBytes")) ?: ND_BODY_MAX_DEFAULT);
 	if (!d->socket || !d->ctx.state_dir)
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "socket and stateDir must be set");
+	if ((r = netns_allow(d, err)) < 0 ||
+	    (d->listen && (r = nd_api_parse_listen(d->listen, &(struct sockaddr_storage){ 0 }, err)) < 0))
+		return r;
 	/* lib/log.c reads NETD_LOG; set before any thread exists. */
 	v = o->log_level ? o->log_level : conf_str("logLevel", getenv("NETD_LOG") ?: "info");
 	setenv("NETD_LOG", v, 1);
@@ -199,6 +248,20 @@ static int open_socket(const struct nd_daemon *d, int *ret_fd, struct nd_err **e
 	return 0;
 }
 
+/* What lib/ reports (a network skipped or quarantined) goes to the daemon's log. */
+static void notify(enum nd_log_level level, const char *msg)
+{
+	nd_log(level, "%s", msg);
+}
+
+static void log_report(const char *what, json_t *rep)
+{
+	_cleanup_free_ char *text = json_dumps(rep, JSON_COMPACT);
+	bool bad = json_array_size(json_object_get(rep, "errors")) || json_array_size(json_object_get(rep, "quarantined"));
+
+	nd_log(bad ? ND_LOG_WARN : ND_LOG_INFO, "%s: %s", what, text ? text : "");
+}
+
 /* Start-up repair. Each step logs its failure and the daemon still serves: a broken
  * network must not take the others (or the API that could fix it) down with it. */
 static void recover(struct nd_daemon *d)
@@ -222,23 +285,25 @@ static void recover(struct nd_daemon *d)
 		nd_log(ND_LOG_INFO, "gc: released %lld attachments, %lld stray veths",
 		       json_integer_value(json_object_get(gc, "released")),
 		       json_integer_value(json_object_get(gc, "veths")));
-	if (nd_op_reapply(&d->ctx, &re, &e3) < 0)
+	if (nd_op_reapply(&d->ctx, NULL, &re, &e3) < 0)
 		nd_log(ND_LOG_ERR, "re-apply: %s", e3->msg);
 	else
-		nd_log(ND_LOG_INFO, "re-applied %lld networks, %lld masquerade entries",
+		nd_log(ND_LOG_INFO, "re-applied %lld networks, %lld masquerade entries, %zu skipped",
 		       json_integer_value(json_object_get(re, "networks")),
-		       json_integer_value(json_object_get(re, "masquerade")));
+		       json_integer_value(json_object_get(re, "masquerade")),
+		       json_array_size(json_object_get(re, "errors")));
 }
 
 static void reload(struct nd_daemon *d)
 {
 	_cleanup_err_ struct nd_err *e = NULL;
+	_cleanup_json_ json_t *rep = NULL;
 
 	pthread_mutex_lock(&d->lock);
-	if (nd_op_reapply(&d->ctx, NULL, &e) < 0)
+	if (nd_op_reapply(&d->ctx, NULL, &rep, &e) < 0)
 		nd_log(ND_LOG_ERR, "reload: %s", e->msg);
 	else
-		nd_log(ND_LOG_INFO, "reload: rules re-applied");
+		log_report("reload", rep);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -279,6 +344,7 @@ int nd_daemon_main(int argc, char **argv)
 
 	if (r != 0)
 		return r > 0 ? 0 : 2;
+	d.ctx.notify = notify;
 	if (configure(&o, &d, &e) < 0 || nd_state_mkdirs(d.ctx.state_dir, 0700, &e) < 0) {
 		fprintf(stderr, "netd daemon: %s\n", e->msg);
 		return 2;

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -15,14 +16,14 @@
 #define ND_BODY_MAX_DEFAULT (64u * 1024)
 #define ND_DAEMON_CONFIG "/etc/netd/netd.json"
 
-/* Extra netd code for refusals of the HTTP request itself (method, size, peer). */
-#define ND_ERR_REQUEST 109
+/* netd's code for refusals of the HTTP request itself (method, size, peer): 109. */
+#define ND_ERR_REQUEST ND_ERR_REFUSED
 
 struct nd_daemon {
 	struct nd_ctx ctx;
 	const char *socket;  /* unix socket path */
 	gid_t sock_gid;      /* peers in this group may talk to us, besides root */
-	const char *listen;  /* "tcp://127.0.0.1:PORT" or NULL */
+	const char *listen;  /* "tcp://127.0.0.1:PORT" (loopback only) or NULL */
 	size_t max_body;
 	/* Every API request and reload runs under it: attaches are serialised by design. */
 	pthread_mutex_t lock;
@@ -44,6 +45,11 @@ unsigned int nd_api_flags(const char *force, const char *netns_dying);
 struct nd_api_answer nd_api_route(struct nd_daemon *d, const char *method, const char *url, json_t *body,
 				  unsigned int flags);
 
+/*
+ * d->listen ("tcp://127.0.0.1:PORT" or "tcp://[::1]:PORT") as an address; code 7 for any
+ * other form and for a non-loopback address (no TLS, no authentication on TCP).
+ */
+int nd_api_parse_listen(const char *listen, struct sockaddr_storage *ret, struct nd_err **err);
 /*
  * Serve the API (libmicrohttpd, one internal polling thread per listener) on the listening
  * unix socket fd, and on d->listen's TCP address when set. Stopped by nd_api_stop.

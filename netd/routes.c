@@ -34,6 +34,8 @@ static unsigned int http_status(const struct nd_err *e)
 		return MHD_HTTP_NOT_FOUND;
 	case ND_ERR_BUSY:
 		return e->errnum == EPERM ? MHD_HTTP_FORBIDDEN : MHD_HTTP_CONFLICT;
+	case ND_ERR_REFUSED:
+		return MHD_HTTP_FORBIDDEN;
 	case ND_ERR_EXISTS:
 	case ND_ERR_ADDR_IN_USE:
 		return MHD_HTTP_CONFLICT;
@@ -85,13 +87,14 @@ static struct answer networks_list(const struct nd_daemon *d)
 	json_t *arr = json_array();
 	char **names = NULL;
 
-	if (nd_network_list(d->ctx.state_dir, &names, NULL, &e) < 0) {
+	if (nd_op_network_names(&d->ctx, &names, &e) < 0) {
 		json_decref(arr);
 		return fail(e);
 	}
 	for (size_t i = 0; names[i]; i++) {
 		struct nd_network n;
 
+		/* Unusable ones were quarantined (and logged) by the listing; a later loss is skipped. */
 		if (nd_network_load(d->ctx.state_dir, names[i], &n, NULL) < 0)
 			continue;
 		json_array_append_new(arr, network_summary(d, &n));
@@ -107,9 +110,10 @@ static struct answer network_get(const struct nd_daemon *d, const char *name)
 	struct nd_network n;
 	json_t *o, *atts = NULL;
 
-	if (nd_network_load(d->ctx.state_dir, name, &n, &e) < 0 || nd_op_attachments(&d->ctx, name, &atts, &e) < 0) {
-		if (!e)
-			nd_network_clear(&n);
+	if (nd_op_network_get(&d->ctx, name, &n, &e) < 0)
+		return fail(e);
+	if (nd_op_attachments(&d->ctx, name, &atts, &e) < 0) {
+		nd_network_clear(&n);
 		return fail(e);
 	}
 	o = network_summary(d, &n);
@@ -121,15 +125,21 @@ static struct answer network_get(const struct nd_daemon *d, const char *name)
 static struct answer network_create(struct nd_daemon *d, json_t *body)
 {
 	_cleanup_err_ struct nd_err *e = NULL;
+	char name[ND_NET_NAME_MAX];
 	struct nd_network n;
 	json_t *o;
 
 	if (nd_op_network_create(&d->ctx, body, &n, &e) < 0)
 		return fail(e);
 	/* The network works at once (bridge, gateway), not on its first attachment only. */
-	if (nd_op_reapply(&d->ctx, NULL, &e) < 0)
+	if (nd_op_reapply(&d->ctx, n.name, NULL, &e) < 0)
 		nd_log(ND_LOG_WARN, "network '%s': %s", n.name, e->msg);
 	nd_log(ND_LOG_INFO, "network '%s' created", n.name);
+	/* Reloaded: setting it up may have recorded what netd created. */
+	snprintf(name, sizeof(name), "%s", n.name);
+	nd_network_clear(&n);
+	if (nd_op_network_get(&d->ctx, name, &n, &e) < 0)
+		return fail(e);
 	o = network_summary(d, &n);
 	nd_network_clear(&n);
 	return ok(MHD_HTTP_CREATED, o);
@@ -233,7 +243,7 @@ static struct answer maintenance(struct nd_daemon *d, bool gc)
 {
 	_cleanup_err_ struct nd_err *e = NULL;
 	json_t *rep = NULL;
-	int r = gc ? nd_op_gc(&d->ctx, &rep, &e) : nd_op_reapply(&d->ctx, &rep, &e);
+	int r = gc ? nd_op_gc(&d->ctx, &rep, &e) : nd_op_reapply(&d->ctx, NULL, &rep, &e);
 
 	if (r < 0)
 		return fail(e);

@@ -254,7 +254,9 @@ test_daemon_gc_releases_attachments_of_dead_netns() {
 
 test_daemon_tcp_listener_warns() {
 	dstart --listen tcp://127.0.0.1:18765 || return 1
-	curl -sf http://127.0.0.1:18765/v1/version | jq -e .version >/dev/null || fail "tcp api" || { dclean; return 1; }
+	# Into a variable first: jq -e on empty input (curl -f failing) would pass.
+	v=$(curl -sf http://127.0.0.1:18765/v1/version) && echo "$v" | jq -e '.version|type=="string"' >/dev/null \
+		|| fail "tcp api: '$v'" || { dclean; return 1; }
 	grep -q 'NO authentication' "$WORK/dlog" || fail "no warning logged" || { dclean; return 1; }
 	dclean
 }

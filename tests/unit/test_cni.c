@@ -41,6 +41,9 @@ static void test_valid_ifname(void **state)
 		{ "eth0", true },  { "a", true },        { "123456789012345", true }, { "net-1.2", true },
 		{ "", false },     { ".", false },       { "..", false },             { "1234567890123456", false },
 		{ "a/b", false },  { "a:b", false },     { "a b", false },            { "a\tb", false },
+		{ "all", false },  { "default", false }, { "eth%d", false },          { "%", false },
+		{ "alla", true },  { "defaults", true },  { "a\nb", false },           { "\xc3\xa9th0", false },
+		{ "ALL", true },   { "lo", true },
 	};
 
 	(void)state;

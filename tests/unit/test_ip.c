@@ -325,6 +325,91 @@ static void test_cmp_equal(void **state)
 	assert_true(nd_ip_is_set(&a));
 }
 
+/* lib/ip.h's nd_subnet_check: what the API and the plugins refuse as a network's subnet. */
+static void test_subnet_check_table(void **state)
+{
+	static const struct {
+		const char *subnet;
+		const char *want; /* NULL: accepted; else a part of the message */
+	} rows[] = {
+		{ "10.0.0.0/24", NULL },
+		{ "172.17.0.0/16", NULL },
+		{ "192.168.0.0/20", NULL },
+		{ "10.0.0.0/8", NULL },
+		{ "1.0.0.0/8", NULL },
+		{ "223.255.255.0/24", NULL },
+		{ "fd00::/64", NULL },
+		{ "2001:db8::/32", NULL },
+		{ "0.0.0.0/0", "too large: the prefix must be /8 or longer" },
+		{ "10.0.0.0/7", "too large" },
+		{ "0.0.0.0/8", "'this network'" },
+		{ "0.1.0.0/16", "'this network'" },
+		{ "127.0.0.0/8", "loopback (127.0.0.0/8)" },
+		{ "127.1.2.0/24", "loopback" },
+		{ "169.254.0.0/16", "link-local (169.254.0.0/16)" },
+		{ "169.254.3.0/24", "link-local" },
+		{ "224.0.0.0/4", "too large" },
+		{ "224.0.0.0/24", "multicast (224.0.0.0/4)" },
+		{ "239.255.0.0/16", "multicast" },
+		{ "240.0.0.0/8", "reserved (240.0.0.0/4" },
+		{ "255.255.255.0/24", "reserved" },
+		{ "::/0", "too large: the prefix must be /32 or longer" },
+		{ "fd00::/31", "too large" },
+		{ "::/64", "the unspecified address" },
+		{ "::1/128", "loopback (::1)" },
+		{ "::ffff:10.0.0.0/120", "IPv4-mapped" },
+		{ "fe80::/64", "link-local (fe80::/10)" },
+		{ "febf::/64", "link-local" },
+		{ "ff02::/64", "multicast (ff00::/8)" },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct nd_err *err = NULL;
+		struct nd_cidr c = cidr_of(rows[i].subnet);
+		int r = nd_subnet_check(&c, &err);
+
+		if (!rows[i].want && r < 0)
+			fail_msg("%s refused: %s", rows[i].subnet, err->msg);
+		if (rows[i].want && (r >= 0 || err->code != 7 || !strstr(err->msg, rows[i].want)))
+			fail_msg("%s: want '%s', got r=%d '%s'", rows[i].subnet, rows[i].want, r, err ? err->msg : "");
+		nd_err_free(err);
+	}
+}
+
+static void test_gateway_check_table(void **state)
+{
+	static const struct {
+		const char *subnet, *gw, *want;
+	} rows[] = {
+		{ "10.0.0.0/24", "10.0.0.1", NULL },
+		{ "10.0.0.0/24", "10.0.0.254", NULL },
+		{ "10.0.0.0/24", "10.0.0.0", "is the network address of 10.0.0.0/24" },
+		{ "10.0.0.0/24", "10.0.0.255", "is the broadcast address of 10.0.0.0/24" },
+		{ "10.0.0.0/24", "10.0.1.1", "is outside subnet 10.0.0.0/24" },
+		{ "10.0.0.0/24", "fd00::1", "is outside subnet" },
+		{ "fd00::/64", "fd00::1", NULL },
+		{ "fd00::/64", "fd00::ffff:ffff:ffff:ffff", NULL }, /* no broadcast in IPv6 */
+		{ "fd00::/64", "fd00::", "is the network address of fd00::/64" },
+		{ "fd00::/64", "fd01::1", "is outside" },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct nd_err *err = NULL;
+		struct nd_cidr c = cidr_of(rows[i].subnet);
+		struct nd_ip gw = ip_of(rows[i].gw);
+		int r = nd_gateway_check(&c, &gw, &err);
+
+		if (!rows[i].want && r < 0)
+			fail_msg("%s in %s refused: %s", rows[i].gw, rows[i].subnet, err->msg);
+		if (rows[i].want && (r >= 0 || err->code != 7 || !strstr(err->msg, rows[i].want)))
+			fail_msg("%s in %s: want '%s', got '%s'", rows[i].gw, rows[i].subnet, rows[i].want,
+				 err ? err->msg : "");
+		nd_err_free(err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +422,8 @@ int main(void)
 		cmocka_unit_test(test_overlap),
 		cmocka_unit_test(test_add_table),
 		cmocka_unit_test(test_cmp_equal),
+		cmocka_unit_test(test_subnet_check_table),
+		cmocka_unit_test(test_gateway_check_table),
 	};
 
 	return cmocka_run_group_tests_name("ip", tests, NULL, NULL);
