@@ -204,5 +204,6 @@ valgrind-test: $(PLUGIN_BINS)
 static-check: $(PLUGIN_BINS)
 	@sh tests/cppcheck.sh
 	@sh tests/check_product.sh $(BIN)
+	@sh tests/check_tests.sh
 .PHONY: san-test valgrind-test static-check
 # ---- end of sanitizers, valgrind, static checks ----

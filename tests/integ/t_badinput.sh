@@ -140,7 +140,7 @@ test_bad_input_long_container_id_del_succeeds() {
 		echo "## $len-character ID: ADD, GC (valid), DEL, DEL, ADD, GC (stale)"
 	done
 	id=$(long_id 1025)
-	out=$(cni netd-bridge ADD "$id" eth0 /run/netns/victim "$GOOD") && fail "a 1025-character ID was accepted" && return 1
+	out=$(cni netd-bridge ADD "$id" eth0 /run/netns/victim "$GOOD") && { fail "a 1025-character ID was accepted"; return 1; }
 	expect_code "$out" 4 || return 1
 	for netns in /run/netns/victim ""; do
 		out=$(cni netd-bridge DEL "$id" eth0 "$netns" "$GOOD") || fail "DEL of a refused ID: $out" || return 1

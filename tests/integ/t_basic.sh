@@ -49,10 +49,10 @@ test_del_twice_and_without_netns() {
 	cni netd-bridge DEL c1 eth0 "" "$c" || fail "DEL without netns" || return 1
 	cni netd-bridge DEL c1 eth0 "" "$c" || fail "second DEL" || return 1
 	cni netd-bridge DEL c1 eth0 /run/netns/gone "$c" || fail "DEL with vanished netns" || return 1
-	nft list ruleset | grep -q 'comment "n1 c1' && fail "masq element leaked" && return 1
+	nft list ruleset | grep -q 'comment "n1 c1' && { fail "masq element leaked"; return 1; }
 	[ -z "$(ls "$WORK/ipam/n1" | grep -v -e lock -e last_reserved -e attach)" ] || fail "lease leaked: $(ls "$WORK/ipam/n1")" || return 1
 	[ -z "$(ls "$WORK/ipam/n1/attach" 2>/dev/null)" ] || fail "index leaked" || return 1
-	ip -o link | grep -q ' nd[0-9a-f]' && fail "veth leaked" && return 1
+	ip -o link | grep -q ' nd[0-9a-f]' && { fail "veth leaked"; return 1; }
 	ip link del br-n1
 }
 
@@ -63,7 +63,7 @@ test_del_without_netns_and_lease_uses_prevresult() {
 	# The lease vanishes (say, a reboot wiped the store): the comment still finds the entry.
 	rm -rf "$WORK/ipam/n1"
 	cni netd-bridge DEL c1 eth0 "" "$c" || fail "DEL" || return 1
-	nft list ruleset | grep -q 'comment "n1 c1' && fail "masq element leaked" && return 1
+	nft list ruleset | grep -q 'comment "n1 c1' && { fail "masq element leaked"; return 1; }
 	ip link del br-n1
 }
 
@@ -81,7 +81,7 @@ test_dual_stack() {
 	ip netns exec c1 ping -6 -c1 -W2 fd00:15::1 >/dev/null || fail "v6 ping gw" || return 1
 	nft list ruleset | grep -q 'fd00:15::2 comment' || fail "v6 masq element" || return 1
 	del c1 "$c" && del c2 "$c" || fail "DEL" || return 1
-	nft list ruleset | grep -q 'comment "ds' && fail "leaked element" && return 1
+	nft list ruleset | grep -q 'comment "ds' && { fail "leaked element"; return 1; }
 	ip netns del c1; ip netns del c2; ip link del br-ds
 }
 
@@ -100,7 +100,7 @@ test_static_ip_three_ways() {
 	# Taken address: an error, and nothing of the attempt remains.
 	mkns e
 	before=$(snapshot)
-	r=$(add e "$c" "IP=10.16.0.50") && fail "duplicate IP accepted" && return 1
+	r=$(add e "$c" "IP=10.16.0.50") && { fail "duplicate IP accepted"; return 1; }
 	expect_code "$r" 102 || return 1
 	same_host "$before" || return 1
 	del a "$c" && del b "$c2" && del d "$c3" || fail "DEL" || return 1
@@ -120,7 +120,7 @@ test_add_existing_attachment_is_error() {
 	c=$(conf n1 10.18.0.0/24)
 	mkns c1 && add c1 "$c" >/dev/null || fail "ADD" || return 1
 	before=$(snapshot)
-	r=$(add c1 "$c") && fail "second ADD accepted" && return 1
+	r=$(add c1 "$c") && { fail "second ADD accepted"; return 1; }
 	expect_code "$r" 103 || return 1
 	same_host "$before" || return 1
 	del c1 "$c"; ip netns del c1; ip link del br-n1
@@ -134,7 +134,7 @@ test_macspoofchk() {
 	ip netns exec c1 ping -c1 -W2 10.19.0.3 >/dev/null || fail "ping with its own MAC" || return 1
 	# A container that takes another MAC is cut off at the bridge.
 	ip -n c1 link set eth0 address 02:66:66:66:66:66
-	ip netns exec c1 ping -c1 -W1 10.19.0.3 >/dev/null 2>&1 && fail "spoofed MAC got through" && return 1
+	ip netns exec c1 ping -c1 -W1 10.19.0.3 >/dev/null 2>&1 && { fail "spoofed MAC got through"; return 1; }
 	del c1 "$c" && del c2 "$c" || fail "DEL" || return 1
 	del c1 "$c" || fail "second DEL" || return 1
 	[ -z "$(nft list table bridge netd | grep -e 'spoof-nd' -e 'ether saddr')" ] || fail "spoof entries left: $(nft list table bridge netd)" || return 1

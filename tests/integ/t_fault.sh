@@ -100,7 +100,7 @@ test_fault_add_fail() {
 	mkns victim
 	for p in $(cat "$WORK/add.points"); do
 		before=$(fsnap)
-		out=$(fault ADD "$p:fail" victim) && fail "ADD with $p:fail succeeded" && return 1
+		out=$(fault ADD "$p:fail" victim) && { fail "ADD with $p:fail succeeded"; return 1; }
 		expect_code "$out" 100 || return 1
 		echo "$out" | jq -r .msg | grep -q "fault injected at '${p%@*}'" || fail "$p: $out" || return 1
 		same_fsnap "$before" || fail "after $p:fail" || return 1
@@ -195,7 +195,7 @@ test_fault_first_add_fail() {
 	mkns victim
 	for p in $(points "$WORK/trace.first"); do
 		before=$(fsnap)
-		out=$(fault ADD "$p:fail" victim) && fail "ADD with $p:fail succeeded" && return 1
+		out=$(fault ADD "$p:fail" victim) && { fail "ADD with $p:fail succeeded"; return 1; }
 		expect_code "$out" 100 || return 1
 		same_fsnap "$before" || fail "first ADD, after $p:fail" || return 1
 		echo "ok first ADD $p:fail"
@@ -217,7 +217,7 @@ test_fault_ipam_plugin() {
 	[ "$(points "$WORK/trace.ipam" | tr '\n' ' ')" = "$want " ] || fail "ipam points: $(points "$WORK/trace.ipam")" || return 1
 	for p in $want; do
 		before=$(fsnap)
-		out=$(ipam ADD "$p:fail") && fail "$p:fail succeeded" && return 1
+		out=$(ipam ADD "$p:fail") && { fail "$p:fail succeeded"; return 1; }
 		expect_code "$out" 100 || return 1
 		same_fsnap "$before" || fail "after $p:fail" || return 1
 		ipam ADD "$p:kill" >/dev/null; rc=$?
@@ -246,7 +246,7 @@ test_fault_delegated_ipam() {
 			del victim "$FC" && same_fsnap "$before" || fail "after DEL $p:kill + DEL" || return 1
 			echo "ok DEL $p:kill + DEL"; continue ;;
 		esac
-		out=$(fault ADD "$p:fail" victim) && fail "ADD with $p:fail succeeded" && return 1
+		out=$(fault ADD "$p:fail" victim) && { fail "ADD with $p:fail succeeded"; return 1; }
 		expect_code "$out" 100 && same_fsnap "$before" || fail "after $p:fail" || return 1
 		rc=$( { fault ADD "$p:kill" victim >/dev/null; echo $?; } 2>/dev/null)
 		[ $rc = 137 ] || fail "$p:kill: exit $rc" || return 1

@@ -32,7 +32,7 @@ test_check() {
 	cc=$(echo "$c" | jq -c --argjson p "$r" '. + {prevResult: $p}')
 	cni netd-bridge CHECK c1 eth0 /run/netns/c1 "$cc" || fail "CHECK of a healthy attachment" || return 1
 	ip -n c1 addr flush dev eth0
-	r2=$(cni netd-bridge CHECK c1 eth0 /run/netns/c1 "$cc") && fail "CHECK passed without the address" && return 1
+	r2=$(cni netd-bridge CHECK c1 eth0 /run/netns/c1 "$cc") && { fail "CHECK passed without the address"; return 1; }
 	expect_code "$r2" 105 || return 1
 	echo "$r2" | jq -r .msg | grep -q 'address 10.21.0.2/24 is missing' || fail "message: $r2" || return 1
 	# prevResult is what DEL gets too.
@@ -45,7 +45,7 @@ test_check_missing_masquerade() {
 	mkns c1 && r=$(add c1 "$c") || fail "ADD" || return 1
 	cc=$(echo "$c" | jq -c --argjson p "$r" '. + {prevResult: $p}')
 	nft flush ruleset
-	r2=$(cni netd-bridge CHECK c1 eth0 /run/netns/c1 "$cc") && fail "CHECK passed without rules" && return 1
+	r2=$(cni netd-bridge CHECK c1 eth0 /run/netns/c1 "$cc") && { fail "CHECK passed without rules"; return 1; }
 	expect_code "$r2" 105 || return 1
 	del c1 "$c"; ip netns del c1; ip link del br-n1
 }
@@ -56,14 +56,14 @@ test_gc_releases_unlisted() {
 	host_a=$(jq -r '.interfaces[1].name' "$WORK/gc-a") host_b=$(jq -r '.interfaces[1].name' "$WORK/gc-b")
 	gc=$(echo "$c" | jq -c '. + {"cni.dev/valid-attachments":[{"containerID":"b","ifname":"eth0"}]}')
 	cni netd-bridge GC "" "" "" "$gc" || fail "GC" || return 1
-	nft list ruleset | grep -q 'comment "n1 a ' && fail "a's masq entry kept" && return 1
+	nft list ruleset | grep -q 'comment "n1 a ' && { fail "a's masq entry kept"; return 1; }
 	nft list ruleset | grep -q 'comment "n1 b ' || fail "b's masq entry removed" || return 1
-	[ -e "$WORK/ipam/n1/10.23.0.2" ] && fail "a's lease kept" && return 1
+	[ -e "$WORK/ipam/n1/10.23.0.2" ] && { fail "a's lease kept"; return 1; }
 	[ -e "$WORK/ipam/n1/10.23.0.3" ] || fail "b's lease removed" || return 1
 	# The host side goes too, netns or not: a's veth and MAC check; b's stay.
-	ip link show "$host_a" >/dev/null 2>&1 && fail "a's veth kept" && return 1
+	ip link show "$host_a" >/dev/null 2>&1 && { fail "a's veth kept"; return 1; }
 	ip link show "$host_b" >/dev/null 2>&1 || fail "b's veth removed" || return 1
-	nft list map bridge netd spoof | grep -q "$host_a" && fail "a's MAC check kept" && return 1
+	nft list map bridge netd spoof | grep -q "$host_a" && { fail "a's MAC check kept"; return 1; }
 	nft list map bridge netd spoof | grep -q "$host_b" || fail "b's MAC check removed" || return 1
 	# The freed addresses are handed out again.
 	mkns d && r=$(add d "$c") || fail "ADD after GC" || return 1
@@ -75,7 +75,7 @@ test_status() {
 	  "ipam":{"type":"netd-ipam","dataDir":"'$WORK/ipam'","ranges":[[{"subnet":"10.24.0.0/30"}]]}}'
 	cni netd-bridge STATUS "" "" "" "$c" || fail "STATUS on an empty pool" || return 1
 	mkns c1 && add c1 "$c" >/dev/null || fail "ADD" || return 1
-	r=$(cni netd-bridge STATUS "" "" "" "$c") && fail "STATUS ok on a full pool" && return 1
+	r=$(cni netd-bridge STATUS "" "" "" "$c") && { fail "STATUS ok on a full pool"; return 1; }
 	expect_code "$r" 51 || return 1
 	del c1 "$c"; ip netns del c1; ip link del br-st
 }
@@ -98,8 +98,8 @@ test_external_ipam_host_local() {
 	[ "$(echo "$r" | jq -r '.ips[0].address')" = 10.25.0.2/24 ] || fail "$r" || return 1
 	ip netns exec c1 ping -c1 -W2 10.25.0.1 >/dev/null || fail "ping" || return 1
 	cni netd-bridge DEL c1 eth0 "" "$c" || fail "DEL" || return 1
-	[ -e "$WORK/hl/ext/10.25.0.2" ] && fail "host-local lease kept" && return 1
-	nft list ruleset | grep -q 'comment "ext c1' && fail "masq kept" && return 1
+	[ -e "$WORK/hl/ext/10.25.0.2" ] && { fail "host-local lease kept"; return 1; }
+	nft list ruleset | grep -q 'comment "ext c1' && { fail "masq kept"; return 1; }
 	ip netns del c1; ip link del br-ext; rm -rf "$WORK/hl"
 }
 

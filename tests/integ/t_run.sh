@@ -241,7 +241,7 @@ new" ] || fail "image run: $out" || return 1
 	for f in "$L"/blobs/sha256/*; do
 		if [ "$(stat -c %s "$f")" = "$(stat -c %s "$T/l2.tgz")" ]; then printf 'x' | dd of="$f" bs=1 seek=20 conv=notrunc 2>/dev/null; fi
 	done
-	err=$("$N" run --rm --net=none --image "$L:v1" 2>&1) && fail "a corrupt layer was accepted" && return 1
+	err=$("$N" run --rm --net=none --image "$L:v1" 2>&1) && { fail "a corrupt layer was accepted"; return 1; }
 	echo "$err" | grep -q digest || fail "no digest error: $err" || return 1
 	# Layer 1 is sound and stays; nothing of layer 2, not even a temporary directory.
 	[ "$(ls -A "$NETD_STATE_DIR/layers" | wc -l)" = 1 ] || fail "a corrupt layer was stored: $(ls -A "$NETD_STATE_DIR/layers")" || return 1
@@ -263,7 +263,7 @@ test_run_bridge_containers_ping() {
 	"$N" exec b ping -c1 -W2 "$ipa" >/dev/null || fail "b cannot ping a" || return 1
 	[ "$("$N" exec b hostname)" = "$("$N" ps --json | jq -r '.[]|select(.name=="b")|.id' | cut -c1-12)" ] || fail "exec hostname" || return 1
 	"$N" stop -t 1 a b >/dev/null || fail "stop" || return 1
-	"$N" ps | grep -q sleep && fail "still running after stop: $("$N" ps)" && return 1
+	"$N" ps | grep -q sleep && { fail "still running after stop: $("$N" ps)"; return 1; }
 	"$N" rm a b >/dev/null || fail "rm" || return 1
 	rt_clean
 }
@@ -286,10 +286,10 @@ test_run_container_net_shares_address() {
 	ip=$("$N" ps --json | jq -r '.[0].ips[0]')
 	out=$(run --rm --net=container:web -- ip -o -4 addr show eth0) || fail "container:web: $out" || return 1
 	echo "$out" | grep -q "inet $ip" || fail "address not shared: $out vs $ip" || return 1
-	err=$(run --rm --net=container:nosuch -- true 2>&1) && fail "container:nosuch accepted" && return 1
+	err=$(run --rm --net=container:nosuch -- true 2>&1) && { fail "container:nosuch accepted"; return 1; }
 	echo "$err" | grep -q "no such container" || fail "unclear error: $err" || return 1
 	"$N" stop -t 0 web >/dev/null
-	err=$(run --rm --net=container:web -- true 2>&1) && fail "a stopped container's netns was joined" && return 1
+	err=$(run --rm --net=container:web -- true 2>&1) && { fail "a stopped container's netns was joined"; return 1; }
 	echo "$err" | grep -q "is not running" || fail "unclear error: $err" || return 1
 	"$N" rm web >/dev/null || fail "rm web" || return 1
 	rt_clean
@@ -311,9 +311,9 @@ test_run_rm_leaves_nothing() {
 	id=$(run -d --name gone --memory 64m --pids-limit 50 -- sleep 60) || fail "run -d" || return 1
 	[ "$(echo "$id" | wc -c)" = 65 ] || fail "run -d printed '$id'" || return 1
 	"$N" ps | grep -q "^${id%"${id#????????????}"}  gone .*running" || fail "ps: $("$N" ps)" || return 1
-	err=$("$N" rm gone 2>&1) && fail "rm of a running container succeeded" && return 1
+	err=$("$N" rm gone 2>&1) && { fail "rm of a running container succeeded"; return 1; }
 	"$N" rm -f gone >/dev/null || fail "rm -f" || return 1
-	"$N" ps -a | grep -q gone && fail "still listed" && return 1
+	"$N" ps -a | grep -q gone && { fail "still listed"; return 1; }
 	: "$err"
 	rt_clean
 }
@@ -341,7 +341,7 @@ test_run_logs_and_name_reuse() {
 	out=$("$N" logs l1)
 	[ "$out" = "out
 err" ] || fail "logs: $out" || return 1
-	err=$(run --name l1 --net=none -- true 2>&1) && fail "a taken name was reused" && return 1
+	err=$(run --name l1 --net=none -- true 2>&1) && { fail "a taken name was reused"; return 1; }
 	echo "$err" | grep -q 'in use' || fail "unclear error: $err" || return 1
 	"$N" rm l1 >/dev/null && run --rm --name l1 --net=none -- true || fail "the name is free after rm" || return 1
 	rt_clean

@@ -8,7 +8,8 @@
 # traces a run and fails if the trace and this list disagree either way.
 RUN_TRACE="run-record run-name run-dirs run-netns run-cgroup run-spawn
 ipam-add ipam-index ipam-lease bridge-ensure veth-create bridge-addr container-addr container-up
-container-route sysctl-forward nft-add run-attach run-start run-running nft-del ipam-del run-release
+container-route sysctl-forward nft-add run-attach run-start run-running detach-intent nft-del ipam-del
+detach-record run-release
 run-remove"
 
 # Nothing of any container left: records (hidden ones too), names, netns, cgroups, mounts,
@@ -79,7 +80,7 @@ test_run_fault_fail_leaves_nothing() {
 	for p in $(cat "$WORK/run.points"); do
 		out=$(frun "$p:fail" --rm 2>&1); rc=$?
 		case $p in
-		nft-del@*|ipam-del@*)
+		nft-del@*|ipam-del@*|detach-intent@*|detach-record@*)
 			[ $rc = 0 ] && echo "$out" | grep -q "releasing container .*fault injected at '${p%@*}'" || fail "$p:fail: exit $rc: $out" || return 1
 			"$N" ps -a | grep -q ' f .*dead' || fail "$p:fail: no dead record: $("$N" ps -a)" || return 1
 			"$N" gc >/dev/null || fail "gc after $p:fail" || return 1 ;;

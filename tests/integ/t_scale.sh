@@ -29,7 +29,7 @@ test_pool_exhaustion() {
 	for i in 1 2 3 4 5; do mkns "x$i" && add "x$i" "$c" >/dev/null || fail "ADD $i" || return 1; done
 	mkns x6
 	before=$(snapshot)
-	r=$(add x6 "$c") && fail "ADD on a full pool succeeded" && return 1
+	r=$(add x6 "$c") && { fail "ADD on a full pool succeeded"; return 1; }
 	expect_code "$r" 101 || return 1
 	echo "$r" | jq -r .msg | grep -q 'no free address' || fail "message: $r" || return 1
 	same_host "$before" || return 1
@@ -45,7 +45,7 @@ test_bridge_port_limit() {
 	seq 1 1023 | sed 's/.*/link add v& master br-lim type veth peer name w& netns fill/' | ip -batch - || fail "fill" || return 1
 	mkns c1
 	before=$(snapshot)
-	r=$(add c1 "$c") && fail "1024th port accepted" && return 1
+	r=$(add c1 "$c") && { fail "1024th port accepted"; return 1; }
 	expect_code "$r" 104 || return 1
 	echo "$r" | jq -r .msg | grep -q '1023' || fail "message: $r" || return 1
 	same_host "$before" || return 1
