@@ -4,7 +4,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* Exit codes scripts can rely on (docs/daemon.md). */
 enum nd_exit {

@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "apiclient.h"
+#include "base/state.h"
 #include "cli.h"
 #include "daemon.h"
-#include "network.h"
-#include "state.h"
+#include "networks/apiclient.h"
+#include "networks/network.h"
 
 /* What lib/ reports in-process (a network skipped or quarantined): the daemon would log it. */
 static void notify(enum nd_log_level level, const char *msg)

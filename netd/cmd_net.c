@@ -6,13 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apiclient.h"
-#include "cleanup.h"
+#include "base/cleanup.h"
 #include "cli.h"
 #include "cmd_run.h"
 #include "daemon.h"
-#include "netnsname.h"
-#include "netops.h"
+#include "kernel/netnsname.h"
+#include "networks/apiclient.h"
+#include "networks/netops.h"
 
 #define _cleanup_json_ _cleanup_(json_decrefp)
 

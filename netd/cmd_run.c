@@ -23,17 +23,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "base/cleanup.h"
+#include "base/fault.h"
+#include "base/state.h"
 #include "cli.h"
-#include "fault.h"
-#include "netnsname.h"
-#include "network.h" /* ND_ERR_BUSY */
-#include "container.h"
-#include "ctrstate.h"
-#include "oci.h"
-#include "overlay.h"
+#include "kernel/netnsname.h"
+#include "networks/network.h" /* ND_ERR_BUSY */
 #include "run_net.h"
-#include "state.h"
+#include "runtime/container.h"
+#include "runtime/ctrstate.h"
+#include "runtime/oci.h"
+#include "runtime/overlay.h"
 
 #define EXIT_SETUP 125 /* Docker's: the runtime failed, the command never ran */
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "err.h"
+#include "base/err.h"
 
 int nd_cmd_run(int argc, char **argv);
 int nd_cmd_ps(int argc, char **argv);

@@ -19,13 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "base/cleanup.h"
+#include "base/shortname.h"
+#include "base/state.h"
 #include "cli.h"
-#include "cni.h"
-#include "exec.h"
-#include "netops.h"
-#include "shortname.h"
-#include "state.h"
+#include "cni/cni.h"
+#include "cni/exec.h"
+#include "networks/netops.h"
 
 #define _cleanup_json_ _cleanup_(json_decrefp)
 
@@ -132,7 +132,7 @@ static void cache_path(const char *network, const char *id, const char *ifname, 
 
 static void set_env(const char *cmd, const char *id, const char *netns, const char *ifname, const char *args)
 {
-	/* The CLI is single-threaded, so the plugins inherit these through lib/exec.c safely. */
+	/* The CLI is single-threaded, so the plugins inherit these through lib/cni/exec.c safely. */
 	setenv("CNI_COMMAND", cmd, 1);
 	setenv("CNI_CONTAINERID", id, 1);
 	setenv("CNI_NETNS", netns ? netns : "", 1);

@@ -17,12 +17,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "apiclient.h"
-#include "cleanup.h"
-#include "json.h"
-#include "log.h"
-#include "netnsname.h"
-#include "state.h"
+#include "base/cleanup.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/state.h"
+#include "kernel/netnsname.h"
+#include "networks/apiclient.h"
 
 #define _cleanup_json_ _cleanup_(json_decrefp)
 
@@ -193,7 +193,7 @@ static int configure(const struct opts *o, struct nd_daemon *d, struct nd_err **
 	if ((r = netns_allow(d, err)) < 0 ||
 	    (d->listen && (r = nd_api_parse_listen(d->listen, &(struct sockaddr_storage){ 0 }, err)) < 0))
 		return r;
-	/* lib/log.c reads NETD_LOG; set before any thread exists. */
+	/* lib/base/log.c reads NETD_LOG; set before any thread exists. */
 	v = o->log_level ? o->log_level : conf_str("logLevel", getenv("NETD_LOG") ?: "info");
 	setenv("NETD_LOG", v, 1);
 	return resolve_group(o->group ? o->group : conf_str("socketGroup", NULL), &d->sock_gid, err);
@@ -349,7 +349,7 @@ int nd_daemon_main(int argc, char **argv)
 		fprintf(stderr, "netd daemon: %s\n", e->msg);
 		return 2;
 	}
-	/* lib/attach.c and a direct CLI in this process tree find the same state. */
+	/* lib/networks/attach.c and a direct CLI in this process tree find the same state. */
 	setenv("NETD_STATE_DIR", d.ctx.state_dir, 1);
 	recover(&d);
 	if (open_socket(&d, &fd, &e) < 0) {

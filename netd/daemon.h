@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "netops.h"
+#include "networks/netops.h"
 
 #define ND_VERSION "0.1.0"
 #define ND_API_VERSION "1"
@@ -39,7 +39,7 @@ struct nd_api_answer {
  */
 /* An answer refusing a request: {"message": msg, "code": code} with HTTP status. */
 struct nd_api_answer nd_api_fail(unsigned int status, int code, const char *msg);
-/* Query flags: ?force=1 (network DELETE), ?netnsDying=1 (attachment DELETE, lib/attach.h). */
+/* Query flags: ?force=1 (network DELETE), ?netnsDying=1 (attachment DELETE, lib/networks/attach.h). */
 enum { ND_API_FORCE = 1, ND_API_NETNS_DYING = 2 };
 unsigned int nd_api_flags(const char *force, const char *netns_dying);
 struct nd_api_answer nd_api_route(struct nd_daemon *d, const char *method, const char *url, json_t *body,

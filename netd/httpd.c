@@ -28,9 +28,9 @@
 
 #include <microhttpd.h>
 
-#include "cleanup.h"
-#include "json.h"
-#include "log.h"
+#include "base/cleanup.h"
+#include "base/json.h"
+#include "base/log.h"
 
 #define MAX_GROUPS 64
 #define _cleanup_json_ _cleanup_(json_decrefp)

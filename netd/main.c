@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apiclient.h"
-#include "cleanup.h"
+#include "base/cleanup.h"
 #include "cli.h"
 #include "cmd_run.h"
+#include "networks/apiclient.h"
 
 struct nd_cli nd_cli;
 

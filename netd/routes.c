@@ -18,10 +18,10 @@
 
 #include <microhttpd.h>
 
-#include "cleanup.h"
-#include "json.h"
-#include "log.h"
-#include "netnsname.h"
+#include "base/cleanup.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "kernel/netnsname.h"
 
 #define _cleanup_json_ _cleanup_(json_decrefp)
 

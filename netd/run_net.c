@@ -9,14 +9,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "attach.h"
-#include "cleanup.h"
-#include "link.h"
-#include "netns.h"
-#include "netnsname.h"
-#include "network.h"
-#include "nl.h"
-#include "result.h"
+#include "base/cleanup.h"
+#include "cni/result.h"
+#include "kernel/link.h"
+#include "kernel/netns.h"
+#include "kernel/netnsname.h"
+#include "kernel/nl.h"
+#include "networks/attach.h"
+#include "networks/network.h"
 
 static char *xstrdup(const char *s)
 {

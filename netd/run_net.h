@@ -1,8 +1,8 @@
 /* The network side of a container: its netns, lo, and the attachment to a netd network. */
 #pragma once
 
-#include "ctrstate.h"
-#include "err.h"
+#include "base/err.h"
+#include "runtime/ctrstate.h"
 
 /*
  * Before anything is made, so that the record names it first: for bridge, none and a named

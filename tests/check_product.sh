@@ -10,7 +10,7 @@
 set -u
 cd "$(dirname "$0")/.."
 allow=tests/check_product.allow
-src=${CHECK_SRC:-$(ls lib/*.c plugins/*/*.c netd/*.c 2>/dev/null)}
+src=${CHECK_SRC:-$(ls lib/*/*.c plugins/*/*.c netd/*.c 2>/dev/null)}
 bad=0
 
 # Comments out (they may quote calls); string literals stay (fopen modes, shell paths).

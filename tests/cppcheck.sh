@@ -8,5 +8,5 @@ out=$(cppcheck -q --error-exitcode=1 --enable=warning,portability,performance --
 	-D_GNU_SOURCE -D__GNUC__ -Ilib --include=tests/cppcheck.h --suppressions-list=tests/cppcheck.supp \
 	--inline-suppr -j2 --template='{file}:{line}: {severity} ({id}): {message}' lib plugins netd 2>&1)
 rc=$?
-[ $rc = 0 ] && { echo "ok   cppcheck: lib plugins netd clean ($(ls lib/*.c plugins/*/*.c netd/*.c 2>/dev/null | wc -l) files)"; exit 0; }
+[ $rc = 0 ] && { echo "ok   cppcheck: lib plugins netd clean ($(ls lib/*/*.c plugins/*/*.c netd/*.c 2>/dev/null | wc -l) files)"; exit 0; }
 echo "$out"; echo "FAIL cppcheck"; exit 1

@@ -1,6 +1,6 @@
-/* netd-bridge: a drop-in for the reference "bridge" plugin. All logic lives in lib/bridge.c. */
-#include "bridge.h"
-#include "plugin.h"
+/* netd-bridge: a drop-in for the reference "bridge" plugin. All logic lives in lib/bridge/bridge.c. */
+#include "bridge/bridge.h"
+#include "cni/plugin.h"
 
 static const struct nd_cni_plugin plugin = {
 	.name = "netd-bridge",

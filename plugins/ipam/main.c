@@ -1,6 +1,6 @@
-/* netd-ipam: a host-local compatible IPAM plugin. All logic lives in lib/ipamcni.c. */
-#include "ipamcni.h"
-#include "plugin.h"
+/* netd-ipam: a host-local compatible IPAM plugin. All logic lives in lib/ipam/ipamcni.c. */
+#include "cni/plugin.h"
+#include "ipam/ipamcni.h"
 
 static const struct nd_cni_plugin plugin = {
 	.name = ND_IPAM_TYPE,

@@ -2,11 +2,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "cleanup.h"
-#include "link.h"
-#include "netns.h"
-#include "nl.h"
-#include "plugin.h"
+#include "base/cleanup.h"
+#include "cni/plugin.h"
+#include "kernel/link.h"
+#include "kernel/netns.h"
+#include "kernel/nl.h"
 
 static int open_lo(const struct nd_cni_req *req, struct nl_sock **ret_sk, int *ret_ifindex, struct nd_err **err)
 {

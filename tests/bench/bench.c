@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "apiclient.h"
+#include "networks/apiclient.h"
 
 static double now_ms(void)
 {

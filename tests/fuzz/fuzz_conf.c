@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "bridge.h"
-#include "cni.h"
-#include "ipam.h"
+#include "bridge/bridge.h"
+#include "cni/cni.h"
+#include "ipam/ipam.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cni.h"
-#include "ipam.h"
+#include "cni/cni.h"
+#include "ipam/ipam.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

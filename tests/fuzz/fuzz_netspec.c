@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cni.h"
-#include "json.h"
-#include "netnsname.h"
-#include "network.h"
+#include "base/json.h"
+#include "cni/cni.h"
+#include "kernel/netnsname.h"
+#include "networks/network.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,8 +2,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "cni.h"
-#include "result.h"
+#include "cni/cni.h"
+#include "cni/result.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ipam.h"
-#include "store.h"
+#include "ipam/ipam.h"
+#include "ipam/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,11 +1,11 @@
 /*
- * devcg DIR: attach netd's v2 device program (lib/devices.c, the very function a v2 host's
+ * devcg DIR: attach netd's v2 device program (lib/runtime/devices.c, the very function a v2 host's
  * container cgroup gets) to the cgroup2 directory DIR. For t_sec_runtime.sh, which proves
  * on a hybrid host's cgroup2 mount that the program denies what it must.
  */
 #include <stdio.h>
 
-#include "devices.h"
+#include "runtime/devices.h"
 
 int main(int argc, char **argv)
 {

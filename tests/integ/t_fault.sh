@@ -1,4 +1,4 @@
-# Fault injection at every step (lib/fault.h): each point of ADD and DEL, made to fail and
+# Fault injection at every step (lib/base/fault.h): each point of ADD and DEL, made to fail and
 # made to SIGKILL the plugin, must leave nothing a DEL (or GC) cannot take back.
 #
 # The lists below are the steps that change the host or the container. The walk first traces

@@ -1,6 +1,6 @@
 # netd run killed (SIGKILL) or failing at each step of its start-up and exit (issue 8 item 7):
 # the container is recorded before anything it owns exists, so whatever a killed monitor
-# leaves has an owner that `netd rm` and `netd gc` find. Fault points: lib/fault.h.
+# leaves has an owner that `netd rm` and `netd gc` find. Fault points: lib/base/fault.h.
 . "$(dirname "${BASH_SOURCE[0]}")/t_run.sh"
 
 # Every step of `netd run --rm --name N` without a daemon, in order: the runtime's own, and

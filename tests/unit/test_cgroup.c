@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgroup.h"
-#include "container.h"
-#include "ctrstate.h"
-#include "overlay.h"
+#include "runtime/cgroup.h"
+#include "runtime/container.h"
+#include "runtime/ctrstate.h"
+#include "runtime/overlay.h"
 
 static const char hybrid[] =
 	"25 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"

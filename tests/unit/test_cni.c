@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge.h"
-#include "cni.h"
-#include "result.h"
+#include "bridge/bridge.h"
+#include "cni/cni.h"
+#include "cni/result.h"
 
 static void test_valid_id(void **state)
 {

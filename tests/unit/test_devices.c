@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "devices.h"
+#include "runtime/devices.h"
 
 /* An interpreter of the program's instruction subset; fails the test on anything else. */
 static int run(const struct bpf_insn *p, int n, uint32_t access_type, uint32_t major, uint32_t minor)

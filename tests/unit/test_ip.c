@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "ip.h"
+#include "base/ip.h"
 
 static struct nd_ip ip_of(const char *s)
 {
@@ -325,7 +325,7 @@ static void test_cmp_equal(void **state)
 	assert_true(nd_ip_is_set(&a));
 }
 
-/* lib/ip.h's nd_subnet_check: what the API and the plugins refuse as a network's subnet. */
+/* lib/base/ip.h's nd_subnet_check: what the API and the plugins refuse as a network's subnet. */
 static void test_subnet_check_table(void **state)
 {
 	static const struct {

@@ -23,10 +23,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "ipam.h"
-#include "result.h"
-#include "store.h"
+#include "base/cleanup.h"
+#include "cni/result.h"
+#include "ipam/ipam.h"
+#include "ipam/store.h"
 
 #define HOST_LOCAL "/usr/lib/cni/host-local"
 
@@ -325,7 +325,7 @@ static void test_conf_errors(void **state)
 		{ NET("'subnet':'10.0.0.0/24','gateway':'10.0.0.255'"), NULL, "ipam.gateway: gateway 10.0.0.255 is the broadcast" },
 		{ NET("'subnet':'10.0.0.0/24','gateway':'10.0.0.0'"), NULL, "is the network address of 10.0.0.0/24" },
 		{ NET("'subnet':'fd00::/64','gateway':'fd00::'"), NULL, "is the network address of fd00::/64" },
-		/* The classes lib/ip.h refuses, as the daemon's API does (issue 8). */
+		/* The classes lib/base/ip.h refuses, as the daemon's API does (issue 8). */
 		{ NET("'subnet':'0.0.0.0/0'"), NULL, "ipam.subnet: subnet 0.0.0.0/0 is too large" },
 		{ NET("'subnet':'127.0.0.0/8'"), NULL, "overlaps loopback" },
 		{ NET("'subnet':'169.254.0.0/16'"), NULL, "overlaps link-local" },

@@ -18,10 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "netnsname.h"
-#include "network.h"
-#include "state.h"
+#include "base/json.h"
+#include "base/state.h"
+#include "kernel/netnsname.h"
+#include "networks/network.h"
 
 static json_t *json_of(const char *text)
 {

@@ -21,8 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "container.h"
-#include "secprofile.h"
+#include "runtime/container.h"
+#include "runtime/secprofile.h"
 
 #ifndef AF_VSOCK
 #define AF_VSOCK 40

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "ipam/store.h"
 
 struct fixture {
 	char dir[64];       /* the data directory */

@@ -1,0 +1,190 @@
+#include "base/json.h"
+
+#include <errno.h>
+#include <string.h>
+
+static json_t *lookup(json_t *o, const char *key)
+{
+	json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
+
+	return json_is_null(v) ? NULL : v;
+}
+
+static int wrong_type(struct nd_err **err, const char *key, const char *want)
+{
+	return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "field '%s' must be %s", key, want);
+}
+
+static int missing(struct nd_err **err, const char *key)
+{
+	return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "field '%s' is required", key);
+}
+
+int nd_json_get_str(json_t *o, const char *key, bool required, const char **ret, struct nd_err **err)
+{
+	json_t *v = lookup(o, key);
+
+	if (!v)
+		return required ? missing(err, key) : 0;
+	if (!json_is_string(v))
+		return wrong_type(err, key, "a string");
+	*ret = json_string_value(v);
+	return 0;
+}
+
+int nd_json_get_bool(json_t *o, const char *key, bool *ret, struct nd_err **err)
+{
+	json_t *v = lookup(o, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return wrong_type(err, key, "true or false");
+	*ret = json_is_true(v);
+	return 0;
+}
+
+int nd_json_get_int(json_t *o, const char *key, bool required, json_int_t *ret, struct nd_err **err)
+{
+	json_t *v = lookup(o, key);
+
+	if (!v)
+		return required ? missing(err, key) : 0;
+	if (!json_is_integer(v))
+		return wrong_type(err, key, "an integer");
+	*ret = json_integer_value(v);
+	return 0;
+}
+
+int nd_json_get_obj(json_t *o, const char *key, json_t **ret, struct nd_err **err)
+{
+	json_t *v = lookup(o, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_object(v))
+		return wrong_type(err, key, "an object");
+	*ret = v;
+	return 0;
+}
+
+int nd_json_get_array(json_t *o, const char *key, size_t max, json_t **ret, struct nd_err **err)
+{
+	json_t *v = lookup(o, key);
+
+	*ret = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return wrong_type(err, key, "an array");
+	if (json_array_size(v) > max)
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, E2BIG, "field '%s' has more than %zu entries", key, max);
+	*ret = v;
+	return 0;
+}
+
+unsigned int nd_json_depth(const char *buf, size_t len)
+{
+	unsigned int depth = 0, max = 0;
+	bool in_str = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			if (++depth > max)
+				max = depth;
+		} else if ((c == '}' || c == ']') && depth) {
+			depth--;
+		}
+	}
+	return max;
+}
+
+int nd_json_parse_bounded(const char *buf, size_t len, unsigned int max_depth, json_t **ret, struct nd_err **err)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	/* jansson recurses up to 2048 levels: refuse deeper text before it does. */
+	if (nd_json_depth(buf, len) > max_depth)
+		return nd_err_set(err, ND_CNI_DECODE, EINVAL, "JSON nests deeper than %u levels", max_depth);
+	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j)
+		return nd_err_set(err, ND_CNI_DECODE, EINVAL, "not JSON: %s (line %d)", jerr.text, jerr.line);
+	*ret = j;
+	return 0;
+}
+
+/* End of the string whose opening quote is at buf[i]: index of its closing quote, or len. */
+static size_t string_end(const char *buf, size_t len, size_t i, bool *ret_escaped)
+{
+	*ret_escaped = false;
+	for (i++; i < len && buf[i] != '"'; i++)
+		if (buf[i] == '\\') {
+			*ret_escaped = true;
+			i++;
+		}
+	return i < len ? i : len;
+}
+
+static int key_index(const char *s, size_t n, const char *const keys[], size_t nkeys)
+{
+	for (size_t k = 0; k < nkeys; k++)
+		if (strlen(keys[k]) == n && !memcmp(keys[k], s, n))
+			return (int)k;
+	return -1;
+}
+
+void nd_json_top_strings(const char *buf, size_t len, const char *const keys[], size_t nkeys,
+			 char (*vals)[ND_JSON_TOP_MAX])
+{
+	unsigned int depth = 0;
+	bool object = false, want_key = false, want_value = false;
+	int pending = -1;
+
+	for (size_t k = 0; k < nkeys; k++)
+		vals[k][0] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (c == '"') {
+			bool esc;
+			size_t end = string_end(buf, len, i, &esc), n = end - i - 1;
+
+			if (depth == 1 && object && want_key)
+				pending = esc ? -1 : key_index(buf + i + 1, n, keys, nkeys);
+			else if (depth == 1 && want_value && pending >= 0 && !esc && n < ND_JSON_TOP_MAX &&
+				 !vals[pending][0]) {
+				memcpy(vals[pending], buf + i + 1, n);
+				vals[pending][n] = '\0';
+			}
+			want_key = want_value = false;
+			i = end;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			if (depth++ == 0) {
+				object = c == '{';
+				want_key = object;
+			}
+			want_value = false;
+		} else if ((c == '}' || c == ']') && depth) {
+			depth--;
+		} else if (depth == 1 && c == ',') {
+			want_key = object;
+			pending = -1;
+		} else if (depth == 1 && c == ':') {
+			want_value = true;
+		} else if (depth == 1 && !strchr(" \t\r\n", c)) {
+			want_value = false; /* a number, true, false or null */
+		}
+	}
+}

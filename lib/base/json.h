@@ -1,0 +1,37 @@
+/* Typed accessors over jansson for config parsing: each names the field in its error. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+
+/*
+ * Each getter: a missing key is an error (code 7) only when required; a key of the wrong
+ * type is always an error (code 7) naming the key. JSON null counts as missing.
+ * *ret is left alone when the key is absent, so callers preset defaults.
+ */
+int nd_json_get_str(json_t *o, const char *key, bool required, const char **ret, struct nd_err **err);
+int nd_json_get_bool(json_t *o, const char *key, bool *ret, struct nd_err **err);
+int nd_json_get_int(json_t *o, const char *key, bool required, json_int_t *ret, struct nd_err **err);
+int nd_json_get_obj(json_t *o, const char *key, json_t **ret, struct nd_err **err);
+/* Array of at most max entries; *ret is NULL when absent. */
+int nd_json_get_array(json_t *o, const char *key, size_t max, json_t **ret, struct nd_err **err);
+
+/*
+ * The deepest nesting of arrays and objects in text, strings skipped, without parsing it:
+ * linear on any input, so that a parser's recursion can be bounded before it starts.
+ */
+unsigned int nd_json_depth(const char *buf, size_t len);
+/* json_loadb (duplicates refused) after a depth check: code 6 if deeper than max_depth or not JSON. */
+int nd_json_parse_bounded(const char *buf, size_t len, unsigned int max_depth, json_t **ret, struct nd_err **err);
+
+/*
+ * Salvage from text that need not parse as a whole (too deep, too large, truncated): the
+ * string value of each keys[k] that is a member of the top-level object, when it has no
+ * escapes and fewer than ND_JSON_TOP_MAX bytes; vals[k] is "" otherwise. First one wins.
+ */
+#define ND_JSON_TOP_MAX 64
+void nd_json_top_strings(const char *buf, size_t len, const char *const keys[], size_t nkeys,
+			 char (*vals)[ND_JSON_TOP_MAX]);

@@ -1,0 +1,141 @@
+#include "cni/plugin.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/log.h"
+
+#define ND_STDIN_MAX (4u << 20) /* a config larger than this is not a network config */
+
+static int read_stdin(char **ret, size_t *ret_len, struct nd_err **err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= ND_STDIN_MAX)
+				return nd_err_set(err, ND_CNI_DECODE, EFBIG, "network config exceeds %u bytes",
+						  ND_STDIN_MAX);
+			cap = cap ? cap * 2 : 8192;
+			if (!(nb = realloc(buf, cap + 1)))
+				return nd_err_set(err, ND_CNI_IO, ENOMEM, "reading stdin");
+			buf = nb;
+		}
+		n = read(STDIN_FILENO, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			/* No stdin at all (closed fd) reads as empty; anything else is I/O. */
+			return errno == EBADF ? (*ret = TAKE_PTR(buf), *ret_len = len, 0)
+					      : nd_err_set(err, ND_CNI_IO, errno, "reading stdin");
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*ret_len = len;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+static void print_json(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	if (s) {
+		fputs(s, stdout);
+		fputc('\n', stdout);
+		free(s);
+	}
+	fflush(stdout);
+}
+
+static void print_error(const struct nd_err *e, const char *version)
+{
+	json_t *o = nd_cni_error_json(e, version);
+
+	print_json(o);
+	json_decref(o);
+	nd_log(ND_LOG_INFO, "%s", e && e->msg ? e->msg : "error");
+}
+
+static void print_versions(const char *asked)
+{
+	json_t *o = json_object(), *a = json_array();
+
+	for (size_t i = 0; nd_cni_versions[i]; i++)
+		json_array_append_new(a, json_string(nd_cni_versions[i]));
+	json_object_set_new(o, "cniVersion", json_string(asked ? asked : "1.1.0"));
+	json_object_set_new(o, "supportedVersions", a);
+	print_json(o);
+	json_decref(o);
+}
+
+static int dispatch(const struct nd_cni_plugin *p, const struct nd_cni_req *req, struct nd_err **err)
+{
+	struct nd_result res;
+	int r = 0;
+
+	switch (req->cmd) {
+	case ND_CMD_ADD:
+		nd_result_init(&res);
+		r = p->add ? p->add(req, &res, err) : 0;
+		if (r >= 0) {
+			json_t *o = nd_result_to_json(&res, req->version);
+
+			print_json(o);
+			json_decref(o);
+		}
+		nd_result_clear(&res);
+		return r;
+	case ND_CMD_DEL:
+		/* An ID ADD refuses (cni.h) has nothing to delete; failing would have runtimes retry forever. */
+		if (strlen(req->container_id) > ND_CNI_ID_MAX)
+			return 0;
+		return p->del ? p->del(req, err) : 0;
+	case ND_CMD_CHECK:
+		return p->check ? p->check(req, err) : 0;
+	case ND_CMD_GC:
+		return p->gc ? p->gc(req, err) : 0;
+	case ND_CMD_STATUS:
+		return p->status ? p->status(req, err) : 0;
+	case ND_CMD_VERSION:
+		print_versions(req->version);
+		return 0;
+	}
+	return nd_err_set(err, ND_CNI_INVALID_ENV, EINVAL, "unknown command");
+}
+
+int nd_cni_main(const struct nd_cni_plugin *p)
+{
+	_cleanup_err_ struct nd_err *err = NULL;
+	_cleanup_free_ char *buf = NULL;
+	struct nd_cni_req req;
+	size_t len = 0;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	/* A delegated plugin that dies early must not kill us while we write its stdin. */
+	signal(SIGPIPE, SIG_IGN);
+	r = read_stdin(&buf, &len, &err);
+	if (r >= 0)
+		r = nd_cni_req_parse(buf, len, &req, &err);
+	if (r >= 0)
+		r = dispatch(p, &req, &err);
+	if (r < 0) {
+		if (!err)
+			nd_err_set(&err, ND_ERR_INTERNAL, -r, "%s failed", p->name);
+		print_error(err, req.version);
+	}
+	nd_cni_req_clear(&req);
+	return r < 0 ? 1 : 0;
+}

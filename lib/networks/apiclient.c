@@ -1,0 +1,161 @@
+#include "networks/apiclient.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+
+/* An attach can wait for the state lock behind a long GC; longer than that is a hung daemon. */
+#define API_TIMEOUT_S 120
+
+const char *nd_api_socket(void)
+{
+	const char *s = getenv("NETD_SOCKET");
+
+	return s && *s ? s : ND_API_SOCKET;
+}
+
+void nd_api_escape(const char *s, char *ret, size_t size)
+{
+	size_t at = 0;
+
+	for (; *s && at + 4 < size; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    strchr("-._~", ch))
+			ret[at++] = (char)ch;
+		else
+			at += (size_t)snprintf(ret + at, size - at, "%%%02X", ch);
+	}
+	ret[at] = '\0';
+}
+
+static int connect_unix(const char *path, int *ret_fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = API_TIMEOUT_S };
+	_cleanup_close_ int fd = -1;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int send_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int recv_all(int fd, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 4096;
+			if (cap > ND_API_BODY_MAX + 4096 || !(nb = realloc(buf, cap)))
+				return -EFBIG;
+			buf = nb;
+		}
+		n = recv(fd, buf + len, cap - len - 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (!buf)
+		return -EPROTO;
+	buf[len] = '\0';
+	*ret_len = len;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+static int parse_answer(const char *buf, size_t len, int *ret_status, json_t **ret_body, struct nd_err **err)
+{
+	const char *body = strstr(buf, "\r\n\r\n");
+	json_error_t jerr;
+	int status = 0;
+
+	if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1 || !body)
+		return nd_err_set(err, ND_ERR_INTERNAL, EPROTO, "daemon: malformed HTTP answer");
+	body += 4;
+	*ret_body = NULL;
+	if (body < buf + len && !(*ret_body = json_loadb(body, len - (size_t)(body - buf), 0, &jerr)))
+		return nd_err_set(err, ND_ERR_INTERNAL, EPROTO, "daemon: answer is not JSON: %s", jerr.text);
+	*ret_status = status;
+	return 0;
+}
+
+int nd_api_call(const char *sock, const char *method, const char *path, json_t *body, int *ret_status,
+		json_t **ret_body, struct nd_err **err)
+{
+	_cleanup_free_ char *text = NULL, *req = NULL, *ans = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t blen = 0, alen = 0;
+	int n, r;
+
+	if (body && !(text = json_dumps(body, JSON_COMPACT)))
+		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+	blen = text ? strlen(text) : 0;
+	r = connect_unix(sock, &fd);
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		return r;
+	if (r < 0)
+		return nd_err_set(err, ND_ERR_INTERNAL, -r, "daemon socket '%s': %s", sock, strerror(-r));
+	n = asprintf(&req,
+		     "%s %s HTTP/1.1\r\nHost: netd\r\nConnection: close\r\nContent-Type: application/json\r\n"
+		     "Content-Length: %zu\r\n\r\n%s",
+		     method, path, blen, text ? text : "");
+	if (n < 0) {
+		req = NULL;
+		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+	}
+	if ((r = send_all(fd, req, (size_t)n)) < 0 || (r = recv_all(fd, &ans, &alen)) < 0)
+		return nd_err_set(err, ND_ERR_INTERNAL, -r, "daemon socket '%s': %s", sock, strerror(-r));
+	return parse_answer(ans, alen, ret_status, ret_body, err);
+}
+
+int nd_api_error(int status, json_t *body, struct nd_err **err)
+{
+	const char *msg = json_string_value(json_object_get(body, "message"));
+	json_int_t code = json_integer_value(json_object_get(body, "code"));
+
+	return nd_err_set(err, code > 0 ? (int)code : ND_ERR_INTERNAL,
+			  status == 404 ? ENOENT : status == 409 ? EEXIST : status == 503 ? ENOSPC : EIO, "%s",
+			  msg ? msg : "daemon answered without a message");
+}

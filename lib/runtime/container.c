@@ -1,0 +1,801 @@
+#include "runtime/container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "runtime/ctrstate.h"
+#include "runtime/overlay.h"
+#include "runtime/secprofile.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+extern char **environ;
+
+/* One message of the setup channel (SOCK_SEQPACKET keeps them apart). */
+enum { MSG_READY = 1, MSG_GO, MSG_EXEC_OK, MSG_ERR };
+struct msg {
+	int type;
+	int errnum;
+	int code;
+	char text[500];
+};
+
+unsigned long long nd_ctr_default_caps(void)
+{
+	/* moby's oci/caps/defaults.go. */
+	static const int caps[] = { CAP_CHOWN,	    CAP_DAC_OVERRIDE, CAP_FSETID,	    CAP_FOWNER,
+				    CAP_MKNOD,	    CAP_NET_RAW,      CAP_SETGID,	    CAP_SETUID,
+				    CAP_SETFCAP,    CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+				    CAP_KILL,	    CAP_AUDIT_WRITE };
+	unsigned long long m = 0;
+
+	for (size_t i = 0; i < ND_ARRAY_SIZE(caps); i++)
+		m |= 1ULL << caps[i];
+	return m;
+}
+
+/* ---- in the child: report and die ---- */
+
+static void send_msg(int fd, int type, int errnum, int code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void send_msg(int fd, int type, int errnum, int code, const char *fmt, ...)
+{
+	struct msg m = { .type = type, .errnum = errnum, .code = code };
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(m.text, sizeof(m.text), fmt, ap);
+		va_end(ap);
+	}
+	(void)!send(fd, &m, sizeof(m), MSG_NOSIGNAL);
+}
+
+#define DIE(fd, e, ...)                                                                                            \
+	do {                                                                                                       \
+		send_msg(fd, MSG_ERR, e, ND_ERR_INTERNAL, __VA_ARGS__);                                            \
+		_exit(1);                                                                                          \
+	} while (0)
+
+static int mount_at(const char *root, const char *rel, const char *fstype, unsigned long flags, const char *data)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s%s", root, rel);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return mount(fstype, path, fstype, flags, data) < 0 ? -errno : 0;
+}
+
+struct devnode {
+	const char *name;
+	unsigned int major, minor;
+};
+
+/* /dev as Docker makes it: a tmpfs with the few safe device nodes, devpts, shm. */
+static void setup_dev(int sync, const char *root)
+{
+	static const struct devnode nodes[] = {
+		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+	};
+	static const char *const links[][2] = {
+		{ "pts/ptmx", "ptmx" },	       { "/proc/self/fd", "fd" },     { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" }, { "/proc/kcore", "core" },
+	};
+	char path[4096];
+	int r;
+
+	if ((r = mount_at(root, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k")) < 0)
+		DIE(sync, -r, "mount /dev: %s", strerror(-r));
+	for (size_t i = 0; i < ND_ARRAY_SIZE(nodes); i++) {
+		snprintf(path, sizeof(path), "%s/dev/%s", root, nodes[i].name);
+		if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0 || chmod(path, 0666) < 0)
+			DIE(sync, errno, "mknod %s: %s", path, strerror(errno));
+	}
+	for (size_t i = 0; i < ND_ARRAY_SIZE(links); i++) {
+		snprintf(path, sizeof(path), "%s/dev/%s", root, links[i][1]);
+		if (symlink(links[i][0], path) < 0)
+			DIE(sync, errno, "symlink %s: %s", path, strerror(errno));
+	}
+	if ((r = mount_at(root, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")) < 0)
+		DIE(sync, -r, "mount /dev/pts: %s", strerror(-r));
+	if ((r = mount_at(root, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k")) < 0)
+		DIE(sync, -r, "mount /dev/shm: %s", strerror(-r));
+	if ((r = mount_at(root, "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0)
+		DIE(sync, -r, "mount /dev/mqueue: %s", strerror(-r));
+}
+
+/*
+ * Docker's masked paths: what would reach the host's kernel, hardware or secrets. A file
+ * is covered by /dev/null, a directory by an empty read-only tmpfs (runc does the same).
+ */
+static void mask_paths(int sync, const char *root)
+{
+	static const char *const masked[] = { "/proc/asound",	    "/proc/acpi",	"/proc/interrupts",
+					      "/proc/kcore",	    "/proc/keys",	"/proc/latency_stats",
+					      "/proc/timer_list",   "/proc/timer_stats", "/proc/sched_debug",
+					      "/proc/scsi",	    "/sys/firmware",	"/sys/devices/virtual/powercap" };
+	char path[4096], null[4096];
+	struct stat st;
+
+	snprintf(null, sizeof(null), "%s/dev/null", root);
+	for (size_t i = 0; i < ND_ARRAY_SIZE(masked); i++) {
+		snprintf(path, sizeof(path), "%s%s", root, masked[i]);
+		if (lstat(path, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			DIE(sync, errno, "mask %s: %s", masked[i], strerror(errno));
+		}
+		if (S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+						"mode=555") < 0
+					: mount(null, path, NULL, MS_BIND, NULL) < 0)
+			DIE(sync, errno, "mask %s: %s", masked[i], strerror(errno));
+	}
+}
+
+/* Docker's read-only /proc paths: the kernel's knobs stay readable, not writable. */
+static void readonly_proc(int sync, const char *root)
+{
+	static const char *const ro[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger" };
+	char path[4096];
+
+	for (size_t i = 0; i < ND_ARRAY_SIZE(ro); i++) {
+		snprintf(path, sizeof(path), "%s%s", root, ro[i]);
+		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue;
+			DIE(sync, errno, "bind %s: %s", ro[i], strerror(errno));
+		}
+		if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			DIE(sync, errno, "read-only %s: %s", ro[i], strerror(errno));
+	}
+}
+
+static void setup_root(int sync, const struct nd_ctr_spec *s)
+{
+	_cleanup_free_ char *opts = NULL;
+	struct nd_err *e = NULL;
+	int r;
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		DIE(sync, errno, "make / private: %s", strerror(errno));
+	/*
+	 * nodev: a device node shipped in a layer or made in the writable layer cannot be
+	 * opened (EACCES, checked before the device cgroup's EPERM); /dev is a tmpfs of its own.
+	 */
+	if (nd_ovl_opts(s->lower, s->n_lower, s->upper, s->work, &opts, &e) < 0 ||
+	    nd_ovl_mount(s->merged, opts, MS_NODEV, &e) < 0)
+		DIE(sync, e->errnum, "%s", e->msg);
+	if ((r = mount_at(s->merged, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0)
+		DIE(sync, -r, "mount /proc: %s", strerror(-r));
+	setup_dev(sync, s->merged);
+	if ((r = mount_at(s->merged, "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0)
+		DIE(sync, -r, "mount /sys: %s", strerror(-r));
+	mask_paths(sync, s->merged);
+	readonly_proc(sync, s->merged);
+	/* pivot_root(".", "."): the old root ends up on top of the new one, then goes. */
+	if (chdir(s->merged) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
+	    chdir("/") < 0)
+		DIE(sync, errno, "pivot_root into '%s': %s", s->merged, strerror(errno));
+}
+
+/* ---- the command's credentials ---- */
+
+static int drop_caps(unsigned long long keep)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	for (int cap = 0; cap < 64; cap++)
+		if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	d[0].effective = d[0].permitted = (uint32_t)keep;
+	d[1].effective = d[1].permitted = (uint32_t)(keep >> 32);
+	/* Inheritable stays empty (CVE-2022-24769). */
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+/* uid (and gid) of name in the container's /etc/passwd or /etc/group. */
+static int lookup_id(const char *file, const char *name, unsigned long *ret_id, unsigned long *ret_gid)
+{
+	FILE *f = fopen(file, "re");
+	char line[1024];
+	int r = -ENOENT;
+
+	if (!f)
+		return -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *n = strtok_r(line, ":", &save), *pw = n ? strtok_r(NULL, ":", &save) : NULL;
+		char *id = pw ? strtok_r(NULL, ":", &save) : NULL, *gid = id ? strtok_r(NULL, ":", &save) : NULL;
+
+		if (n && id && !strcmp(n, name)) {
+			*ret_id = strtoul(id, NULL, 10);
+			if (ret_gid && gid)
+				*ret_gid = strtoul(gid, NULL, 10);
+			r = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+static int lookup_uid(const char *file, unsigned long uid, unsigned long *ret_uid, unsigned long *ret_gid)
+{
+	FILE *f = fopen(file, "re");
+	char line[1024];
+	int r = -ENOENT;
+
+	if (!f)
+		return -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *n = strtok_r(line, ":", &save), *pw = n ? strtok_r(NULL, ":", &save) : NULL;
+		char *id = pw ? strtok_r(NULL, ":", &save) : NULL, *gid = id ? strtok_r(NULL, ":", &save) : NULL;
+
+		if (id && gid && strtoul(id, NULL, 10) == uid) {
+			*ret_uid = uid;
+			*ret_gid = strtoul(gid, NULL, 10);
+			r = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+static int parse_user(const char *spec, uid_t *ret_uid, gid_t *ret_gid, char *errbuf, size_t errlen)
+{
+	char u[256], *g;
+	unsigned long uid = 0, gid = 0;
+	char *end;
+
+	snprintf(u, sizeof(u), "%s", spec);
+	g = strchr(u, ':');
+	if (g)
+		*g++ = 0;
+	uid = strtoul(u, &end, 10);
+	if (!*u || *end) {
+		if (lookup_id("/etc/passwd", u, &uid, &gid) < 0) {
+			snprintf(errbuf, errlen, "user '%s' is not in the container's /etc/passwd", u);
+			return -ENOENT;
+		}
+	} else {
+		unsigned long pw_uid, pw_gid;
+
+		/* A numeric uid takes its primary group from /etc/passwd when it is there. */
+		gid = uid;
+		if (lookup_uid("/etc/passwd", uid, &pw_uid, &pw_gid) == 0)
+			gid = pw_gid;
+	}
+	if (g && *g) {
+		gid = strtoul(g, &end, 10);
+		if (*end && lookup_id("/etc/group", g, &gid, NULL) < 0) {
+			snprintf(errbuf, errlen, "group '%s' is not in the container's /etc/group", g);
+			return -ENOENT;
+		}
+	}
+	*ret_uid = (uid_t)uid;
+	*ret_gid = (gid_t)gid;
+	return 0;
+}
+
+/*
+ * In the command's process, just before exec: bounding set and capabilities first (the
+ * id changes need CAP_SETUID/SETGID, which the default set keeps), then the ids, then
+ * no_new_privs. Returns -errno and a message.
+ */
+static int become(const char *user, const char *cwd, char *errbuf, size_t errlen)
+{
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int r;
+
+	if (user && (r = parse_user(user, &uid, &gid, errbuf, errlen)) < 0)
+		return r;
+	if ((r = drop_caps(nd_ctr_default_caps())) < 0) {
+		snprintf(errbuf, errlen, "capabilities: %s", strerror(-r));
+		return r;
+	}
+	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+		r = -errno;
+		snprintf(errbuf, errlen, "user %u:%u: %s", (unsigned)uid, (unsigned)gid, strerror(errno));
+		return r;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		r = -errno;
+		snprintf(errbuf, errlen, "no_new_privs: %s", strerror(errno));
+		return r;
+	}
+	if (chdir(cwd ? cwd : "/") < 0) {
+		r = -errno;
+		snprintf(errbuf, errlen, "working directory '%s': %s", cwd ? cwd : "/", strerror(errno));
+		return r;
+	}
+	return 0;
+}
+
+struct exec_fail {
+	int errnum;
+	char text[400];
+};
+
+/*
+ * The command's process: never returns. fail is a CLOEXEC pipe: silence means exec worked.
+ * filter (NULL: unconfined) is installed last: between it and the exec only write, exit
+ * and execve itself are called, which the profile allows.
+ */
+static void exec_command(int fail, char *const *argv, char *const *env, const char *cwd, const char *user,
+			 const struct nd_seccomp *filter)
+{
+	struct exec_fail f = { 0 };
+	sigset_t none;
+	int r;
+
+	sigemptyset(&none);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	r = become(user, cwd, f.text, sizeof(f.text));
+	if (r == 0) {
+		/* Whatever the caller's shell left open, the container does not get it. */
+		(void)syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+		environ = (char **)env;
+		if (filter && (r = nd_seccomp_load(filter)) < 0) {
+			snprintf(f.text, sizeof(f.text), "seccomp: %s", strerror(-r));
+		} else {
+			execvp(argv[0], argv);
+			r = -errno;
+			snprintf(f.text, sizeof(f.text), "exec '%s': %s", argv[0], strerror(errno));
+		}
+	}
+	f.errnum = -r;
+	(void)!write(fail, &f, sizeof(f));
+	_exit(r == -ENOENT ? 127 : 126);
+}
+
+static int status_code(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 255;
+}
+
+/* PID 1: forward every signal to the command, reap every child, exit as the command did. */
+static __attribute__((noreturn)) void init_loop(pid_t cmd)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&all, &si), st;
+		pid_t p;
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			(void)kill(cmd, sig);
+			continue;
+		}
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+			if (p == cmd)
+				_exit(status_code(st));
+	}
+}
+
+static void noop(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * We are a copy of the monitor, not an exec: without this, `ps` in the container would
+ * show the host's `netd run ...` command line as PID 1's. Best effort (CAP_SYS_RESOURCE).
+ */
+static void hide_cmdline(void)
+{
+	char buf[2048], *p;
+	unsigned long start = 0, end = 0;
+	_cleanup_close_ int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	(void)prctl(PR_SET_NAME, "init", 0, 0, 0);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	/* Fields 48 and 49 (arg_start, arg_end), counted from field 3 after the comm. */
+	for (int field = 3; p && field <= 48; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%lu %lu", &start, &end) != 2 || end <= start + 5)
+		return;
+	/* Our own argv strings, on our own stack: overwrite them in place. */
+	memset((void *)start, 0, end - start);
+	memcpy((void *)start, "init", 5);
+}
+
+/* Set by nd_ctr_spawn before the clone; the child reads its copy. */
+static bool born_in_cgroup;
+
+/*
+ * Once the command runs, PID 1 needs nothing but to wait, reap and forward signals: it
+ * keeps CAP_KILL alone (the command may run as another user, and init must still
+ * forward `netd stop`'s SIGTERM to it), gets no_new_privs and the command's filter.
+ */
+static int confine_init(const struct nd_seccomp *filter)
+{
+	int r = drop_caps(1ULL << CAP_KILL);
+
+	if (r >= 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		r = -errno;
+	if (r >= 0 && filter)
+		r = nd_seccomp_load(filter);
+	return r;
+}
+
+/*
+ * Fork the command, confine ourselves, then let it go: the command runs only once PID 1
+ * holds no more than CAP_KILL, so it never sees a privileged init. Returns the command's
+ * pid once its exec succeeded; reports and dies otherwise.
+ */
+static pid_t start_command(int sync, const struct nd_ctr_spec *s, const struct nd_seccomp *filter)
+{
+	int fail[2], go[2];
+	struct exec_fail f;
+	ssize_t n;
+	pid_t cmd;
+	char c;
+
+	if (pipe2(fail, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)
+		DIE(sync, errno, "pipe: %s", strerror(errno));
+	cmd = fork();
+	if (cmd < 0)
+		DIE(sync, errno, "fork: %s", strerror(errno));
+	if (cmd == 0) {
+		close(fail[0]);
+		close(go[1]);
+		close(sync);
+		if (s->new_session)
+			(void)setsid();
+		/* End of file: the init died before confining itself. */
+		while ((n = read(go[0], &c, 1)) < 0 && errno == EINTR)
+			;
+		if (n != 1)
+			_exit(1);
+		close(go[0]);
+		exec_command(fail[1], s->argv, s->env, s->cwd, s->user, filter);
+	}
+	close(fail[1]);
+	close(go[0]);
+	if ((n = confine_init(filter)) < 0)
+		DIE(sync, (int)-n, "confine the container's init: %s", strerror((int)-n));
+	if (write(go[1], "g", 1) != 1)
+		DIE(sync, errno, "start the command: %s", strerror(errno));
+	close(go[1]);
+	do
+		n = read(fail[0], &f, sizeof(f));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(f)) {
+		send_msg(sync, MSG_ERR, f.errnum, ND_CNI_INVALID_CONFIG, "%s", f.text);
+		_exit(1);
+	}
+	close(fail[0]);
+	return cmd;
+}
+
+static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_spec *s)
+{
+	struct nd_seccomp *filter = NULL;
+	struct nd_err *e = NULL;
+	struct msg m;
+	pid_t cmd;
+	sigset_t all;
+
+	/* If the monitor dies during setup, so do we. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	hide_cmdline();
+	if (s->netns_fd >= 0 && setns(s->netns_fd, CLONE_NEWNET) < 0)
+		DIE(sync, errno, "join the network namespace: %s", strerror(errno));
+	/* Join the cgroup before unsharing the cgroup namespace, so it becomes the ns's root. */
+	if (s->cg && !born_in_cgroup && nd_cg_join_self(s->cg, &e) < 0)
+		DIE(sync, e->errnum, "%s", e->msg);
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		DIE(sync, errno, "cgroup namespace: %s", strerror(errno));
+	setup_root(sync, s);
+	/*
+	 * Compiled here (~10 ms for three ABIs) while the monitor attaches the network; the
+	 * init and the command install this one copy.
+	 */
+	if (!s->seccomp_unconfined && nd_seccomp_build(nd_ctr_default_caps(), &filter, &e) < 0)
+		DIE(sync, e->errnum, "%s", e->msg);
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		DIE(sync, errno, "hostname '%s': %s", s->hostname, strerror(errno));
+	/*
+	 * The user namespace comes last: the mounts above need the host's root, and root in
+	 * the new namespace (host uid ND_USERNS_BASE) owns nothing of the host's.
+	 */
+	if (s->userns && unshare(CLONE_NEWUSER) < 0)
+		DIE(sync, errno, "user namespace: %s", strerror(errno));
+	send_msg(sync, MSG_READY, 0, 0, NULL);
+	if (recv(sync, &m, sizeof(m), 0) != (ssize_t)sizeof(m) || m.type != MSG_GO)
+		_exit(1);
+	if (s->userns && (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		DIE(sync, errno, "become root in the user namespace: %s", strerror(errno));
+	for (int i = 0; i < 3; i++)
+		if (s->stdio[i] >= 0 && dup2(s->stdio[i], i) < 0)
+			DIE(sync, errno, "stdio: %s", strerror(errno));
+	/* Every signal is waited for; a handler makes sure none is dropped as "ignored by init". */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, noop);
+	cmd = start_command(sync, s, filter);
+	send_msg(sync, MSG_EXEC_OK, 0, 0, NULL);
+	/* Nothing of the monitor's stays open in the container: not the lock, not stdio. */
+	(void)syscall(SYS_close_range, 0, ~0U, 0);
+	init_loop(cmd);
+}
+
+/* Mirrors struct clone_args (linux/sched.h, CLONE_ARGS_SIZE_VER2). */
+struct nd_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+int nd_ctr_spawn(const struct nd_ctr_spec *s, struct nd_ctr_proc *ret, struct nd_err **err)
+{
+	int sp[2], pidfd = -1, cgfd = -1;
+	struct nd_clone_args a = { 0 };
+	long pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return nd_err_set(err, ND_ERR_INTERNAL, errno, "socketpair: %s", strerror(errno));
+	a.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
+	a.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	a.exit_signal = SIGCHLD;
+	/*
+	 * v2: born in its cgroup (Linux 5.7), which spares the migration's wait for an RCU
+	 * grace period. Where the kernel refuses, the child joins by itself.
+	 */
+	if (s->cg && s->cg->v2 && s->cg->dirs[0] && *s->cg->dirs[0])
+		cgfd = open(s->cg->dirs[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cgfd >= 0) {
+		a.flags |= CLONE_INTO_CGROUP;
+		a.cgroup = (uint64_t)cgfd;
+		born_in_cgroup = true;
+	}
+	/* Like fork: no stack given, the child runs on a copy of ours. */
+	pid = syscall(SYS_clone3, &a, sizeof(a));
+	if (pid < 0 && cgfd >= 0) {
+		a.flags &= ~CLONE_INTO_CGROUP;
+		a.cgroup = 0;
+		born_in_cgroup = false;
+		pid = syscall(SYS_clone3, &a, sizeof(a));
+	}
+	nd_closep(&cgfd);
+	if (pid < 0) {
+		int e = errno;
+
+		close(sp[0]);
+		close(sp[1]);
+		return nd_err_set(err, ND_ERR_INTERNAL, e, "clone: %s", strerror(e));
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		child_main(sp[1], s);
+	}
+	close(sp[1]);
+	ret->pid = (pid_t)pid;
+	ret->pidfd = pidfd;
+	ret->sync = sp[0];
+	return 0;
+}
+
+static int write_map(pid_t pid, const char *file, const char *map)
+{
+	char path[64];
+	_cleanup_close_ int fd = -1;
+	size_t n = strlen(map);
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, map, n) != (ssize_t)n)
+		return -errno;
+	return 0;
+}
+
+static int recv_msg(struct nd_ctr_proc *p, struct msg *m, struct nd_err **err)
+{
+	ssize_t n;
+
+	do
+		n = recv(p->sync, m, sizeof(*m), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*m))
+		return nd_err_set(err, ND_ERR_INTERNAL, EPIPE, "container init exited during setup");
+	if (m->type == MSG_ERR)
+		return nd_err_set(err, m->code ? m->code : ND_ERR_INTERNAL, m->errnum ? m->errnum : EIO, "%s", m->text);
+	return 0;
+}
+
+static void kill_and_reap(struct nd_ctr_proc *p)
+{
+	int st;
+
+	(void)kill(p->pid, SIGKILL);
+	while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	p->pid = 0;
+}
+
+int nd_ctr_start(struct nd_ctr_proc *p, const struct nd_ctr_spec *s, struct nd_err **err)
+{
+	struct msg m = { .type = MSG_GO };
+	char map[64];
+	int r;
+
+	r = recv_msg(p, &m, err);
+	if (r >= 0 && m.type != MSG_READY)
+		r = nd_err_set(err, ND_ERR_INTERNAL, EPROTO, "container init: unexpected message %d", m.type);
+	if (r >= 0 && s->userns) {
+		/* We are root outside, so the maps need no setgroups=deny first. */
+		snprintf(map, sizeof(map), "0 %d %d\n", ND_USERNS_BASE, ND_USERNS_SIZE);
+		if ((r = write_map(p->pid, "uid_map", map)) < 0 || (r = write_map(p->pid, "gid_map", map)) < 0)
+			r = nd_err_set(err, ND_ERR_INTERNAL, -r, "user namespace map: %s", strerror(-r));
+	}
+	if (r >= 0) {
+		m = (struct msg){ .type = MSG_GO };
+		if (send(p->sync, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+			r = nd_err_set(err, ND_ERR_INTERNAL, errno, "container init: %s", strerror(errno));
+	}
+	if (r >= 0)
+		r = recv_msg(p, &m, err);
+	if (r >= 0 && m.type != MSG_EXEC_OK)
+		r = nd_err_set(err, ND_ERR_INTERNAL, EPROTO, "container init: unexpected message %d", m.type);
+	nd_closep(&p->sync);
+	if (r < 0)
+		kill_and_reap(p);
+	return r;
+}
+
+int nd_ctr_wait(struct nd_ctr_proc *p, int *ret_code, struct nd_err **err)
+{
+	int st;
+
+	while (waitpid(p->pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return nd_err_set(err, ND_ERR_INTERNAL, errno, "wait for the container: %s", strerror(errno));
+	p->pid = 0;
+	*ret_code = status_code(st);
+	return 0;
+}
+
+void nd_ctr_proc_close(struct nd_ctr_proc *p)
+{
+	if (p->pid > 0)
+		kill_and_reap(p);
+	nd_closep(&p->pidfd);
+	nd_closep(&p->sync);
+}
+
+static bool same_ns(pid_t pid, const char *ns)
+{
+	char a[64], b[64];
+	struct stat x, y;
+
+	snprintf(a, sizeof(a), "/proc/self/ns/%s", ns);
+	snprintf(b, sizeof(b), "/proc/%d/ns/%s", (int)pid, ns);
+	return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_ino == y.st_ino && x.st_dev == y.st_dev;
+}
+
+DEFINE_CLEANUP(struct nd_seccomp, nd_seccomp_free)
+
+int nd_ctr_exec(pid_t pid, unsigned long long start_time, const struct nd_cgroup *cg, char *const *argv,
+		char *const *env, const char *cwd, const char *user, bool seccomp_unconfined, int *ret_code,
+		struct nd_err **err)
+{
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	_cleanup_(nd_seccomp_freep) struct nd_seccomp *filter = NULL;
+	int fail[2], flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP, st, r;
+	struct exec_fail f = { 0 };
+	pid_t helper;
+	ssize_t n;
+
+	/* The pidfd pins the process: checking the start time after opening it rules out reuse. */
+	if (pidfd < 0 || nd_proc_start_time(pid) != start_time)
+		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ESRCH, "the container is not running");
+	if (!same_ns(pid, "net"))
+		flags |= CLONE_NEWNET;
+	if (!same_ns(pid, "user"))
+		flags |= CLONE_NEWUSER;
+	/* The container's own profile, as its command got it. */
+	if (!seccomp_unconfined && (r = nd_seccomp_build(nd_ctr_default_caps(), &filter, err)) < 0)
+		return r;
+	if (pipe2(fail, O_CLOEXEC) < 0)
+		return nd_err_set(err, ND_ERR_INTERNAL, errno, "pipe: %s", strerror(errno));
+	helper = fork();
+	if (helper < 0) {
+		close(fail[0]);
+		close(fail[1]);
+		return nd_err_set(err, ND_ERR_INTERNAL, errno, "fork: %s", strerror(errno));
+	}
+	if (helper == 0) {
+		/* A short-lived child joins, so the caller never leaves its namespaces. */
+		struct nd_err *e = NULL;
+		pid_t cmd;
+
+		close(fail[0]);
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (cg && nd_cg_join_self(cg, &e) < 0) {
+			f.errnum = e->errnum;
+			snprintf(f.text, sizeof(f.text), "%s", e->msg);
+		} else if (setns(pidfd, flags) < 0) {
+			f.errnum = errno;
+			snprintf(f.text, sizeof(f.text), "join the container's namespaces: %s", strerror(errno));
+		} else if ((flags & CLONE_NEWUSER) &&
+			   (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+			f.errnum = errno;
+			snprintf(f.text, sizeof(f.text), "become root in the user namespace: %s", strerror(errno));
+		}
+		if (f.errnum) {
+			(void)!write(fail[1], &f, sizeof(f));
+			_exit(126);
+		}
+		/* Joining a PID namespace takes effect for children: the command is one. */
+		cmd = fork();
+		if (cmd == 0)
+			exec_command(fail[1], argv, env, cwd, user, filter);
+		close(fail[1]);
+		if (cmd < 0)
+			_exit(126);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		while (waitpid(cmd, &st, 0) < 0)
+			if (errno != EINTR)
+				_exit(126);
+		_exit(status_code(st));
+	}
+	close(fail[1]);
+	do
+		n = read(fail[0], &f, sizeof(f));
+	while (n < 0 && errno == EINTR);
+	close(fail[0]);
+	while (waitpid(helper, &st, 0) < 0)
+		if (errno != EINTR)
+			return nd_err_set(err, ND_ERR_INTERNAL, errno, "wait: %s", strerror(errno));
+	if (n == (ssize_t)sizeof(f))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, f.errnum ? f.errnum : EIO, "%s", f.text);
+	*ret_code = status_code(st);
+	return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * The container process: cloned into new PID, mount, UTS, IPC and cgroup namespaces (and
+ * the network namespace it is given), it mounts its overlay root, a fresh /proc, a minimal
+ * /dev and a read-only /sys, pivots into the root, and stays as PID 1: a tiny init that
+ * forks the command, forwards signals to it, reaps zombies and exits with its status.
+ * The command runs with Docker's default capability set, no_new_privs and the default
+ * seccomp profile; its root is mounted nodev and Docker's masked paths are covered. Once
+ * the command runs, the init keeps only CAP_KILL and gets no_new_privs and the filter too.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "base/err.h"
+#include "runtime/cgroup.h"
+
+#define ND_USERNS_BASE 100000
+#define ND_USERNS_SIZE 65536
+
+struct nd_ctr_spec {
+	const char *hostname;
+	const char *const *lower; /* overlay lower directories, top first */
+	size_t n_lower;
+	const char *upper, *work, *merged;
+	char *const *argv;
+	char *const *env;
+	const char *cwd;            /* NULL: "/" */
+	const char *user;           /* NULL: root; "uid[:gid]" or names from the container's /etc files */
+	int netns_fd;               /* -1: stay in the caller's netns; else join this one */
+	const struct nd_cgroup *cg; /* NULL: none */
+	bool userns;                /* root inside is ND_USERNS_BASE outside */
+	int stdio[3];               /* -1: inherit */
+	bool new_session;           /* setsid() for the command (detached containers) */
+	bool seccomp_unconfined;    /* no seccomp filter (else the default profile, lib/runtime/secprofile.h) */
+};
+
+struct nd_ctr_proc {
+	pid_t pid;  /* the init, in our PID namespace */
+	int pidfd;
+	int sync;   /* our end of the setup channel */
+};
+
+/*
+ * Clone the container's init. It prepares its root while the caller attaches the
+ * network; nd_ctr_start lets it run the command. On failure nothing is left running.
+ */
+int nd_ctr_spawn(const struct nd_ctr_spec *s, struct nd_ctr_proc *ret, struct nd_err **err);
+/*
+ * Wait for the init to be ready, write its user namespace maps when asked, let it exec
+ * the command, and report the exec's failure (code 7 for a missing command). On failure
+ * the init has been killed and reaped.
+ */
+int nd_ctr_start(struct nd_ctr_proc *p, const struct nd_ctr_spec *s, struct nd_err **err);
+/* Reap the init: its exit status follows the shell's rule (128+N for a signal). */
+int nd_ctr_wait(struct nd_ctr_proc *p, int *ret_code, struct nd_err **err);
+void nd_ctr_proc_close(struct nd_ctr_proc *p);
+
+/*
+ * Run argv inside the running container whose init is pid (started at start_time, field
+ * 22 of /proc/pid/stat): join its cgroup and every namespace it has (like nsenter), with
+ * the same capability set, no_new_privs and seccomp profile, and wait for it. *ret_code
+ * as nd_ctr_wait.
+ */
+int nd_ctr_exec(pid_t pid, unsigned long long start_time, const struct nd_cgroup *cg, char *const *argv,
+		char *const *env, const char *cwd, const char *user, bool seccomp_unconfined, int *ret_code,
+		struct nd_err **err);
+
+/* Docker's default capability set as a bit mask (exported for tests). */
+unsigned long long nd_ctr_default_caps(void);

@@ -1,0 +1,76 @@
+/*
+ * Container records: <state>/containers/<id>/config.json (written whole: a temporary file
+ * renamed into place), a lock file the container's monitor holds for the container's
+ * whole life (so "running" needs no pid that could be reused), and <state>/names/<name>, a
+ * symlink to the id, made with symlink(2) so that a name is taken atomically.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/err.h"
+#include "runtime/cgroup.h"
+
+#define ND_CTR_ID_LEN 64
+#define ND_CTR_SHORT 12
+
+struct nd_ctr {
+	char id[ND_CTR_ID_LEN + 1];
+	char *name;     /* NULL when none */
+	char *hostname;
+	char **argv;    /* NULL-terminated */
+	char **env;     /* NULL-terminated */
+	char *cwd;
+	char *user;     /* NULL: root */
+	char *net;      /* as asked: bridge, none, host, container:<id>, or a network name */
+	char *network;  /* the attached network, NULL when none */
+	char *netns;    /* the netns name this container owns under /var/run/netns, or NULL */
+	char *ip;       /* the requested address, or NULL */
+	char **ips;     /* attached addresses (CIDR), NULL-terminated, may be NULL */
+	char *image;    /* --image reference, or NULL */
+	char *rootfs;   /* --rootfs directory, or NULL */
+	char **lower;   /* overlay lower directories, top first */
+	char *cg_parent;
+	char *seccomp;  /* the seccomp profile: "default" (NULL in older records) or "unconfined" */
+	struct nd_cg_limits limits;
+	bool userns;
+	bool auto_rm;
+	bool detach;
+	pid_t pid;                  /* the container's init, in the host's PID namespace */
+	unsigned long long pid_start; /* its start time (field 22 of /proc/pid/stat) */
+	char *status;               /* created, running, exited */
+	int exit_code;
+	bool oom;
+	long long created, finished; /* unix seconds */
+};
+
+void nd_ctr_clear(struct nd_ctr *c);
+
+/* <state>/containers/<id> (malloc'd). */
+char *nd_ctr_dir(const char *state, const char *id);
+/* A new random id (64 hex digits). */
+int nd_ctr_new_id(char ret[ND_CTR_ID_LEN + 1], struct nd_err **err);
+/* Docker's name rule: ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$, at most 64 bytes. */
+bool nd_ctr_valid_name(const char *name);
+
+int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err);
+/* -ENOENT with code ND_CNI_UNKNOWN_CONTAINER when there is no such record. */
+int nd_ctr_load(const char *state, const char *id, struct nd_ctr *ret, struct nd_err **err);
+
+/* A name, a full id or an unambiguous id prefix -> the id. Code 3 when unknown. */
+int nd_ctr_resolve(const char *state, const char *ref, char ret[ND_CTR_ID_LEN + 1], struct nd_err **err);
+/* Take name for id; code ND_ERR_EXISTS (103) when another container has it. */
+int nd_ctr_name_take(const char *state, const char *name, const char *id, struct nd_err **err);
+/* Drop name if it still points at id. */
+void nd_ctr_name_drop(const char *state, const char *name, const char *id);
+/* Ids of every record, sorted by creation (oldest first); NULL-terminated. */
+int nd_ctr_list(const char *state, char ***ret, struct nd_err **err);
+
+/* The monitor's lock: exclusive, held for the container's life. wait: block for it. */
+int nd_ctr_lock(const char *state, const char *id, bool wait, int *ret_fd, struct nd_err **err);
+/* Does a monitor hold the container's lock? */
+bool nd_ctr_monitored(const char *state, const char *id);
+/* Field 22 of /proc/<pid>/stat, 0 when the process is gone. */
+unsigned long long nd_proc_start_time(pid_t pid);
