@@ -49,6 +49,11 @@ int nd_err_wrap(struct nd_err **err, const char *fmt, ...)
 	return (*err)->errnum > 0 ? -(*err)->errnum : -EIO;
 }
 
+int nd_oom(struct nd_err **err)
+{
+	return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+}
+
 void nd_err_free(struct nd_err *err)
 {
 	if (!err)

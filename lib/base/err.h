@@ -70,6 +70,13 @@ int nd_err_set(struct nd_err **err, int code, int errnum, const char *fmt, ...)
 /* Prefix context to an existing error; returns -errnum of it (or -EIO). */
 int nd_err_wrap(struct nd_err **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Out of memory, the one rule: every allocation is checked, and its failure is an
+ * ordinary error (code ND_ERR_INTERNAL, ENOMEM), so a plugin still answers with a CNI
+ * error object and the daemon keeps serving. "return nd_oom(err);"
+ */
+int nd_oom(struct nd_err **err);
+
 void nd_err_free(struct nd_err *err);
 void nd_err_freep(struct nd_err **err);
 #define _cleanup_err_ __attribute__((cleanup(nd_err_freep)))
