@@ -73,7 +73,7 @@ OCI_BIN     := $(BIN)/netd-oci
 DAEMON_ONLY := netd/daemon_main.c netd/daemon.c netd/httpd.c
 NETD_SRC    := $(filter-out $(DAEMON_ONLY),$(wildcard netd/*.c))
 NETD_OBJ    := $(NETD_SRC:%.c=$(BUILD)/%.o)
-DAEMON_OBJ  := $(DAEMON_ONLY:%.c=$(BUILD)/%.o) $(BUILD)/netd/routes.o
+DAEMON_OBJ  := $(DAEMON_ONLY:%.c=$(BUILD)/%.o) $(BUILD)/netd/routes.o $(BUILD)/netd/output.o
 OCI_OBJ     := $(filter-out $(BUILD)/netd/cmd_run.o,$(NETD_OBJ)) $(BUILD)/netd/cmd_run-oci.o
 RUNTIME_LIBS = $(shell pkg-config --libs libarchive libcrypto)
 $(NETD_OBJ) $(DAEMON_OBJ) $(BUILD)/netd/cmd_run-oci.o: override CFLAGS += $(shell pkg-config --cflags libmicrohttpd)

@@ -6,16 +6,7 @@
 
 #include "base/err.h"
 
-/* Exit codes scripts can rely on (docs/daemon.md). */
-enum nd_exit {
-	ND_EXIT_OK = 0,
-	ND_EXIT_FAIL = 1,      /* the operation failed */
-	ND_EXIT_USAGE = 2,     /* bad command line */
-	ND_EXIT_NOTFOUND = 3,  /* no such network, netns or attachment */
-	ND_EXIT_CONFLICT = 4,  /* exists already, in use, address taken */
-	ND_EXIT_NODAEMON = 5,  /* the command needs the daemon and it does not answer */
-	ND_EXIT_EXHAUSTED = 6, /* no free address or pool */
-};
+/* Exit codes scripts can rely on are enum nd_exit (lib/base/err.h), each code's from its table. */
 
 struct nd_cli {
 	const char *socket;
@@ -32,9 +23,18 @@ extern struct nd_cli nd_cli;
  */
 int nd_cli_request(const char *method, const char *path, json_t *body, bool allow_local, int *ret_status,
 		   json_t **ret_body, bool *ret_local, struct nd_err **err);
-/* Print an API error answer (or err) and return the matching exit code. */
-int nd_cli_fail_answer(const char *what, int status, json_t *body);
+/*
+ * The CLI's edge for errors (output.c): "netd WHAT: message" (or "netd: message" when what
+ * is NULL) on stderr and, with --json, {"message", "code", "name"} on stdout. Returns the
+ * code's exit status (lib/base/err.c's table).
+ */
 int nd_cli_fail(const char *what, const struct nd_err *e);
+/* The same for a failure the CLI finds itself. */
+int nd_cli_failf(const char *what, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* An API error answer, by its code, or by its HTTP status when it carries no code we know. */
+int nd_cli_fail_answer(const char *what, int status, json_t *body);
+/* A bad command line: the message (as nd_cli_failf, code ND_ERR_BAD_SPEC), then usage on stderr. */
+int nd_cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void nd_cli_print_json(json_t *j);
 
 /* Daemon-less `netd add/del`: libcni's behaviour over the network's conflist (cniexec.c). */

@@ -16,29 +16,42 @@
 
 #define _cleanup_json_ _cleanup_(json_decrefp)
 
-/* getopt_long over argv[0] = the command; returns the option or -1, prints usage on error. */
+/*
+ * getopt_long over argv[0] = the command; returns the option or -1, or -2 with *ret set
+ * after --help or a bad option. --json (every command's) is taken here.
+ */
 static int next_opt(int argc, char **argv, const struct option *lo, const char *usage, int *ret)
 {
-	/* Permuting: options may follow the positional arguments ("add net ns --ip X"). */
-	int ch = getopt_long(argc, argv, "h", lo, NULL);
+	int ch;
 
+	opterr = 0; /* a bad option is reported once, below, as any usage error */
+	/* Permuting: options may follow the positional arguments ("add net ns --ip X"). */
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) == 'j')
+		nd_cli.json = true;
 	if (ch == 'h') {
 		fputs(usage, stdout);
 		*ret = ND_EXIT_OK;
 		return -2;
 	}
 	if (ch == '?') {
-		fputs(usage, stderr);
-		*ret = ND_EXIT_USAGE;
+		*ret = nd_cli_usage_error(usage, "bad option '%s'", argv[optind - 1]);
 		return -2;
 	}
 	return ch;
 }
 
-static int usage_error(const char *usage, const char *msg)
+/* Takes every "--json" out of argv[1...] (commands parsed by hand); returns the new argc. */
+static int take_json(int argc, char **argv)
 {
-	fprintf(stderr, "netd: %s\n%s", msg, usage);
-	return ND_EXIT_USAGE;
+	int n = 1;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json"))
+			argv[n++] = argv[i];
+		else
+			nd_cli.json = true;
+	argv[n] = NULL;
+	return n;
 }
 
 /* One request with the CLI's error handling: 0 and *ret_body on 2xx, else the exit code. */
@@ -50,7 +63,7 @@ static int call(const char *what, const char *method, const char *path, json_t *
 	int status = 0, r = nd_cli_request(method, path, body, allow_local, &status, &ans, NULL, &e);
 
 	if (r == -ENOENT || r == -ECONNREFUSED) {
-		fprintf(stderr, "netd %s: the daemon does not answer on '%s'\n", what, nd_cli.socket);
+		nd_cli_failf(what, ND_CNI_UNAVAILABLE, "the daemon does not answer on '%s'", nd_cli.socket);
 		return ND_EXIT_NODAEMON;
 	}
 	if (r < 0)
@@ -121,13 +134,11 @@ static int net_create(int argc, char **argv)
 	while ((ch = next_opt(argc, argv, lo, net_create_usage, &rc)) != -1) {
 		if (ch == -2)
 			return rc;
-		if (ch == 'j')
-			nd_cli.json = true;
-		else if (net_create_opt(spec, opts, ch, optarg) < 0)
-			return usage_error(net_create_usage, "bad option value");
+		if (net_create_opt(spec, opts, ch, optarg) < 0)
+			return nd_cli_usage_error(net_create_usage, "bad option value");
 	}
 	if (optind + 1 != argc)
-		return usage_error(net_create_usage, "network create needs exactly one NAME");
+		return nd_cli_usage_error(net_create_usage, "network create needs exactly one NAME");
 	json_object_set_new(spec, "name", json_string(argv[optind]));
 	if (json_object_size(opts))
 		json_object_set(spec, "options", opts);
@@ -149,13 +160,11 @@ static int net_ls(int argc, char **argv)
 	size_t i;
 	int ch, rc = 0;
 
-	while ((ch = next_opt(argc, argv, lo, usage, &rc)) != -1) {
+	while ((ch = next_opt(argc, argv, lo, usage, &rc)) != -1)
 		if (ch == -2)
 			return rc;
-		nd_cli.json = true;
-	}
 	if (optind != argc)
-		return usage_error(usage, "network ls takes no arguments");
+		return nd_cli_usage_error(usage, "network ls takes no arguments");
 	if ((rc = call("network ls", "GET", "/v1/networks", NULL, true, &ans)) != 0)
 		return rc;
 	if (nd_cli.json) {
@@ -188,7 +197,7 @@ static int net_inspect(int argc, char **argv)
 		if (ch == -2)
 			return rc;
 	if (optind >= argc)
-		return usage_error(usage, "network inspect needs a NAME");
+		return nd_cli_usage_error(usage, "network inspect needs a NAME");
 	for (int i = optind; i < argc; i++) {
 		char path[512];
 		json_t *ans = NULL;
@@ -206,7 +215,8 @@ static int net_rm(int argc, char **argv)
 {
 	static const char usage[] = "Usage: netd network rm [--force] NAME...\n"
 				    "--force detaches the network's attachments first.\n";
-	static const struct option lo[] = { { "force", no_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, { 0 } };
+	static const struct option lo[] = { { "force", no_argument, NULL, 'f' }, { "json", no_argument, NULL, 'j' },
+					    { "help", no_argument, NULL, 'h' }, { 0 } };
 	bool force = false;
 	int ch, rc = 0;
 
@@ -216,7 +226,7 @@ static int net_rm(int argc, char **argv)
 		force = true;
 	}
 	if (optind >= argc)
-		return usage_error(usage, "network rm needs a NAME");
+		return nd_cli_usage_error(usage, "network rm needs a NAME");
 	for (int i = optind; i < argc; i++) {
 		char path[512];
 
@@ -247,7 +257,7 @@ int nd_cmd_network(int argc, char **argv)
 			optind = 0;
 			return sub[i].fn(argc - 1, argv + 1);
 		}
-	return usage_error(usage, "unknown network command");
+	return nd_cli_usage_error(usage, "unknown network command");
 }
 
 /* ---- add / del ---- */
@@ -309,11 +319,10 @@ int nd_cmd_add(int argc, char **argv)
 		case 'a': ip = optarg; break;
 		case 'm': mac = optarg; break;
 		case 'I': id = optarg; break;
-		default: nd_cli.json = true; break;
 		}
 	}
 	if (optind + 2 != argc)
-		return usage_error(add_usage, "add needs NETWORK and NETNS");
+		return nd_cli_usage_error(add_usage, "add needs NETWORK and NETNS");
 	if (!id)
 		nd_attach_default_id(argv[optind + 1], idbuf), id = idbuf;
 	body = json_pack("{s:s, s:s, s:s}", "containerID", id, "netns", argv[optind + 1], "ifname", ifname);
@@ -360,7 +369,7 @@ int nd_cmd_del(int argc, char **argv)
 			id = optarg;
 	}
 	if (optind + (id ? 1 : 2) != argc && optind + 2 != argc)
-		return usage_error(del_usage, "del needs NETWORK and NETNS or --id");
+		return nd_cli_usage_error(del_usage, "del needs NETWORK and NETNS or --id");
 	ns = optind + 1 < argc ? argv[optind + 1] : NULL;
 	if (!id)
 		nd_attach_default_id(ns, idbuf), id = idbuf;
@@ -396,19 +405,21 @@ static const char netns_usage[] = "Usage: netd netns add NAME | ls | del NAME | 
 static int netns_exec(int argc, char **argv)
 {
 	_cleanup_err_ struct nd_err *e = NULL;
-	int first = 2;
+	int first = 2, errnum;
 
 	if (argc < 3)
-		return usage_error(netns_usage, "netns exec needs NAME and a command");
+		return nd_cli_usage_error(netns_usage, "netns exec needs NAME and a command");
 	if (argc > 3 && !strcmp(argv[2], "--"))
 		first = 3;
 	if (first >= argc)
-		return usage_error(netns_usage, "netns exec needs a command");
+		return nd_cli_usage_error(netns_usage, "netns exec needs a command");
 	if (nd_netns_enter(argv[1], &e) < 0)
 		return nd_cli_fail("netns exec", e);
 	execvp(argv[first], argv + first);
-	fprintf(stderr, "netd netns exec: %s: %s\n", argv[first], strerror(errno));
-	return errno == ENOENT ? 127 : 126;
+	errnum = errno;
+	/* A shell's statuses: 127 not found, 126 found but not runnable (lib/base/err.c). */
+	return nd_cli_failf("netns exec", errnum == ENOENT ? ND_ERR_NO_COMMAND : ND_ERR_CANNOT_EXEC, "%s: %s",
+			    argv[first], strerror(errnum));
 }
 
 static int netns_ls(void)
@@ -433,7 +444,6 @@ int nd_cmd_netns(int argc, char **argv)
 {
 	char path[512], e[3 * 64 + 1];
 	_cleanup_json_ json_t *body = NULL;
-	int rc;
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(netns_usage, stdout);
@@ -441,64 +451,80 @@ int nd_cmd_netns(int argc, char **argv)
 	}
 	if (argc >= 2 && !strcmp(argv[1], "exec"))
 		return netns_exec(argc - 1, argv + 1);
+	argc = take_json(argc, argv);
 	if (argc == 2 && (!strcmp(argv[1], "ls") || !strcmp(argv[1], "list")))
 		return netns_ls();
 	if (argc == 3 && !strcmp(argv[1], "add")) {
-		body = json_pack("{s:s}", "name", argv[2]);
+		if (!(body = json_pack("{s:s}", "name", argv[2])))
+			return nd_cli_failf("netns add", ND_ERR_INTERNAL, "out of memory");
 		return call("netns add", "POST", "/v1/netns", body, true, NULL);
 	}
 	if (argc == 3 && (!strcmp(argv[1], "del") || !strcmp(argv[1], "delete"))) {
 		nd_api_escape(argv[2], e, sizeof(e));
 		snprintf(path, sizeof(path), "/v1/netns/%s", e);
-		rc = call("netns del", "DELETE", path, NULL, true, NULL);
-		return rc;
+		return call("netns del", "DELETE", path, NULL, true, NULL);
 	}
-	return usage_error(netns_usage, "bad netns command");
+	return nd_cli_usage_error(netns_usage, "bad netns command");
 }
 
 /* ---- gc, reload, status, version, daemon ---- */
 
-/* POST path; extra (may be NULL) is added to the answer's counts before they are printed. */
-static int simple_post(int argc, char **argv, const char *path, const char *usage, json_t *extra)
+/*
+ * The arguments of a command that takes none but --json and --help: 0 to go on, 1 with
+ * *ret set when done (help shown, or a usage error).
+ */
+static int flags_only(int argc, char **argv, const char *usage, int *ret)
 {
-	_cleanup_json_ json_t *ans = NULL, *body = NULL;
-	int rc;
-
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(usage, stdout);
-		return 0;
+		*ret = ND_EXIT_OK;
+		return 1;
 	}
-	if (argc > 1 && strcmp(argv[1], "--json"))
-		return usage_error(usage, "unexpected argument");
-	nd_cli.json |= argc > 1;
+	if (take_json(argc, argv) > 1) {
+		*ret = nd_cli_usage_error(usage, "unexpected argument '%s'", argv[1]);
+		return 1;
+	}
+	return 0;
+}
+
+/* Counts on stdout; each network skipped or quarantined on stderr. */
+static void print_report(const char *what, json_t *ans)
+{
+	const char *k;
+	json_t *v, *item;
+	size_t i;
+
+	json_object_foreach(ans, k, v) {
+		if (json_is_integer(v))
+			printf("%s: %lld\n", k, json_integer_value(v));
+		json_array_foreach(json_is_array(v) ? v : NULL, i, item)
+			fprintf(stderr, "netd %s: %s: network '%s': %s\n", what, k,
+				json_string_value(json_object_get(item, "network")) ?: "?",
+				json_string_value(json_object_get(item, "message")) ?: "?");
+	}
+}
+
+/* POST path; extra (may be NULL) is added to the answer's counts before they are printed. */
+static int simple_post(const char *what, const char *path, json_t *extra)
+{
+	_cleanup_json_ json_t *ans = NULL, *body = json_object();
+	int rc;
+
 	/* call() borrows the body. */
-	body = json_object();
-	if ((rc = call(argv[0], "POST", path, body, true, &ans)) != 0)
+	if (!body)
+		return nd_cli_failf(what, ND_ERR_INTERNAL, "out of memory");
+	if ((rc = call(what, "POST", path, body, true, &ans)) != 0)
 		return rc;
-	if (extra && json_is_object(ans))
-		json_object_update(ans, extra);
+	if (extra && json_is_object(ans) && json_object_update(ans, extra) < 0)
+		return nd_cli_failf(what, ND_ERR_INTERNAL, "out of memory");
 	/* Networks skipped (errors) or moved aside (quarantined) fail the command, the rest is done. */
 	rc = json_array_size(json_object_get(ans, "errors")) || json_array_size(json_object_get(ans, "quarantined"))
 		     ? ND_EXIT_FAIL
 		     : 0;
-	if (nd_cli.json) {
+	if (nd_cli.json)
 		nd_cli_print_json(ans);
-		return rc;
-	}
-	{
-		const char *k;
-		json_t *v, *item;
-		size_t i;
-
-		json_object_foreach(ans, k, v) {
-			if (json_is_integer(v))
-				printf("%s: %lld\n", k, json_integer_value(v));
-			json_array_foreach(json_is_array(v) ? v : NULL, i, item)
-				fprintf(stderr, "netd %s: %s: network '%s': %s\n", argv[0], k,
-					json_string_value(json_object_get(item, "network")) ?: "?",
-					json_string_value(json_object_get(item, "message")) ?: "?");
-		}
-	}
+	else
+		print_report(what, ans);
 	return rc;
 }
 
@@ -507,14 +533,17 @@ int nd_cmd_gc(int argc, char **argv)
 	static const char usage[] = "Usage: netd gc [--json]\nRelease what killed container monitors left "
 				    "(netns, attachments, cgroups; --rm records), then attachments whose netns "
 				    "is gone, and leftover leases, veths and rules.\n";
-	_cleanup_json_ json_t *rt = json_object();
+	_cleanup_json_ json_t *rt = NULL;
 	_cleanup_err_ struct nd_err *e = NULL;
-	int rc, r = 0;
+	int rc, r;
 
+	if (flags_only(argc, argv, usage, &rc))
+		return rc;
+	if (!(rt = json_object()))
+		return nd_cli_failf("gc", ND_ERR_INTERNAL, "out of memory");
 	/* The runtime's first: the netns it deletes make their attachments stale for the networks' GC. */
-	if (argc == 1 || !strcmp(argv[1], "--json"))
-		r = nd_run_gc(rt, &e);
-	rc = simple_post(argc, argv, "/v1/gc", usage, rt);
+	r = nd_run_gc(rt, &e);
+	rc = simple_post("gc", "/v1/gc", rt);
 	if (r < 0)
 		return rc ? rc : nd_cli_fail("gc", e);
 	return rc;
@@ -522,9 +551,11 @@ int nd_cmd_gc(int argc, char **argv)
 
 int nd_cmd_reload(int argc, char **argv)
 {
-	return simple_post(argc, argv, "/v1/reload",
-			   "Usage: netd reload [--json]\nRe-apply every network's bridge, gateway and "
-			   "masquerade rules from the state.\n", NULL);
+	static const char usage[] = "Usage: netd reload [--json]\nRe-apply every network's bridge, gateway and "
+				    "masquerade rules from the state.\n";
+	int rc;
+
+	return flags_only(argc, argv, usage, &rc) ? rc : simple_post("reload", "/v1/reload", NULL);
 }
 
 int nd_cmd_status(int argc, char **argv)
@@ -535,11 +566,8 @@ int nd_cmd_status(int argc, char **argv)
 	size_t i;
 	int rc;
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(usage, stdout);
-		return 0;
-	}
-	nd_cli.json |= argc > 1 && !strcmp(argv[1], "--json");
+	if (flags_only(argc, argv, usage, &rc))
+		return rc;
 	if ((rc = call("status", "GET", "/v1/info", NULL, false, &ans)) != 0)
 		return rc;
 	if (nd_cli.json) {
@@ -559,14 +587,25 @@ int nd_cmd_status(int argc, char **argv)
 
 int nd_cmd_version(int argc, char **argv)
 {
-	_cleanup_json_ json_t *ans = NULL;
+	static const char usage[] = "Usage: netd version [--json]\nThe CLI's version, and the daemon's when it runs.\n";
+	_cleanup_json_ json_t *ans = NULL, *out = NULL;
 	_cleanup_err_ struct nd_err *e = NULL;
-	int status = 0;
+	int status = 0, rc;
 
-	(void)argc, (void)argv;
-	printf("netd %s (API %s)\n", ND_VERSION, ND_API_VERSION);
-	if (nd_cli_request("GET", "/v1/version", NULL, false, &status, &ans, NULL, &e) == 0 && status == 200)
-		printf("daemon %s\n", s_of(ans, "version"));
+	if (flags_only(argc, argv, usage, &rc))
+		return rc;
+	if (nd_cli_request("GET", "/v1/version", NULL, false, &status, &ans, NULL, &e) < 0 || status != 200)
+		json_decref(TAKE_PTR(ans));
+	if (!nd_cli.json) {
+		printf("netd %s (API %s)\n", ND_VERSION, ND_API_VERSION);
+		if (ans)
+			printf("daemon %s\n", s_of(ans, "version"));
+		return 0;
+	}
+	/* {"version", "apiVersion", "daemon": the daemon's /v1/version or null} */
+	if (!(out = json_pack("{s:s, s:s, s:O?}", "version", ND_VERSION, "apiVersion", ND_API_VERSION, "daemon", ans)))
+		return nd_cli_failf("version", ND_ERR_INTERNAL, "out of memory");
+	nd_cli_print_json(out);
 	return 0;
 }
 
@@ -576,5 +615,10 @@ int nd_cmd_version(int argc, char **argv)
  */
 int nd_cmd_daemon(int argc, char **argv)
 {
+	/* argv[0] ("daemon") makes room for a --json given before the command. */
+	if (nd_cli.json) {
+		argv[0] = (char *)"--json";
+		return nd_exec_sibling("netd-daemon", argc, argv);
+	}
 	return nd_exec_sibling("netd-daemon", argc - 1, argv + 1);
 }

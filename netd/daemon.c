@@ -23,6 +23,7 @@
 #include "base/state.h"
 #include "kernel/netnsname.h"
 #include "networks/apiclient.h"
+#include "cli.h" /* nd_cli_fail: the CLI's edge for errors (output.c) */
 
 #define _cleanup_json_ _cleanup_(json_decrefp)
 
@@ -129,6 +130,7 @@ static void usage(FILE *f)
 		   "  --cni-conf-dir DIR   write each network's conflist there (\"\" for none)\n"
 		   "  --ipam-dir DIR       netd-ipam lease store (default the plugins' own)\n"
 		   "  --log-level LEVEL    err|warn|info|debug (default info)\n"
+		   "  --json               a start-up failure as JSON on stdout too\n"
 		   "  -h, --help           this text\n");
 }
 
@@ -144,7 +146,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "group", required_argument, NULL, 'g' },     { "state-dir", required_argument, NULL, 'd' },
 		{ "listen", required_argument, NULL, 'l' },    { "cni-conf-dir", required_argument, NULL, 'C' },
 		{ "ipam-dir", required_argument, NULL, 'i' },  { "log-level", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },            { 0 },
+		{ "json", no_argument, NULL, 'j' },            { "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	int ch;
 
@@ -159,12 +162,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'C': o->cni_conf_dir = optarg, o->set_cni_conf_dir = true; break;
 		case 'i': o->ipam_dir = optarg; break;
 		case 'L': o->log_level = optarg; break;
+		case 'j': nd_cli.json = true; break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "netd daemon: unexpected argument '%s'\n", argv[optind]);
+		nd_cli_failf("daemon", ND_ERR_BAD_SPEC, "unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
 	return 0;
@@ -322,8 +326,7 @@ static int serve(struct nd_daemon *d, int fd)
 	signal(SIGPIPE, SIG_IGN);
 	if (nd_api_start(d, fd, &e) < 0) {
 		nd_api_stop();
-		fprintf(stderr, "netd daemon: %s\n", e->msg);
-		return 1;
+		return nd_cli_fail("daemon", e);
 	}
 	nd_log(ND_LOG_INFO, "netd %s listening on %s (state in %s)", ND_VERSION, d->socket, d->ctx.state_dir);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
@@ -343,19 +346,15 @@ int nd_daemon_main(int argc, char **argv)
 	int r = parse_opts(argc, argv, &o);
 
 	if (r != 0)
-		return r > 0 ? 0 : 2;
+		return r > 0 ? ND_EXIT_OK : ND_EXIT_USAGE;
 	d.ctx.notify = notify;
-	if (configure(&o, &d, &e) < 0 || nd_state_mkdirs(d.ctx.state_dir, 0700, &e) < 0) {
-		fprintf(stderr, "netd daemon: %s\n", e->msg);
-		return 2;
-	}
+	if (configure(&o, &d, &e) < 0 || nd_state_mkdirs(d.ctx.state_dir, 0700, &e) < 0)
+		return nd_cli_fail("daemon", e);
 	/* lib/networks/attach.c and a direct CLI in this process tree find the same state. */
 	setenv("NETD_STATE_DIR", d.ctx.state_dir, 1);
 	recover(&d);
-	if (open_socket(&d, &fd, &e) < 0) {
-		fprintf(stderr, "netd daemon: %s\n", e->msg);
-		return 1;
-	}
+	if (open_socket(&d, &fd, &e) < 0)
+		return nd_cli_fail("daemon", e);
 	/* libmicrohttpd owns (and closes) the listening socket from here on. */
 	r = serve(&d, TAKE_FD(fd));
 	json_decref(config_json);

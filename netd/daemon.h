@@ -16,9 +16,6 @@
 #define ND_BODY_MAX_DEFAULT (64u * 1024)
 #define ND_DAEMON_CONFIG "/etc/netd/netd.json"
 
-/* netd's code for refusals of the HTTP request itself (method, size, peer): 109. */
-#define ND_ERR_REQUEST ND_ERR_REFUSED
-
 struct nd_daemon {
 	struct nd_ctx ctx;
 	const char *socket;  /* unix socket path */
@@ -33,15 +30,15 @@ struct nd_api_answer {
 	unsigned int status; /* HTTP status */
 	json_t *body;        /* NULL: no content */
 };
+/* An answer refusing a request: {"message": msg, "code": code}, the code's HTTP status. */
+struct nd_api_answer nd_api_fail(int code, const char *msg);
+/* Query flags: ?force=1 (network DELETE), ?netnsDying=1 (attachment DELETE, lib/networks/attach.h). */
+enum { ND_API_FORCE = 1, ND_API_NETNS_DYING = 2 };
+unsigned int nd_api_flags(const char *force, const char *netns_dying);
 /*
  * One API request, without HTTP: the daemon's handler calls it under d->lock, and the CLI
  * calls it in-process when no daemon runs, so both give the same answers.
  */
-/* An answer refusing a request: {"message": msg, "code": code} with HTTP status. */
-struct nd_api_answer nd_api_fail(unsigned int status, int code, const char *msg);
-/* Query flags: ?force=1 (network DELETE), ?netnsDying=1 (attachment DELETE, lib/networks/attach.h). */
-enum { ND_API_FORCE = 1, ND_API_NETNS_DYING = 2 };
-unsigned int nd_api_flags(const char *force, const char *netns_dying);
 struct nd_api_answer nd_api_route(struct nd_daemon *d, const char *method, const char *url, json_t *body,
 				  unsigned int flags);
 

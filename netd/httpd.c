@@ -73,7 +73,7 @@ static struct {
 struct req {
 	char *body;
 	size_t len;
-	bool too_large;
+	bool too_large, oom; /* the body is dropped, and the answer says which */
 };
 
 static time_t now_s(void)
@@ -257,12 +257,12 @@ static void body_append(const struct nd_daemon *d, struct req *q, const char *da
 {
 	char *nb;
 
-	if (q->too_large || q->len + n > d->max_body) {
-		q->too_large = true;
+	if (q->too_large || q->oom || q->len + n > d->max_body) {
+		q->too_large = !q->oom;
 		return;
 	}
 	if (!(nb = realloc(q->body, q->len + n + 1))) {
-		q->too_large = true;
+		q->oom = true;
 		return;
 	}
 	q->body = nb;
@@ -281,13 +281,15 @@ static struct answer serve(struct nd_daemon *d, struct MHD_Connection *c, const 
 	struct answer a;
 
 	if (q->too_large)
-		return nd_api_fail(MHD_HTTP_CONTENT_TOO_LARGE, ND_ERR_REQUEST, "request body too large");
+		return nd_api_fail(ND_ERR_TOO_LARGE, "request body too large");
+	if (q->oom)
+		return nd_api_fail(ND_ERR_INTERNAL, "out of memory");
 	/* Bounded before jansson recurses: a deep body is refused, never stored. */
 	if (q->len && nd_json_parse_bounded(q->body, q->len, ND_JSON_MAX_DEPTH, &body, &e) < 0) {
 		char msg[256];
 
 		snprintf(msg, sizeof(msg), "body: %s", e->msg);
-		return nd_api_fail(MHD_HTTP_BAD_REQUEST, ND_CNI_DECODE, msg);
+		return nd_api_fail(ND_CNI_DECODE, msg);
 	}
 	pthread_mutex_lock(&d->lock);
 	a = nd_api_route(d, method, url, body, flags);
@@ -309,11 +311,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 			return MHD_NO;
 		*con_cls = q;
 		if (!k || !k->allowed)
-			return send_answer(c, nd_api_fail(MHD_HTTP_FORBIDDEN, ND_ERR_REQUEST, "permission denied"));
+			return send_answer(c, nd_api_fail(ND_ERR_REFUSED, "permission denied"));
 		/* Refused before the body is read: a client must not make us buffer it. */
 		if (!body_fits(l->d, c))
-			return send_answer(c, nd_api_fail(MHD_HTTP_CONTENT_TOO_LARGE, ND_ERR_REQUEST,
-							"request body too large"));
+			return send_answer(c, nd_api_fail(ND_ERR_TOO_LARGE, "request body too large"));
 		return MHD_YES;
 	}
 	if (*upload_size) {

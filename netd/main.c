@@ -9,8 +9,6 @@
 #include "cmd_run.h"
 #include "networks/apiclient.h"
 
-struct nd_cli nd_cli;
-
 static const struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -88,6 +86,5 @@ int main(int argc, char **argv)
 			optind = 0;
 			return cmds[i].fn(subc, sub);
 		}
-	fprintf(stderr, "netd: unknown command '%s' (netd --help lists them)\n", argv[optind]);
-	return ND_EXIT_USAGE;
+	return nd_cli_usage_error(NULL, "unknown command '%s' (netd --help lists them)", argv[optind]);
 }

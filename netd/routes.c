@@ -27,45 +27,19 @@
 
 #define answer nd_api_answer
 
-static unsigned int http_status(const struct nd_err *e)
+/* An error answer: {"message", "code"} with the code's HTTP status (lib/base/err.c's table). */
+struct answer nd_api_fail(int code, const char *msg)
 {
-	switch (e ? e->code : ND_ERR_INTERNAL) {
-	case ND_ERR_NOT_FOUND:
-		return MHD_HTTP_NOT_FOUND;
-	case ND_ERR_BUSY:
-		return e->errnum == EPERM ? MHD_HTTP_FORBIDDEN : MHD_HTTP_CONFLICT;
-	case ND_ERR_REFUSED:
-		return MHD_HTTP_FORBIDDEN;
-	case ND_ERR_EXISTS:
-	case ND_ERR_ADDR_IN_USE:
-		return MHD_HTTP_CONFLICT;
-	case ND_ERR_POOL_EXHAUSTED:
-	case ND_CNI_UNAVAILABLE_NOADDR:
-	case ND_ERR_BRIDGE_FULL:
-		return MHD_HTTP_SERVICE_UNAVAILABLE;
-	case ND_CNI_UNSUPPORTED_FIELD:
-	case ND_CNI_INVALID_ENV:
-	case ND_CNI_DECODE:
-	case ND_CNI_INVALID_CONFIG:
-		return MHD_HTTP_BAD_REQUEST;
-	default:
-		return MHD_HTTP_INTERNAL_SERVER_ERROR;
-	}
+	return (struct answer){ nd_code_info(code)->http, json_pack("{s:s, s:i}", "message", msg, "code", code) };
 }
 
 static struct answer fail(struct nd_err *e)
 {
-	unsigned int status = http_status(e);
+	struct answer a = nd_api_fail(e ? e->code : ND_ERR_INTERNAL, e && e->msg ? e->msg : "unknown error");
 
-	if (status >= 500)
+	if (a.status >= 500)
 		nd_log(ND_LOG_ERR, "%s", e && e->msg ? e->msg : "unknown error");
-	return (struct answer){ status, json_pack("{s:s, s:i}", "message", e && e->msg ? e->msg : "unknown error",
-						  "code", e ? e->code : ND_ERR_INTERNAL) };
-}
-
-struct answer nd_api_fail(unsigned int status, int code, const char *msg)
-{
-	return (struct answer){ status, json_pack("{s:s, s:i}", "message", msg, "code", code) };
+	return a;
 }
 
 static struct answer ok(unsigned int status, json_t *body)
@@ -150,7 +124,7 @@ static struct answer network_delete(struct nd_daemon *d, const char *name, bool 
 	_cleanup_err_ struct nd_err *e = NULL;
 
 	if (!strcmp(name, ND_DEFAULT_NETWORK))
-		return nd_api_fail(MHD_HTTP_FORBIDDEN, ND_ERR_BUSY, "network 'bridge' is the default network");
+		return nd_api_fail(ND_ERR_REFUSED, "network 'bridge' is the default network");
 	if (nd_op_network_delete(&d->ctx, name, force, &e) < 0)
 		return fail(e);
 	nd_log(ND_LOG_INFO, "network '%s' removed", name);
@@ -293,7 +267,7 @@ static bool is(const char *a, const char *b)
 
 static struct answer no_method(void)
 {
-	return nd_api_fail(MHD_HTTP_METHOD_NOT_ALLOWED, ND_ERR_REQUEST, "method not allowed");
+	return nd_api_fail(ND_ERR_METHOD, "method not allowed");
 }
 
 static struct answer route_networks(struct nd_daemon *d, const char *m, char **s, size_t n, json_t *body,
@@ -302,16 +276,16 @@ static struct answer route_networks(struct nd_daemon *d, const char *m, char **s
 	if (n == 2)
 		return is(m, "GET") ? networks_list(d) : is(m, "POST") ? network_create(d, body) : no_method();
 	if (!nd_network_valid_name(s[2]))
-		return nd_api_fail(MHD_HTTP_BAD_REQUEST, ND_CNI_INVALID_CONFIG, "invalid network name");
+		return nd_api_fail(ND_CNI_INVALID_CONFIG, "invalid network name");
 	if (n == 3)
 		return is(m, "GET") ? network_get(d, s[2]) : is(m, "DELETE") ? network_delete(d, s[2], flags & ND_API_FORCE) : no_method();
 	if (!is(s[3], "attachments"))
-		return nd_api_fail(MHD_HTTP_NOT_FOUND, ND_ERR_NOT_FOUND, "no such endpoint");
+		return nd_api_fail(ND_ERR_NOT_FOUND, "no such endpoint");
 	if (n == 4)
 		return is(m, "GET") ? attachments(d, s[2]) : is(m, "POST") ? attach(d, s[2], body) : no_method();
 	if (n == 5)
 		return is(m, "DELETE") ? detach(d, s[2], s[4], flags & ND_API_NETNS_DYING) : no_method();
-	return nd_api_fail(MHD_HTTP_NOT_FOUND, ND_ERR_NOT_FOUND, "no such endpoint");
+	return nd_api_fail(ND_ERR_NOT_FOUND, "no such endpoint");
 }
 
 static bool truthy(const char *v)
@@ -331,9 +305,9 @@ struct answer nd_api_route(struct nd_daemon *d, const char *m, const char *url, 
 	size_t n = copy ? split(copy, s) : 0;
 
 	if (n < 2 || !is(s[0], "v1"))
-		return nd_api_fail(MHD_HTTP_NOT_FOUND, ND_ERR_NOT_FOUND, "no such endpoint");
+		return nd_api_fail(ND_ERR_NOT_FOUND, "no such endpoint");
 	if (is(m, "POST") && !json_is_object(body) && !(n == 2 && (is(s[1], "gc") || is(s[1], "reload"))))
-		return nd_api_fail(MHD_HTTP_BAD_REQUEST, ND_CNI_DECODE, "body must be a JSON object");
+		return nd_api_fail(ND_CNI_DECODE, "body must be a JSON object");
 	if (n == 2 && is(s[1], "version"))
 		return is(m, "GET") ? ok(MHD_HTTP_OK, json_pack("{s:s, s:s, s:s}", "version", ND_VERSION, "apiVersion",
 								 ND_API_VERSION, "cniVersion", ND_NET_CNI_VERSION))
@@ -348,5 +322,5 @@ struct answer nd_api_route(struct nd_daemon *d, const char *m, const char *url, 
 		return is(m, "GET") ? netns_list() : is(m, "POST") ? netns_create(body) : no_method();
 	if (is(s[1], "netns") && n == 3)
 		return is(m, "DELETE") ? netns_delete(s[2]) : no_method();
-	return nd_api_fail(MHD_HTTP_NOT_FOUND, ND_ERR_NOT_FOUND, "no such endpoint");
+	return nd_api_fail(ND_ERR_NOT_FOUND, "no such endpoint");
 }

@@ -14,11 +14,12 @@ int nd_exec_sibling(const char *name, int argc, char **argv)
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	char **args = calloc((size_t)argc + 2, sizeof(char *));
 	char *slash;
+	int errnum;
 
 	if (n <= 0 || !args) {
-		fprintf(stderr, "netd: cannot find its own executable: %s\n", strerror(errno));
+		errnum = errno;
 		free(args);
-		return ND_EXIT_FAIL;
+		return nd_cli_failf(NULL, ND_ERR_INTERNAL, "cannot find its own executable: %s", strerror(errnum));
 	}
 	self[n] = '\0';
 	slash = strrchr(self, '/');
@@ -28,7 +29,7 @@ int nd_exec_sibling(const char *name, int argc, char **argv)
 	args[0] = bin;
 	memcpy(args + 1, argv, (size_t)argc * sizeof(char *));
 	execv(bin, args);
-	fprintf(stderr, "netd: cannot run '%s': %s\n", bin, strerror(errno));
+	errnum = errno;
 	free(args);
-	return ND_EXIT_FAIL;
+	return nd_cli_failf(NULL, ND_ERR_INTERNAL, "cannot run '%s': %s", bin, strerror(errnum));
 }

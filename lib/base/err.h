@@ -2,11 +2,12 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 /*
  * Every error code of netd, in one enum; err.c's table gives each its CNI code, HTTP
  * status and CLI exit code (README "Errors"). 1-51 are the CNI spec's (1.1, section
- * "Error"), 100-109 netd's codes shared by the plugins, the API and the CLI, 120+ the
+ * "Error"), 100-111 netd's codes shared by the plugins, the API and the CLI, 120+ the
  * runtime's, which never reach a CNI runtime.
  */
 enum nd_code {
@@ -29,7 +30,9 @@ enum nd_code {
 	ND_ERR_PLUGIN = 106,            /* a delegated plugin failed */
 	ND_ERR_NOT_FOUND = 107,         /* no such network, netns or attachment */
 	ND_ERR_BUSY = 108,              /* in use: attachments left, a name or subnet taken */
-	ND_ERR_REFUSED = 109,           /* well-formed but not allowed (a peer, a netns, a method) */
+	ND_ERR_REFUSED = 109,           /* well-formed but not allowed (a peer, a netns, the default network) */
+	ND_ERR_TOO_LARGE = 110,         /* an API request body over the daemon's maxBodyBytes */
+	ND_ERR_METHOD = 111,            /* an API path that exists, asked with a method it does not serve */
 	ND_ERR_NO_CONTAINER = 120,      /* no container by that name or ID */
 	ND_ERR_NOT_RUNNING = 121,       /* the container is not running */
 	ND_ERR_RUNNING = 122,           /* the container is running (rm without -f) */
@@ -37,11 +40,27 @@ enum nd_code {
 	ND_ERR_CANNOT_EXEC = 124,       /* the command could not be run (exit 126) */
 	ND_ERR_NO_IMAGE = 125,          /* no such image, layer or tag */
 	ND_ERR_BAD_IMAGE = 126,         /* an image or layer failed its digest or format check */
-	ND_ERR_BAD_SPEC = 127,          /* an invalid container option or value */
+	ND_ERR_BAD_SPEC = 127,          /* an invalid option or value (a container's, or any CLI usage error) */
 	ND_ERR_SETUP = 128,             /* the container could not be set up (namespaces, mounts, cgroups) */
 };
 /* The older name of the same enum. */
 #define nd_cni_code nd_code
+
+/*
+ * The CLI's exit statuses (docs/daemon.md "Exit codes"). Each code's is the table's; two
+ * are not error codes: a bad command line, and a daemon that does not answer.
+ */
+enum nd_exit {
+	ND_EXIT_OK = 0,
+	ND_EXIT_FAIL = 1,      /* the operation failed */
+	ND_EXIT_USAGE = 2,     /* bad command line, invalid config or value */
+	ND_EXIT_NOTFOUND = 3,  /* no such network, netns, attachment or container */
+	ND_EXIT_CONFLICT = 4,  /* exists already, in use, address taken */
+	ND_EXIT_NODAEMON = 5,  /* the command needs the daemon and it does not answer */
+	ND_EXIT_EXHAUSTED = 6, /* no free address or pool, bridge full */
+	ND_EXIT_CANNOT_EXEC = 126, /* the command cannot be run (as a shell says) */
+	ND_EXIT_NO_COMMAND = 127,  /* the command was not found */
+};
 
 /* What one code means at each edge. */
 struct nd_code_info {
@@ -49,10 +68,17 @@ struct nd_code_info {
 	const char *name;     /* stable, for --json and logs: "not-found" */
 	int cni;              /* the code a plugin prints (netd's 100+ pass through) */
 	unsigned int http;    /* the API's status */
-	int exit;             /* the CLI's exit status (docs/daemon.md "Exit codes") */
+	int exit;             /* the CLI's exit status, enum nd_exit */
 };
 /* The table's row for code; an unknown code gets the row of ND_ERR_INTERNAL. */
 const struct nd_code_info *nd_code_info(int code);
+/* Whether code has a row of its own (a newer daemon may answer with a code we lack). */
+bool nd_code_known(int code);
+/*
+ * The code an answer stands for when it carries none we know: netd's first code (100-119)
+ * with that HTTP status, else ND_ERR_INTERNAL.
+ */
+int nd_code_of_http(unsigned int http);
 
 struct nd_err {
 	int code;   /* enum nd_code */

@@ -280,16 +280,13 @@ static json_t *string_lossy(const char *s)
 
 json_t *nd_cni_error_json(const struct nd_err *e, const char *v)
 {
-	json_t *o = json_object();
+	int code = e ? e->code : ND_ERR_INTERNAL;
 
-	json_object_set_new(o, "cniVersion", json_string(v ? v : "1.1.0"));
-	json_object_set_new(o, "code", json_integer(e ? e->code : ND_ERR_INTERNAL));
-	json_object_set_new(o, "msg", string_lossy(e && e->msg ? e->msg : "unknown error"));
-	if (e && e->errnum)
-		json_object_set_new(o, "details", json_string(strerror(e->errnum)));
-	else
-		json_object_set_new(o, "details", json_string(""));
-	return o;
+	/* netd's codes as the table gives them; a delegated plugin's own code passes through. */
+	return json_pack("{s:s, s:i, s:o, s:s}", "cniVersion", v ? v : "1.1.0", "code",
+			 nd_code_known(code) ? nd_code_info(code)->cni : code, "msg",
+			 string_lossy(e && e->msg ? e->msg : "unknown error"), "details",
+			 e && e->errnum ? strerror(e->errnum) : "");
 }
 
 int nd_cni_valid_attachments(json_t *conf, struct nd_attachment **ret, size_t *ret_n, struct nd_err **err)

@@ -1,6 +1,7 @@
 #include "networks/apiclient.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,9 +154,12 @@ int nd_api_call(const char *sock, const char *method, const char *path, json_t *
 int nd_api_error(int status, json_t *body, struct nd_err **err)
 {
 	const char *msg = json_string_value(json_object_get(body, "message"));
-	json_int_t code = json_integer_value(json_object_get(body, "code"));
+	json_int_t c = json_integer_value(json_object_get(body, "code"));
+	/* A code this client lacks (a newer daemon's, or none) stands for its HTTP status's. */
+	int code = c > 0 && c <= INT_MAX && nd_code_known((int)c) ? (int)c : nd_code_of_http((unsigned int)status);
+	int exit = nd_code_info(code)->exit;
 
-	return nd_err_set(err, code > 0 ? (int)code : ND_ERR_INTERNAL,
-			  status == 404 ? ENOENT : status == 409 ? EEXIST : status == 503 ? ENOSPC : EIO, "%s",
-			  msg ? msg : "daemon answered without a message");
+	return nd_err_set(err, code, exit == ND_EXIT_NOTFOUND ? ENOENT : exit == ND_EXIT_CONFLICT ? EEXIST
+				     : exit == ND_EXIT_EXHAUSTED ? ENOSPC : EIO,
+			  "%s", msg ? msg : "daemon answered without a message");
 }

@@ -23,7 +23,11 @@ const char *nd_api_socket(void);
  */
 int nd_api_call(const char *sock, const char *method, const char *path, json_t *body, int *ret_status,
 		json_t **ret_body, struct nd_err **err);
-/* An error answer {"message","code"} as an nd_err; returns -EIO-ish like nd_err_set. */
+/*
+ * An error answer {"message","code"} as an nd_err: its code, or its HTTP status's when it
+ * carries none we know; errnum ENOENT, EEXIST, ENOSPC or EIO by the code's class. Returns
+ * -errnum, as nd_err_set.
+ */
 int nd_api_error(int status, json_t *body, struct nd_err **err);
 /* Percent-encode everything but RFC 3986 unreserved characters into ret (size 3*len+1). */
 void nd_api_escape(const char *s, char *ret, size_t size);

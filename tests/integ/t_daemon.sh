@@ -306,6 +306,38 @@ test_cli_help_and_exit_codes() {
 	dclean
 }
 
+# issue 9: every networking command's failure, with --json, is one object {message, code, name}
+# on stdout, beside the message on stderr, with the exit status lib/base/err.c's table gives its
+# code; usage errors (2) and a daemon that does not answer (5) keep their own statuses.
+# jerr WANT_RC CODE NAME COMMAND...: the command fails so.
+jerr() {
+	want=$1 code=$2 name=$3; shift 3
+	out=$(netd "$@" 2>"$WORK/jerr"); rc=$?
+	[ "$rc" = "$want" ] || { fail "netd $*: exit $rc, want $want: $out"; return 1; }
+	printf '%s' "$out" | jq -e --argjson c "$code" --arg n "$name" \
+		'.code==$c and .name==$n and (.message|type=="string" and length>0)' >/dev/null ||
+		{ fail "netd $*: stdout $out"; return 1; }
+	grep -q '^netd' "$WORK/jerr" || { fail "netd $*: no message on stderr: $(cat "$WORK/jerr")"; return 1; }
+}
+test_cli_json_errors_every_command() {
+	jerr 3 107 not-found --json network inspect nope &&
+	jerr 3 107 not-found network rm nope --json &&
+	jerr 3 107 not-found netns del nope --json &&
+	jerr 5 50 unavailable status --json &&
+	jerr 2 127 invalid-option add --json &&
+	jerr 2 127 invalid-option --json network ls --bogus &&
+	jerr 2 127 invalid-option reload extra --json &&
+	jerr 2 7 invalid-config --json daemon --config "$WORK/none.json" || { dclean; return 1; }
+	ip netns add jx || { fail "ip netns add"; return 1; }
+	jerr 127 123 command-not-found --json netns exec jx -- /nonexistent || { ip netns del jx; dclean; return 1; }
+	ip netns del jx
+	netd network create j1 --subnet 10.72.0.0/24 >/dev/null || { fail "create"; dclean; return 1; }
+	jerr 4 108 busy network create j1 --subnet 10.72.1.0/24 --json &&
+	netd --json version | jq -e '.version and .apiVersion and .daemon==null' >/dev/null ||
+		{ fail "version --json"; dclean; return 1; }
+	dclean
+}
+
 # issue 8 item 6: `netd add` of an attachment that exists, with the daemon stopped, is refused
 # ("exists", exit 4) and touches nothing: not the daemon's attachment (its record says ready),
 # not one the daemon-less CLI made (libcni's result cache has it), not one another runtime

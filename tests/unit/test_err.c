@@ -1,0 +1,125 @@
+/* lib/base/err: the one table of codes (CNI code, HTTP status, exit code) and its edges. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "cni/cni.h"
+
+/* Every code of enum nd_code, as docs and scripts know it (README "Errors"). */
+static const struct {
+	int code;
+	const char *name;
+	int cni;
+	unsigned int http;
+	int exit;
+} want[] = {
+	{ 1, "incompatible-version", 1, 400, 2 },   { 2, "unsupported-field", 2, 400, 2 },
+	{ 3, "unknown-container", 3, 404, 3 },      { 4, "invalid-environment", 4, 400, 2 },
+	{ 5, "io-error", 5, 500, 1 },               { 6, "decode-error", 6, 400, 2 },
+	{ 7, "invalid-config", 7, 400, 2 },         { 11, "try-again", 11, 503, 1 },
+	{ 50, "unavailable", 50, 503, 1 },          { 51, "no-address-available", 51, 503, 6 },
+	{ 100, "internal", 100, 500, 1 },           { 101, "pool-exhausted", 101, 503, 6 },
+	{ 102, "address-in-use", 102, 409, 4 },     { 103, "exists", 103, 409, 4 },
+	{ 104, "bridge-full", 104, 503, 6 },        { 105, "check-failed", 105, 500, 1 },
+	{ 106, "plugin-failed", 106, 500, 1 },      { 107, "not-found", 107, 404, 3 },
+	{ 108, "busy", 108, 409, 4 },               { 109, "refused", 109, 403, 1 },
+	{ 110, "too-large", 110, 413, 1 },          { 111, "method-not-allowed", 111, 405, 1 },
+	{ 120, "no-such-container", 100, 404, 3 },  { 121, "not-running", 100, 409, 4 },
+	{ 122, "running", 100, 409, 4 },            { 123, "command-not-found", 100, 400, 127 },
+	{ 124, "cannot-exec", 100, 400, 126 },      { 125, "no-such-image", 100, 404, 3 },
+	{ 126, "bad-image", 100, 400, 1 },          { 127, "invalid-option", 100, 400, 2 },
+	{ 128, "setup-failed", 100, 500, 1 },
+};
+
+static void test_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct nd_code_info *c = nd_code_info(want[i].code);
+
+		assert_true(nd_code_known(want[i].code));
+		assert_int_equal(c->code, want[i].code);
+		assert_string_equal(c->name, want[i].name);
+		assert_int_equal(c->cni, want[i].cni);
+		assert_int_equal(c->http, want[i].http);
+		assert_int_equal(c->exit, want[i].exit);
+	}
+	/* Nothing but these: a code added to the enum is added here, and to the README. */
+	for (int code = -1; code < 1000; code++) {
+		bool listed = false;
+
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			listed |= want[i].code == code;
+		if (nd_code_known(code) != listed)
+			fail_msg("code %d: known %d, listed %d", code, nd_code_known(code), listed);
+	}
+	/* An unknown code reads as internal at every edge. */
+	assert_int_equal(nd_code_info(999)->code, ND_ERR_INTERNAL);
+	assert_int_equal(nd_code_info(0)->http, 500);
+}
+
+static void test_code_of_http(void **state)
+{
+	static const struct {
+		unsigned int http;
+		int code;
+	} rows[] = {
+		{ 404, ND_ERR_NOT_FOUND }, { 409, ND_ERR_ADDR_IN_USE }, { 503, ND_ERR_POOL_EXHAUSTED },
+		{ 403, ND_ERR_REFUSED },   { 413, ND_ERR_TOO_LARGE },   { 405, ND_ERR_METHOD },
+		{ 400, ND_ERR_INTERNAL },  { 500, ND_ERR_INTERNAL },    { 418, ND_ERR_INTERNAL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (nd_code_of_http(rows[i].http) != rows[i].code)
+			fail_msg("HTTP %u: code %d, want %d", rows[i].http, nd_code_of_http(rows[i].http), rows[i].code);
+}
+
+/* The CNI error object: the table's CNI code; a delegated plugin's own code passes through. */
+static void test_cni_code(void **state)
+{
+	static const struct {
+		int code, cni;
+	} rows[] = { { ND_CNI_DECODE, 6 }, { ND_ERR_BUSY, 108 }, { ND_ERR_SETUP, 100 }, { 42, 42 } };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct nd_err e = { .code = rows[i].code, .msg = (char *)"m" };
+		json_t *j = nd_cni_error_json(&e, NULL);
+
+		assert_non_null(j);
+		assert_int_equal(json_integer_value(json_object_get(j, "code")), rows[i].cni);
+		assert_string_equal(json_string_value(json_object_get(j, "details")), "");
+		json_decref(j);
+	}
+}
+
+static void test_oom(void **state)
+{
+	struct nd_err *e = NULL;
+
+	(void)state;
+	assert_int_equal(nd_oom(&e), -ENOMEM);
+	assert_int_equal(e->code, ND_ERR_INTERNAL);
+	assert_int_equal(e->errnum, ENOMEM);
+	assert_string_equal(e->msg, "out of memory");
+	nd_err_free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_code_of_http),
+		cmocka_unit_test(test_cni_code),
+		cmocka_unit_test(test_oom),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
