@@ -5,15 +5,21 @@ DESTDIR     ?=
 CC          ?= cc
 PKGS        := libnl-3.0 libnl-route-3.0 libnftnl libmnl jansson libseccomp
 
-BUILD := build$(if $(SAN),-san)
-BIN   := $(if $(SAN),build-san/bin,bin)
+# Three builds: the release (build/, bin/), the test build (TEST=1: build-test/) and the
+# sanitizer build (SAN=1: build-san/). Only the two test builds compile the fault points in
+# (-DND_TEST_HOOKS, lib/base/fault.h); the unit tests and the fault walks run on them.
+TEST_HOOKS := $(if $(SAN)$(TEST),1)
+BUILD := $(if $(SAN),build-san,$(if $(TEST),build-test,build))
+BIN   := $(if $(TEST_HOOKS),$(BUILD)/bin,bin)
+FAULT_BIN := $(if $(TEST_HOOKS),$(BIN),build-test/bin)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
 	-Wformat=2 -Wundef -Wwrite-strings -Wvla -Wimplicit-fallthrough \
 	-Wno-missing-field-initializers -Werror
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=gnu11 -D_GNU_SOURCE $(WARN) -Ilib $(shell pkg-config --cflags $(PKGS))
+override CFLAGS += -std=gnu11 -D_GNU_SOURCE $(WARN) -Ilib $(shell pkg-config --cflags $(PKGS)) \
+	$(if $(TEST_HOOKS),-DND_TEST_HOOKS)
 LDLIBS = $(shell pkg-config --libs $(PKGS))
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 ifdef SAN
@@ -103,8 +109,18 @@ deps:
 	@if ! dpkg -s $(DEPS) >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS); fi
 
+ifeq ($(TEST_HOOKS),)
+# The unit tests inject faults (NETD_FAULT): they are built and run as the test build.
+unit:
+	@$(MAKE) -s TEST=1 unit
+# The binaries with fault points that the integration tests' fault walks run ($FAULT_BIN).
+fault-bins:
+	@$(MAKE) -s TEST=1 all
+else
 unit: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
+fault-bins: all
+endif
 
 # Helpers the integration tests run (not installed): devcg attaches the v2 device program.
 TEST_TOOLS := $(BUILD)/tests/devcg
@@ -112,8 +128,9 @@ $(BUILD)/tests/devcg: $(BUILD)/tests/integ/devcg.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-integ: $(PLUGIN_BINS) $(TEST_TOOLS)
-	@NETD_TEST_TOOLS=$(CURDIR)/$(BUILD)/tests sh tests/integ/run.sh $(BIN)
+# On the release binaries; the fault walks on the test build's ($FAULT_BIN, tests/integ/lib.sh).
+integ: $(PLUGIN_BINS) $(TEST_TOOLS) fault-bins
+	@NETD_TEST_TOOLS=$(CURDIR)/$(BUILD)/tests FAULT_BIN=$(CURDIR)/$(FAULT_BIN) sh tests/integ/run.sh $(BIN)
 
 # The README's second command: every test, on the normal and the sanitizer build.
 test:
@@ -173,14 +190,14 @@ install: all
 	install -m 0755 $(NETD_BIN) $(DAEMON_BIN) $(OCI_BIN) $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf build build-san build-fuzz bin
+	rm -rf build build-test build-san build-fuzz bin
 
 help:
-	@echo "targets: all deps unit integ test demo bench install clean (SAN=1 for ASan+UBSan)"
+	@echo "targets: all deps unit integ test demo bench install clean (SAN=1 for ASan+UBSan, TEST=1 for the test build)"
 
-.PHONY: all deps unit integ test check demo bench install clean help fuzz fuzz-replay
+.PHONY: all deps unit fault-bins integ test check demo bench install clean help fuzz fuzz-replay
 .SECONDARY:
--include $(shell find build build-san build-fuzz -name '*.d' 2>/dev/null)
+-include $(shell find build build-test build-san build-fuzz -name '*.d' 2>/dev/null)
 
 # ---- sanitizers, valgrind, static checks (issue 3): part of `make test` ----
 DEPS += strace
@@ -199,15 +216,18 @@ san-test:
 		if [ -n "$$(ls $(SAN_REPORTS))" ]; then head -n 40 $(SAN_REPORTS)/*; \
 			echo "FAIL san-test: sanitizer reports in $(SAN_REPORTS)"; exit 1; fi; \
 		[ $$rc = 0 ] && echo "ok   san-test: unit + integration on ASan + UBSan, no report"
-# ADD, CHECK, DEL, GC, STATUS of each plugin under valgrind --leak-check=full.
-valgrind-test: $(PLUGIN_BINS)
-	@sh tests/valgrind.sh $(BIN)
+# ADD, CHECK, DEL, GC, STATUS of each plugin under valgrind --leak-check=full; a failed ADD's
+# undo path through a fault point, on the test build's plugin.
+valgrind-test: $(PLUGIN_BINS) fault-bins
+	@sh tests/valgrind.sh $(BIN) $(FAULT_BIN)
 # cppcheck (tests/cppcheck.supp), then no shell and close-on-exec everywhere (static + strace),
-# no test check that cannot fail, and lib/'s layers (tests/check_layers.py).
-static-check: $(PLUGIN_BINS)
+# no test check that cannot fail, lib/'s layers (tests/check_layers.py), and no test hook in
+# a release binary (tests/check_release.sh).
+static-check: $(PLUGIN_BINS) $(NETD_BIN) $(DAEMON_BIN) $(OCI_BIN) fault-bins
 	@sh tests/cppcheck.sh
 	@sh tests/check_product.sh $(BIN)
 	@sh tests/check_tests.sh
 	@python3 tests/check_layers.py
+	@sh tests/check_release.sh $(if $(TEST_HOOKS),,$(BIN)) $(FAULT_BIN)
 .PHONY: san-test valgrind-test static-check
 # ---- end of sanitizers, valgrind, static checks ----

@@ -3,8 +3,9 @@
 # IPAM, and with a delegated one), netd-ipam, netd-loopback, plus a failed ADD (its undo
 # path) -- in a private network + mount namespace, as the integration tests run. Any memory
 # error or leak fails (--error-exitcode=99). Only the plugin process is traced
-# (--trace-children=no): a delegated plugin is not ours.
-# Usage: tests/valgrind.sh BIN_DIR
+# (--trace-children=no): a delegated plugin is not ours. The failed ADD is made by a fault
+# point, which only the test build's plugins have (FAULT_BIN_DIR, default BIN_DIR).
+# Usage: tests/valgrind.sh BIN_DIR [FAULT_BIN_DIR]
 set -u
 if [ -z "${NETD_VG_INNER:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "valgrind test needs root (it unshares a private netns)"; exit 1; }
@@ -14,6 +15,7 @@ fi
 mount -t tmpfs tmpfs /run && mkdir -p /run/netns
 ip link set lo up
 BIN=$(cd "$1" && pwd)
+FAULT_BIN=$(cd "${2:-$1}" && pwd)
 W=$(mktemp -d /tmp/netd-vg.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 export CNI_PATH="$BIN:/usr/lib/cni"
@@ -26,13 +28,16 @@ conf() { # NAME IPAM-TYPE [VERSION]
  "routes":[{"dst":"192.168.71.0/24"}]}}
 JSON
 }
-# vg EXPECT PLUGIN CMD ID IFNAME NETNS CONF [NETD_FAULT]: EXPECT is ok or err.
+# vg EXPECT PLUGIN CMD ID IFNAME NETNS CONF [NETD_FAULT]: EXPECT is ok or err; with a fault,
+# the test build's plugin.
 vg() {
 	n=$((n + 1))
+	dir=$BIN
+	[ -n "${8:-}" ] && dir=$FAULT_BIN
 	printf '%s' "$7" | env CNI_COMMAND="$3" CNI_CONTAINERID="$4" CNI_IFNAME="$5" CNI_NETNS="$6" NETD_FAULT="${8:-}" \
 		valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
 		--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 --trace-children=no \
-		--log-file="$W/vg.$n" "$BIN/$2" >"$W/out"
+		--log-file="$W/vg.$n" "$dir/$2" >"$W/out"
 	rc=$?
 	# nsfs's NS_GET_NSTYPE ioctl (0xb703) takes no argument; valgrind notes it all the same.
 	grep -v -e 'unhandled ioctl 0xb703' -e 'could cause spurious value' -e 'README_MISSING_SYSCALL' "$W/vg.$n" >"$W/vg.$n.f"

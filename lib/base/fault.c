@@ -1,5 +1,8 @@
 #include "base/fault.h"
 
+/* Test builds only (fault.h); a release build compiles the inline stub instead. */
+#ifdef ND_TEST_HOOKS
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -63,3 +66,4 @@ int nd_fault(const char *point, struct nd_err **err)
 		kill(getpid(), SIGKILL);
 	return nd_err_set(err, ND_ERR_INTERNAL, EIO, "fault injected at '%s'", point);
 }
+#endif /* ND_TEST_HOOKS */

@@ -5,6 +5,20 @@ BIN=${BIN:?}
 REF=/usr/lib/cni
 WORK=${WORK:?}
 export CNI_PATH="$BIN:$REF"
+# The fault walks (NETD_FAULT, lib/base/fault.h) need binaries built with their fault points:
+# the test build (make integ passes build-test/bin) or the SAN build; release binaries have none.
+FAULT_BIN=${FAULT_BIN:-$BIN}
+
+# use_fault_bin: this test file's binaries are $FAULT_BIN's, and they must have fault points.
+use_fault_bin() {
+	BIN=$FAULT_BIN
+	export CNI_PATH="$BIN:$REF"
+	strings -a "$BIN/netd-bridge" | grep -q NETD_FAULT_TRACE ||
+		fail "$BIN has no fault points: run the fault walks on a test build (FAULT_BIN=build-test/bin)"
+}
+
+# points TRACEFILE: "point@n" for each time a fault point was reached (NETD_FAULT_TRACE), in order.
+points() { awk '{ n[$1]++; print $1 "@" n[$1] }' "$1"; }
 
 # conf NAME SUBNET [extra json fields]: a netd-bridge config with netd-ipam.
 conf() {

@@ -2,6 +2,8 @@
 # the container is recorded before anything it owns exists, so whatever a killed monitor
 # leaves has an owner that `netd rm` and `netd gc` find. Fault points: lib/base/fault.h.
 . "$(dirname "${BASH_SOURCE[0]}")/t_run.sh"
+# netd run, netd-oci and the plugins of the test build: release binaries have no fault point.
+use_fault_bin
 
 # Every step of `netd run --rm --name N` without a daemon, in order: the runtime's own, and
 # between them the in-process attach and release (the plugin's points, t_fault.sh). The walk
@@ -48,9 +50,6 @@ frun() {
 	NETD_FAULT=$spec "$N" run --name f --rootfs "$RFS" "$@" -- true
 }
 
-# points TRACEFILE: "point@n" for each time a point was reached (t_fault.sh's).
-rpoints() { awk '{ n[$1]++; print $1 "@" n[$1] }' "$1"; }
-
 # Trace one run (foreground and detached); compare with RUN_TRACE; leave the points in $WORK.
 rt_trace() {
 	rm -f "$WORK/trace.run" "$WORK/trace.runbg"
@@ -62,7 +61,7 @@ rt_trace() {
 		[ "$want" = "$(cat "$WORK/trace.$t")" ] || { diff <(echo "$want") "$WORK/trace.$t" | sed 's/^>/  reached, not listed:/; s/^</  listed, not reached:/'
 			fail "the steps of netd run ($t) differ from RUN_TRACE in t_runfault.sh"; return 1; }
 	done
-	rpoints "$WORK/trace.run" >"$WORK/run.points"
+	points "$WORK/trace.run" >"$WORK/run.points"
 	rt_nothing_left
 }
 

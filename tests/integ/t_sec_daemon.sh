@@ -229,6 +229,8 @@ gone() {
 		[ "$(lease_count)" = 0 ] && [ "$(masq_count)" = 0 ] && [ "$(port_count netd0)" = 0 ]
 }
 test_sec_daemon_detach_killed_at_each_step_recovers() {
+	# The test build's daemon: a release daemon has no fault point.
+	local BIN=$FAULT_BIN
 	ip netns add dk
 	NETD_FAULT_TRACE=$WORK/trace dstart || return 1
 	expect POST /v1/networks/bridge/attachments '{"netns":"dk"}' 201 >/dev/null || { dclean; return 1; }
