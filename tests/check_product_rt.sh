@@ -7,7 +7,7 @@
 # exec: a forked child may dup2() pipes onto its stdin/stdout/stderr, which must survive the
 # exec; what a delegated plugin that is not ours does after its exec is not judged. A trace
 # file without an execve is not judged either: it is a thread of such a plugin, or a child of
-# ours that never execs (nd_nfsock_free_async) -- an fd can only leak across an exec.
+# ours that never execs (nftbatch.c close_deferred) -- an fd can only leak across an exec.
 # Usage: tests/check_product_rt.sh BIN_DIR
 set -u
 if [ -z "${NETD_CP_INNER:-}" ]; then

@@ -209,7 +209,7 @@ static int setup_container(struct attach *a, struct nd_result *res, char mac[18]
 
 static int nft_open(struct attach *a, struct nd_err **err)
 {
-	return a->nft ? 0 : nd_nfsock_open(&a->nft, err);
+	return a->nft ? 0 : nd_nfsock_open(&a->nft, ND_NFSOCK_CLOSE_NOW, err);
 }
 
 static int setup_forwarding(const struct attach *a, const struct nd_result *res, struct nd_err **err)
@@ -351,31 +351,23 @@ static int del_links(const struct nd_cni_req *req, struct nd_err **err)
 	return r < 0 ? nd_err_wrap(err, "veth '%s'", host_if) : 0;
 }
 
-static int bridge_del(const struct nd_cni_req *req, bool del_link, struct nd_err **err)
+int nd_bridge_del_with(const struct nd_cni_req *req, const struct nd_bridge_del_opts *o, struct nd_err **err)
 {
-	/*
-	 * Closed last: by then the veth deletion has waited out the grace period (nft.h).
-	 * Without one (the veth dies with the netns), a child closes it (nftbatch.h).
-	 */
-	struct nd_nfsock *nft = NULL;
+	/* Closed last: by then a veth deletion has waited out the grace period (nft.h). */
+	_cleanup_nfsock_ struct nd_nfsock *nft = NULL;
 	struct nd_bridge_conf c;
 	int r = nd_bridge_conf_parse(req, &c, err);
 
 	if (r >= 0 && (c.ip_masq || c.macspoofchk))
-		r = nd_nfsock_open(&nft, err);
+		r = nd_nfsock_open(&nft, o->nft_close, err);
 	if (r >= 0 && c.ip_masq)
 		r = del_masq(req, &c, nft, err);
 	if (r >= 0 && c.macspoofchk)
 		r = del_spoof(req, nft, err);
-	if (r >= 0 && del_link)
+	if (r >= 0 && !o->keep_link)
 		r = del_links(req, err);
 	if (r >= 0 && c.ipam_type && (r = nd_fault("ipam-del", err)) >= 0)
 		r = nd_delegate_run(req, c.ipam_type, ND_CMD_DEL, err);
-	/* A plugin's DEL (del_link) must not leave a process behind: it closes here. */
-	if (del_link)
-		nd_nfsock_free(nft);
-	else
-		nd_nfsock_free_async(nft);
 	return r;
 }
 
@@ -383,12 +375,9 @@ static int bridge_del(const struct nd_cni_req *req, bool del_link, struct nd_err
 
 int nd_bridge_del(const struct nd_cni_req *req, struct nd_err **err)
 {
-	return bridge_del(req, true, err);
-}
+	static const struct nd_bridge_del_opts plugin = { .keep_link = false, .nft_close = ND_NFSOCK_CLOSE_NOW };
 
-int nd_bridge_del_leave_link(const struct nd_cni_req *req, struct nd_err **err)
-{
-	return bridge_del(req, false, err);
+	return nd_bridge_del_with(req, &plugin, err);
 }
 
 static int check_container(struct attach *a, const struct nd_result *prev, struct nd_err **err)
@@ -426,7 +415,7 @@ static int check_host(struct attach *a, const struct nd_result *prev, struct nd_
 		return check_failed(err, "veth '%s' is missing", a->host_if);
 	if (r >= 0 && master != a->br_index)
 		return check_failed(err, "veth '%s' is not a port of bridge '%s'", a->host_if, a->c.bridge);
-	if (r >= 0 && a->c.ip_masq && prev->n_ips && (r = nd_nfsock_open(&a->nft, err)) >= 0)
+	if (r >= 0 && a->c.ip_masq && prev->n_ips && (r = nd_nfsock_open(&a->nft, ND_NFSOCK_CLOSE_NOW, err)) >= 0)
 		r = nd_nft_masq_check(a->nft, m, masq_entries(a, prev, m), err);
 	return r;
 }
@@ -574,7 +563,7 @@ int nd_bridge_gc(const struct nd_cni_req *req, struct nd_err **err)
 		r = !strcmp(c.ipam_type, ND_IPAM_TYPE) ? nd_ipamcni_gc_released(req, gc_released, &g, err)
 						       : nd_delegate_run(req, c.ipam_type, ND_CMD_GC, err);
 	if (r >= 0)
-		r = nd_nfsock_open(&nft, err);
+		r = nd_nfsock_open(&nft, ND_NFSOCK_CLOSE_NOW, err);
 	if (r >= 0)
 		r = nd_nft_masq_foreach(nft, gc_visit, &g, err);
 	if (r >= 0 && g.n_stale)

@@ -8,6 +8,7 @@
 
 #include "cni/cni.h"
 #include "cni/result.h"
+#include "kernel/nftbatch.h" /* enum nd_nfsock_close */
 
 struct nd_bridge_conf {
 	char bridge[16];
@@ -26,13 +27,24 @@ int nd_bridge_conf_parse(const struct nd_cni_req *req, struct nd_bridge_conf *re
 void nd_bridge_host_ifname(const char *id, const char *ifname, char ret[16]);
 
 int nd_bridge_add(const struct nd_cni_req *req, struct nd_result *ret, struct nd_err **err);
+/* The plugin's DEL: nd_bridge_del_with and { 0 } options. */
 int nd_bridge_del(const struct nd_cni_req *req, struct nd_err **err);
-/*
- * DEL for a caller about to destroy the container's netns (netd run): everything but the
- * veth, which the kernel then removes with the netns in the background, instead of DEL
- * waiting the ~20 ms of RCU grace periods an explicit deletion costs.
- */
-int nd_bridge_del_leave_link(const struct nd_cni_req *req, struct nd_err **err);
+/* How a DEL ends, the caller's choice. */
+struct nd_bridge_del_opts {
+	/*
+	 * The caller destroys the container's netns next (netd run): everything but the veth,
+	 * which the kernel then removes with the netns in the background, instead of DEL
+	 * waiting the ~20 ms of RCU grace periods an explicit deletion costs.
+	 */
+	bool keep_link;
+	/*
+	 * Who closes the nftables socket (lib/kernel/nftbatch.h): never DEFERRED in a plugin.
+	 * With keep_link nothing else waits out the close's grace period, so DEFERRED spares
+	 * the caller that wait; after a veth deletion NOW costs nothing.
+	 */
+	enum nd_nfsock_close nft_close;
+};
+int nd_bridge_del_with(const struct nd_cni_req *req, const struct nd_bridge_del_opts *o, struct nd_err **err);
 int nd_bridge_check(const struct nd_cni_req *req, struct nd_err **err);
 int nd_bridge_gc(const struct nd_cni_req *req, struct nd_err **err);
 int nd_bridge_status(const struct nd_cni_req *req, struct nd_err **err);

@@ -19,7 +19,9 @@
  * operation, or keeps one for its lifetime (the daemon). Why it matters: the kernel frees
  * what a transaction deleted one RCU grace period later, and closing the socket waits for
  * that (~10 ms here). DEL therefore closes its socket only after the veth deletion, which
- * waits for grace periods of its own; ADD's common path deletes nothing.
+ * waits for grace periods of its own, or, when it keeps the veth (the netns dies next), has
+ * its caller open the socket ND_NFSOCK_CLOSE_DEFERRED (nftbatch.h, bridge.h); ADD's common
+ * path deletes nothing.
  */
 #pragma once
 

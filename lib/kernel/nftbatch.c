@@ -31,6 +31,7 @@ struct nd_nfsock {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
+	enum nd_nfsock_close close;
 };
 
 struct nd_nftb {
@@ -70,7 +71,7 @@ static int sock_open(struct nd_nfsock *s, struct nd_err **err)
 	return 0;
 }
 
-int nd_nfsock_open(struct nd_nfsock **ret, struct nd_err **err)
+int nd_nfsock_open(struct nd_nfsock **ret, enum nd_nfsock_close close, struct nd_err **err)
 {
 	_cleanup_free_ struct nd_nfsock *s = calloc(1, sizeof(*s));
 	int r;
@@ -81,29 +82,16 @@ int nd_nfsock_open(struct nd_nfsock **ret, struct nd_err **err)
 	if (r < 0)
 		return r;
 	s->seq = (uint32_t)time(NULL);
+	s->close = close;
 	*ret = TAKE_PTR(s);
 	return 0;
 }
 
-void nd_nfsock_free(struct nd_nfsock *s)
-{
-	if (!s)
-		return;
-	if (s->nl)
-		mnl_socket_close(s->nl);
-	free(s);
-}
-
-void nd_nfsock_free_async(struct nd_nfsock *s)
+/* ND_NFSOCK_CLOSE_DEFERRED: a grandchild holds fd until the grace period has passed. */
+static void close_deferred(int fd)
 {
 	pid_t pid;
-	int fd;
 
-	if (!s || !s->nl) {
-		nd_nfsock_free(s);
-		return;
-	}
-	fd = mnl_socket_get_fd(s->nl);
 	/*
 	 * Twice forked, so the closer is nobody's child of ours to reap: it is adopted (by init
 	 * or a subreaper) and we wait only for the intermediate one, which exits at once. Only
@@ -129,8 +117,18 @@ void nd_nfsock_free_async(struct nd_nfsock *s)
 	if (pid > 0)
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
-	/* No longer the last reference (unless a fork failed: then this close waits). */
-	nd_nfsock_free(s);
+}
+
+void nd_nfsock_free(struct nd_nfsock *s)
+{
+	if (!s)
+		return;
+	if (s->nl && s->close == ND_NFSOCK_CLOSE_DEFERRED)
+		close_deferred(mnl_socket_get_fd(s->nl));
+	/* Deferred: no longer the last reference (unless a fork failed: then this close waits). */
+	if (s->nl)
+		mnl_socket_close(s->nl);
+	free(s);
 }
 
 /* After ENOBUFS the socket may hold half a dump; a fresh one is the only clean state. */

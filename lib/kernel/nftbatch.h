@@ -21,17 +21,24 @@ struct nd_nftb;
 struct nftnl_expr;
 struct nftnl_rule;
 
-/* Opened SOCK_CLOEXEC in the calling thread's current network namespace. */
-int nd_nfsock_open(struct nd_nfsock **ret, struct nd_err **err);
-void nd_nfsock_free(struct nd_nfsock *s);
 /*
- * Free s, leaving the socket's last close to a short-lived child process: after a
- * transaction that deleted something, that close waits out an RCU grace period (~10 ms,
- * lib/kernel/nft.h), which a caller with nothing else to overlap it with need not sit through.
- * For netd's own commands and daemon only (the closer outlives us, adopted by init or a
- * subreaper), never for a plugin, whose runtime expects no process to outlive it.
+ * Who makes the socket's last close. After a transaction that deleted or replaced
+ * something, that close waits out an RCU grace period (~10 ms, lib/kernel/nft.h); the
+ * caller says, where it opens the socket, whether it sits through it:
+ * - ND_NFSOCK_CLOSE_NOW: nd_nfsock_free closes in the caller. A plugin's choice always (its
+ *   runtime expects no process to outlive it), and the right one when the caller waits
+ *   anyway (a DEL that deletes a veth afterwards has waited out the grace period by then).
+ * - ND_NFSOCK_CLOSE_DEFERRED: nd_nfsock_free hands the last close to a short-lived
+ *   grandchild that sleeps out the grace period first, so neither the caller nor the next
+ *   transaction (the close would hold nftables' commit mutex) waits. For netd's own commands
+ *   and daemon only: the closer outlives them, adopted by init or a subreaper.
  */
-void nd_nfsock_free_async(struct nd_nfsock *s);
+enum nd_nfsock_close { ND_NFSOCK_CLOSE_NOW, ND_NFSOCK_CLOSE_DEFERRED };
+
+/* Opened SOCK_CLOEXEC in the calling thread's current network namespace. */
+int nd_nfsock_open(struct nd_nfsock **ret, enum nd_nfsock_close close, struct nd_err **err);
+/* Closes as nd_nfsock_open was told. */
+void nd_nfsock_free(struct nd_nfsock *s);
 DEFINE_CLEANUP(struct nd_nfsock, nd_nfsock_free)
 #define _cleanup_nfsock_ _cleanup_(nd_nfsock_freep)
 

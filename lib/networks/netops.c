@@ -291,7 +291,9 @@ static int release(const struct nd_ctx *c, const struct nd_network *n, json_t *r
 	if (json_is_object(result))
 		json_object_set(conf, "prevResult", result);
 	make_req(c, n, ND_CMD_DEL, conf, id, ifname, netns, NULL, &q);
-	return netns_dying ? nd_bridge_del_leave_link(&q, err) : nd_bridge_del(&q, err);
+	/* A dying netns takes the veth along, and a child waits out the nft close (bridge.h). */
+	return nd_bridge_del_with(&q, &(struct nd_bridge_del_opts){ .keep_link = netns_dying,
+				  .nft_close = netns_dying ? ND_NFSOCK_CLOSE_DEFERRED : ND_NFSOCK_CLOSE_NOW }, err);
 }
 
 /* Ownership recorded in the state as it is taken: what netd creates, netd may remove. */
@@ -704,7 +706,7 @@ static int teardown_network(const struct nd_ctx *c, const struct nd_network *n, 
 
 	if ((r = teardown_bridge(n, err)) < 0)
 		return nd_err_wrap(err, "bridge '%s'", n->bridge);
-	if ((r = nd_nfsock_open(&nft, err)) < 0 || (r = del_chain(nft, &n->subnet, err)) < 0 ||
+	if ((r = nd_nfsock_open(&nft, ND_NFSOCK_CLOSE_NOW, err)) < 0 || (r = del_chain(nft, &n->subnet, err)) < 0 ||
 	    (n->subnet6.ip.family && (r = del_chain(nft, &n->subnet6, err)) < 0))
 		return nd_err_wrap(err, "masquerade chain of network '%s'", n->name);
 	remove_ipam_dir(c, n->name);
@@ -799,7 +801,7 @@ int nd_op_reapply(const struct nd_ctx *c, const char *only, json_t **ret_report,
 	size_t nets = 0, elems = 0;
 	int r;
 
-	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 || (r = nd_nfsock_open(&nft, err)) < 0 ||
+	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 || (r = nd_nfsock_open(&nft, ND_NFSOCK_CLOSE_NOW, err)) < 0 ||
 	    (r = sweep(c, rep, &names, err)) < 0)
 		return r;
 	for (size_t i = 0; names[i]; i++) {
