@@ -7,14 +7,13 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/json.h"
 #include "cli.h"
 #include "cmd_run.h"
 #include "daemon.h"
 #include "kernel/netnsname.h"
 #include "networks/apiclient.h"
 #include "networks/netops.h"
-
-#define _cleanup_json_ _cleanup_(json_decrefp)
 
 /*
  * getopt_long over argv[0] = the command; returns the option or -1, or -2 with *ret set

@@ -20,14 +20,13 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/json.h"
 #include "base/shortname.h"
 #include "base/state.h"
 #include "cli.h"
 #include "cni/cni.h"
 #include "cni/exec.h"
 #include "networks/netops.h"
-
-#define _cleanup_json_ _cleanup_(json_decrefp)
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

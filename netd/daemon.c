@@ -25,8 +25,6 @@
 #include "networks/apiclient.h"
 #include "cli.h" /* nd_cli_fail: the CLI's edge for errors (output.c) */
 
-#define _cleanup_json_ _cleanup_(json_decrefp)
-
 DEFINE_CLEANUP(FILE, fclose)
 
 /* Strings from the config file live as long as the process: the json stays referenced. */

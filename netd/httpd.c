@@ -33,7 +33,6 @@
 #include "base/log.h"
 
 #define MAX_GROUPS 64
-#define _cleanup_json_ _cleanup_(json_decrefp)
 #define answer nd_api_answer
 
 /* Per listener. The first three sum so that root always finds a free slot. */

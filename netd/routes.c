@@ -23,8 +23,6 @@
 #include "base/log.h"
 #include "kernel/netnsname.h"
 
-#define _cleanup_json_ _cleanup_(json_decrefp)
-
 #define answer nd_api_answer
 
 /* An error answer: {"message", "code"} with the code's HTTP status (lib/base/err.c's table). */

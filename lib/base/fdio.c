@@ -1,14 +1,17 @@
 #include "base/fdio.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-int nd_write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
+#include "base/cleanup.h"
 
+static int put_all(int fd, const char *p, size_t len, bool sock)
+{
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -18,6 +21,16 @@ int nd_write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int nd_write_all(int fd, const void *buf, size_t len)
+{
+	return put_all(fd, buf, len, false);
+}
+
+int nd_send_all(int fd, const void *buf, size_t len)
+{
+	return put_all(fd, buf, len, true);
 }
 
 long nd_read_upto(int fd, void *buf, size_t max)
@@ -37,4 +50,35 @@ long nd_read_upto(int fd, void *buf, size_t max)
 		len += (size_t)n;
 	}
 	return (long)len;
+}
+
+int nd_read_all(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	/* Until a read leaves room: EOF. Room for one byte past max tells max bytes from more. */
+	do {
+		size_t ncap = cap ? cap * 2 : 4096;
+		char *nb;
+		long n;
+
+		if (cap > max)
+			return -EFBIG;
+		if (ncap > max + 1)
+			ncap = max + 1;
+		if (!(nb = realloc(buf, ncap + 1)))
+			return -ENOMEM;
+		buf = nb;
+		cap = ncap;
+		n = nd_read_upto(fd, buf + len, cap - len);
+		if (n < 0)
+			return (int)n;
+		len += (size_t)n;
+	} while (len == cap);
+	buf[len] = '\0';
+	if (ret_len)
+		*ret_len = len;
+	*ret = TAKE_PTR(buf);
+	return 0;
 }

@@ -100,38 +100,18 @@ int nd_state_write_volatile(const char *path, const char *data, size_t len, stru
 int nd_state_read(const char *path, char **ret, size_t *ret_len, struct nd_err **err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
+	int r;
 
 	if (fd < 0 && errno == ENOENT)
 		return -ENOENT;
 	if (fd < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "state file '%s': %s", path, strerror(errno));
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 1024;
-			if (cap > STATE_FILE_MAX || !(nb = realloc(buf, cap)))
-				return nd_err_set(err, ND_ERR_INTERNAL, EFBIG, "state file '%s' is too large", path);
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, errno, "state file '%s': %s", path, strerror(errno));
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	if (ret_len)
-		*ret_len = len;
-	*ret = TAKE_PTR(buf);
-	return 0;
+	r = nd_read_all(fd, STATE_FILE_MAX, ret, ret_len);
+	if (r == -EFBIG)
+		return nd_err_set(err, ND_ERR_INTERNAL, EFBIG, "state file '%s' is too large", path);
+	if (r == -ENOMEM)
+		return nd_oom(err);
+	return r < 0 ? nd_err_set(err, ND_ERR_INTERNAL, -r, "state file '%s': %s", path, strerror(-r)) : 0;
 }
 
 int nd_state_remove(const char *path, struct nd_err **err)

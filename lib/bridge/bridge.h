@@ -25,6 +25,8 @@ int nd_bridge_conf_parse(const struct nd_cni_req *req, struct nd_bridge_conf *re
 
 /* "nd" + 13 hex digits of a hash of (id, ifname): DEL finds it without the netns. */
 void nd_bridge_host_ifname(const char *id, const char *ifname, char ret[16]);
+/* Whether name has that form: a host end netd-bridge may have made (GC of leftovers). */
+bool nd_bridge_is_host_ifname(const char *name);
 
 int nd_bridge_add(const struct nd_cni_req *req, struct nd_result *ret, struct nd_err **err);
 /* The plugin's DEL: nd_bridge_del_with and { 0 } options. */

@@ -127,3 +127,8 @@ void nd_bridge_host_ifname(const char *id, const char *ifname, char ret[16])
 		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
 	snprintf(ret, 16, "nd%013llx", (unsigned long long)(h & 0xfffffffffffffULL));
 }
+
+bool nd_bridge_is_host_ifname(const char *name)
+{
+	return strlen(name) == 15 && !strncmp(name, "nd", 2) && strspn(name + 2, "0123456789abcdef") == 13;
+}

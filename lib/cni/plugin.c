@@ -8,43 +8,25 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fdio.h"
 #include "base/log.h"
 
 #define ND_STDIN_MAX (4u << 20) /* a config larger than this is not a network config */
 
 static int read_stdin(char **ret, size_t *ret_len, struct nd_err **err)
 {
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
+	int r = nd_read_all(STDIN_FILENO, ND_STDIN_MAX, ret, ret_len);
 
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *nb;
-
-			if (cap >= ND_STDIN_MAX)
-				return nd_err_set(err, ND_CNI_DECODE, EFBIG, "network config exceeds %u bytes",
-						  ND_STDIN_MAX);
-			cap = cap ? cap * 2 : 8192;
-			if (!(nb = realloc(buf, cap + 1)))
-				return nd_err_set(err, ND_CNI_IO, ENOMEM, "reading stdin");
-			buf = nb;
-		}
-		n = read(STDIN_FILENO, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			/* No stdin at all (closed fd) reads as empty; anything else is I/O. */
-			return errno == EBADF ? (*ret = TAKE_PTR(buf), *ret_len = len, 0)
-					      : nd_err_set(err, ND_CNI_IO, errno, "reading stdin");
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	/* No stdin at all (closed fd) reads as empty; anything else is I/O. */
+	if (r == -EBADF) {
+		*ret_len = 0;
+		return (*ret = strdup("")) ? 0 : nd_oom(err);
 	}
-	*ret_len = len;
-	*ret = TAKE_PTR(buf);
-	return 0;
+	if (r == -EFBIG)
+		return nd_err_set(err, ND_CNI_DECODE, EFBIG, "network config exceeds %u bytes", ND_STDIN_MAX);
+	if (r == -ENOMEM)
+		return nd_oom(err);
+	return r < 0 ? nd_err_set(err, ND_CNI_IO, -r, "reading stdin") : 0;
 }
 
 static void print_json(json_t *o)

@@ -25,6 +25,27 @@ static const char *where_idx(char buf[static WHERE_LEN], const char *where, size
 	return buf;
 }
 
+/*
+ * fn for each item of the JSON array arr, with its place "where[i]" for messages; noun
+ * names the items in the error for what is not an array.
+ */
+static int each_item(json_t *arr, const char *where, const char *noun,
+		     int (*fn)(json_t *v, const char *where, size_t i, void *ud, struct nd_err **err), void *ud,
+		     struct nd_err **err)
+{
+	char w[WHERE_LEN];
+	size_t i;
+	json_t *v;
+	int r;
+
+	if (!json_is_array(arr))
+		return CONF_ERR(err, "%s: expected an array%s%s", where, *noun ? " of " : "", noun);
+	json_array_foreach(arr, i, v)
+		if ((r = fn(v, where_idx(w, where, i), i, ud, err)) < 0)
+			return r;
+	return 0;
+}
+
 /* ---- config: ranges ---- */
 
 /* A string member, or NULL when absent; anything else is an error naming the field. */
@@ -142,53 +163,37 @@ static int parse_range(json_t *obj, const char *where, struct nd_range *ret, str
 	return 0;
 }
 
+static int range_item(json_t *v, const char *where, size_t i, void *set, struct nd_err **err)
+{
+	return parse_range(v, where, &((struct nd_rangeset *)set)->r[i], err);
+}
+
 static int parse_rangeset(json_t *arr, const char *where, struct nd_rangeset *ret, struct nd_err **err)
 {
-	char w[WHERE_LEN];
-	size_t i;
-	json_t *v;
 	int r;
 
-	if (!json_is_array(arr))
-		return CONF_ERR(err, "%s: expected an array of ranges", where);
-	if (json_array_size(arr) == 0)
+	if (json_is_array(arr) && json_array_size(arr) == 0)
 		return CONF_ERR(err, "%s: empty range set", where);
 	if (json_array_size(arr) > ND_MAX_RANGES)
 		return CONF_ERR(err, "%s: more than %d ranges", where, ND_MAX_RANGES);
-	json_array_foreach(arr, i, v) {
-		r = parse_range(v, where_idx(w, where, i), &ret->r[i], err);
-		if (r < 0)
-			return r;
-		/* host-local: a set hands out one address, so it has one family. */
+	if ((r = each_item(arr, where, "ranges", range_item, ret, err)) < 0)
+		return r;
+	ret->n = json_array_size(arr);
+	/* host-local: a set hands out one address, so it has one family. */
+	for (size_t i = 1; i < ret->n; i++)
 		if (ret->r[i].subnet.ip.family != ret->r[0].subnet.ip.family)
 			return CONF_ERR(err, "%s: mixed address families in one range set", where);
-	}
-	ret->n = json_array_size(arr);
 	return 0;
 }
 
-static int add_set(struct nd_ipam_conf *c, json_t *arr, const char *where, struct nd_err **err)
+static int set_item(json_t *v, const char *where, size_t i, void *c, struct nd_err **err)
 {
-	if (c->n_sets == ND_MAX_RANGESETS)
+	struct nd_ipam_conf *conf = c;
+
+	(void)i;
+	if (conf->n_sets == ND_MAX_RANGESETS)
 		return CONF_ERR(err, "%s: more than %d range sets", where, ND_MAX_RANGESETS);
-	return parse_rangeset(arr, where, &c->sets[c->n_sets++], err);
-}
-
-static int add_set_array(struct nd_ipam_conf *c, json_t *arr, const char *where, struct nd_err **err)
-{
-	char w[WHERE_LEN];
-	size_t i;
-	json_t *v;
-	int r;
-
-	if (!json_is_array(arr))
-		return CONF_ERR(err, "%s: expected an array of range sets", where);
-	json_array_foreach(arr, i, v) {
-		r = add_set(c, v, where_idx(w, where, i), err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return parse_rangeset(v, where, &conf->sets[conf->n_sets++], err);
 }
 
 /* The legacy flat form: ipam.subnet etc. make one range set. */
@@ -270,24 +275,21 @@ static int parse_route(json_t *obj, const char *where, struct nd_route *ret, str
 	return 0;
 }
 
+static int route_item(json_t *v, const char *where, size_t i, void *c, struct nd_err **err)
+{
+	return parse_route(v, where, &((struct nd_ipam_conf *)c)->routes[i], err);
+}
+
 static int parse_routes(struct nd_ipam_conf *c, json_t *arr, struct nd_err **err)
 {
-	char w[WHERE_LEN];
-	size_t i;
-	json_t *v;
 	int r;
 
 	if (!arr || json_is_null(arr))
 		return 0;
-	if (!json_is_array(arr))
-		return CONF_ERR(err, "ipam.routes: expected an array");
 	if (json_array_size(arr) > ND_MAX_ROUTES)
 		return CONF_ERR(err, "ipam.routes: more than %d routes", ND_MAX_ROUTES);
-	json_array_foreach(arr, i, v) {
-		r = parse_route(v, where_idx(w, "ipam.routes", i), &c->routes[i], err);
-		if (r < 0)
-			return r;
-	}
+	if ((r = each_item(arr, "ipam.routes", "", route_item, c, err)) < 0)
+		return r;
 	c->n_routes = json_array_size(arr);
 	return 0;
 }
@@ -345,26 +347,17 @@ static int add_requested(struct nd_ipam_conf *c, const char *s, const char *wher
 	return 0;
 }
 
+static int requested_item(json_t *v, const char *where, size_t i, void *c, struct nd_err **err)
+{
+	(void)i;
+	if (!json_is_string(v))
+		return CONF_ERR(err, "%s: expected a string", where);
+	return add_requested(c, json_string_value(v), where, err);
+}
+
 static int add_requested_array(struct nd_ipam_conf *c, json_t *arr, const char *where, struct nd_err **err)
 {
-	char w[WHERE_LEN];
-	size_t i;
-	json_t *v;
-	int r;
-
-	if (!arr || json_is_null(arr))
-		return 0;
-	if (!json_is_array(arr))
-		return CONF_ERR(err, "%s: expected an array of IP addresses", where);
-	json_array_foreach(arr, i, v) {
-		where_idx(w, where, i);
-		if (!json_is_string(v))
-			return CONF_ERR(err, "%s: expected a string", w);
-		r = add_requested(c, json_string_value(v), w, err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return !arr || json_is_null(arr) ? 0 : each_item(arr, where, "IP addresses", requested_item, c, err);
 }
 
 /* CNI_ARGS IP=a,b: comma-separated, each trimmed, as host-local reads it. */
@@ -455,11 +448,11 @@ static int parse_sets(json_t *conf, json_t *ipam, struct nd_ipam_conf *c, struct
 
 	/* host-local's order: the ipRanges capability first, then legacy, then ranges. */
 	if (json_is_object(rt) && json_object_get(rt, "ipRanges"))
-		r = add_set_array(c, json_object_get(rt, "ipRanges"), "runtimeConfig.ipRanges", err);
+		r = each_item(json_object_get(rt, "ipRanges"), "runtimeConfig.ipRanges", "range sets", set_item, c, err);
 	if (r >= 0)
 		r = add_legacy_set(c, ipam, err);
 	if (r >= 0 && ranges && !json_is_null(ranges))
-		r = add_set_array(c, ranges, "ipam.ranges", err);
+		r = each_item(ranges, "ipam.ranges", "range sets", set_item, c, err);
 	if (r < 0)
 		return r;
 	if (c->n_sets == 0)

@@ -51,6 +51,8 @@ struct nd_ipam_conf {
  */
 int nd_ipam_conf_parse(json_t *conf, const char *cni_args, struct nd_ipam_conf *ret, struct nd_err **err);
 void nd_ipam_conf_clear(struct nd_ipam_conf *c);
+/* A conf on the stack, zeroed at its declaration, cleared at the end of its scope. */
+#define _cleanup_ipam_conf_ __attribute__((cleanup(nd_ipam_conf_clear)))
 
 /*
  * Allocate one address per range set for (id, ifname) and add to ret, which the caller

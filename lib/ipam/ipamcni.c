@@ -22,51 +22,35 @@ static int load(const struct nd_cni_req *req, struct nd_ipam_conf *c, struct nd_
 
 int nd_ipamcni_add(const struct nd_cni_req *req, struct nd_result *ret, struct nd_err **err)
 {
-	struct nd_ipam_conf c;
+	_cleanup_ipam_conf_ struct nd_ipam_conf c = { 0 };
 	int r = load(req, &c, err);
 
-	if (r < 0)
-		return r;
-	r = nd_ipam_add(&c, req->container_id, req->ifname, ret, err);
-	nd_ipam_conf_clear(&c);
-	return r;
+	return r < 0 ? r : nd_ipam_add(&c, req->container_id, req->ifname, ret, err);
 }
 
 int nd_ipamcni_del(const struct nd_cni_req *req, struct nd_err **err)
 {
-	struct nd_ipam_conf c;
+	_cleanup_ipam_conf_ struct nd_ipam_conf c = { 0 };
 	int r = load(req, &c, err);
 
-	if (r < 0)
-		return r;
-	r = nd_ipam_del(&c, req->container_id, req->ifname, err);
-	nd_ipam_conf_clear(&c);
-	return r;
+	return r < 0 ? r : nd_ipam_del(&c, req->container_id, req->ifname, err);
 }
 
 int nd_ipamcni_check(const struct nd_cni_req *req, struct nd_err **err)
 {
-	struct nd_ipam_conf c;
+	_cleanup_ipam_conf_ struct nd_ipam_conf c = { 0 };
 	int r = load(req, &c, err);
 
-	if (r < 0)
-		return r;
-	r = nd_ipam_check(&c, req->container_id, req->ifname, err);
-	nd_ipam_conf_clear(&c);
-	return r;
+	return r < 0 ? r : nd_ipam_check(&c, req->container_id, req->ifname, err);
 }
 
 int nd_ipamcni_lookup(const struct nd_cni_req *req, struct nd_ip *ret_ips, size_t max, size_t *ret_n,
 		      struct nd_err **err)
 {
-	struct nd_ipam_conf c;
+	_cleanup_ipam_conf_ struct nd_ipam_conf c = { 0 };
 	int r = load(req, &c, err);
 
-	if (r < 0)
-		return r;
-	r = nd_ipam_lookup(&c, req->container_id, req->ifname, ret_ips, max, ret_n, err);
-	nd_ipam_conf_clear(&c);
-	return r;
+	return r < 0 ? r : nd_ipam_lookup(&c, req->container_id, req->ifname, ret_ips, max, ret_n, err);
 }
 
 int nd_ipamcni_gc(const struct nd_cni_req *req, struct nd_err **err)
@@ -77,25 +61,19 @@ int nd_ipamcni_gc(const struct nd_cni_req *req, struct nd_err **err)
 int nd_ipamcni_gc_released(const struct nd_cni_req *req, nd_ipam_released_fn cb, void *ud, struct nd_err **err)
 {
 	_cleanup_free_ struct nd_attachment *valid = NULL;
-	struct nd_ipam_conf c;
+	_cleanup_ipam_conf_ struct nd_ipam_conf c = { 0 };
 	size_t n = 0;
 	int r = nd_cni_valid_attachments(req->conf, &valid, &n, err);
 
 	if (r < 0 || (r = load(req, &c, err)) < 0)
 		return r;
-	r = nd_ipam_gc(&c, valid, n, cb, ud, err);
-	nd_ipam_conf_clear(&c);
-	return r;
+	return nd_ipam_gc(&c, valid, n, cb, ud, err);
 }
 
 int nd_ipamcni_status(const struct nd_cni_req *req, struct nd_err **err)
 {
-	struct nd_ipam_conf c;
+	_cleanup_ipam_conf_ struct nd_ipam_conf c = { 0 };
 	int r = load(req, &c, err);
 
-	if (r < 0)
-		return r;
-	r = nd_ipam_status(&c, err);
-	nd_ipam_conf_clear(&c);
-	return r;
+	return r < 0 ? r : nd_ipam_status(&c, err);
 }

@@ -18,15 +18,6 @@ static int check_cidr(const struct nd_cidr *c, int ifindex, struct nd_err **err)
 	return 0;
 }
 
-static struct nl_msg *addr_msg(int type, int flags, const struct ifaddrmsg *ifa)
-{
-	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
-
-	if (msg && nlmsg_append(msg, (void *)ifa, sizeof(*ifa), NLMSG_ALIGNTO) < 0)
-		nlmsg_free(TAKE_PTR(msg));
-	return msg;
-}
-
 /*
  * IPv4 gets its broadcast address, as `ip addr add ... brd +` and the reference plugins'
  * netlink library set it; /31 and /32 have none (RFC 3021).
@@ -46,21 +37,27 @@ static int put_addr_attrs(struct nl_msg *msg, const struct nd_cidr *a)
 	return 0;
 }
 
+/* RTM_NEWADDR or RTM_DELADDR of addr on ifa's link: nd_nl_talk's result. */
+static int addr_talk(struct nl_sock *sk, int type, int flags, const struct ifaddrmsg *ifa, const struct nd_cidr *addr,
+		     char extack[ND_NL_EXTACK_LEN])
+{
+	_cleanup_nl_msg_ struct nl_msg *msg = nd_nl_msg(type, flags, ifa, sizeof(*ifa));
+	int r = msg ? put_addr_attrs(msg, addr) : -ENOMEM;
+
+	return r < 0 ? r : nd_nl_talk(sk, msg, extack);
+}
+
 int nd_addr_add(struct nl_sock *sk, int ifindex, const struct nd_cidr *addr, bool nodad, struct nd_err **err)
 {
 	struct ifaddrmsg ifa = { .ifa_family = (unsigned char)addr->ip.family, .ifa_prefixlen = (unsigned char)addr->len,
 				 .ifa_flags = nodad ? IFA_F_NODAD : 0, .ifa_scope = RT_SCOPE_UNIVERSE,
 				 .ifa_index = (unsigned int)ifindex };
-	_cleanup_nl_msg_ struct nl_msg *msg = NULL;
 	char extack[ND_NL_EXTACK_LEN] = "", buf[ND_CIDR_STRLEN];
 	int r = check_cidr(addr, ifindex, err);
 
 	if (r < 0)
 		return r;
-	msg = addr_msg(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa);
-	r = msg ? put_addr_attrs(msg, addr) : -ENOMEM;
-	if (r >= 0)
-		r = nd_nl_talk(sk, msg, extack);
+	r = addr_talk(sk, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa, addr, extack);
 	/* EEXIST: a re-run ADD, or a racing one, already put it there. */
 	if (r == -EEXIST)
 		return 0;
@@ -74,16 +71,12 @@ int nd_addr_del(struct nl_sock *sk, int ifindex, const struct nd_cidr *addr, str
 {
 	struct ifaddrmsg ifa = { .ifa_family = (unsigned char)addr->ip.family, .ifa_prefixlen = (unsigned char)addr->len,
 				 .ifa_index = (unsigned int)ifindex };
-	_cleanup_nl_msg_ struct nl_msg *msg = NULL;
 	char extack[ND_NL_EXTACK_LEN] = "", buf[ND_CIDR_STRLEN];
 	int r = check_cidr(addr, ifindex, err);
 
 	if (r < 0)
 		return r;
-	msg = addr_msg(RTM_DELADDR, 0, &ifa);
-	r = msg ? put_addr_attrs(msg, addr) : -ENOMEM;
-	if (r >= 0)
-		r = nd_nl_talk(sk, msg, extack);
+	r = addr_talk(sk, RTM_DELADDR, 0, &ifa, addr, extack);
 	if (r == -EADDRNOTAVAIL || r == -ENODEV || r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -140,7 +133,7 @@ int nd_addr_has(struct nl_sock *sk, int ifindex, const struct nd_cidr *addr, boo
 
 	if (r < 0)
 		return r;
-	msg = addr_msg(RTM_GETADDR, 0, &ifa);
+	msg = nd_nl_msg(RTM_GETADDR, 0, &ifa, sizeof(ifa));
 	r = msg ? nd_nl_dump(sk, msg, match_addr, &m) : -ENOMEM;
 	if (r < 0)
 		/* EAGAIN: every try raced a change of the addresses (NLM_F_DUMP_INTR). */

@@ -47,21 +47,12 @@ static bool link_is(struct rtnl_link *link, const char *kind)
 	return type && !strcmp(type, kind);
 }
 
-static struct nl_msg *link_msg(int type, int flags, const struct ifinfomsg *ifi)
-{
-	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
-
-	if (msg && nlmsg_append(msg, (void *)ifi, sizeof(*ifi), NLMSG_ALIGNTO) < 0)
-		nlmsg_free(TAKE_PTR(msg));
-	return msg;
-}
-
 /* Set the bits of flags (IFF_UP, IFF_PROMISC) on ifindex, leaving the others alone. */
 static int link_set_flags(struct nl_sock *sk, int ifindex, unsigned int flags, char *extack)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex, .ifi_flags = flags,
 				 .ifi_change = flags };
-	_cleanup_nl_msg_ struct nl_msg *msg = link_msg(RTM_SETLINK, 0, &ifi);
+	_cleanup_nl_msg_ struct nl_msg *msg = nd_nl_msg(RTM_SETLINK, 0, &ifi, sizeof(ifi));
 
 	if (!msg)
 		return -ENOMEM;
@@ -102,7 +93,7 @@ static int parse_mac(const char *s, uint8_t mac[6])
 static int bridge_create(struct nl_sock *sk, const struct nd_bridge_opts *o, char *extack)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = bridge_flags(o), .ifi_change = bridge_flags(o) };
-	_cleanup_nl_msg_ struct nl_msg *msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi);
+	_cleanup_nl_msg_ struct nl_msg *msg = nd_nl_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
 	struct nlattr *info;
 
 	char mac_str[18];
@@ -344,7 +335,7 @@ int nd_link_del(struct nl_sock *sk, const char *name, struct nd_err **err)
 	if (r < 0)
 		return r;
 	/* By name in one message: a lookup first would only widen the race with another DEL. */
-	msg = link_msg(RTM_DELLINK, 0, &ifi);
+	msg = nd_nl_msg(RTM_DELLINK, 0, &ifi, sizeof(ifi));
 	if (!msg || nla_put_string(msg, IFLA_IFNAME, name) < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "link '%s': delete: %s", name, strerror(ENOMEM));
 	r = nd_nl_talk(sk, msg, extack);
@@ -372,7 +363,7 @@ int nd_link_up(struct nl_sock *sk, int ifindex, struct nd_err **err)
 int nd_link_brport_set(struct nl_sock *sk, int ifindex, bool hairpin, bool isolated, struct nd_err **err)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = ifindex };
-	_cleanup_nl_msg_ struct nl_msg *msg = link_msg(RTM_SETLINK, 0, &ifi);
+	_cleanup_nl_msg_ struct nl_msg *msg = nd_nl_msg(RTM_SETLINK, 0, &ifi, sizeof(ifi));
 	char extack[ND_NL_EXTACK_LEN] = "";
 	struct nlattr *pi;
 	int r;
@@ -388,22 +379,6 @@ int nd_link_brport_set(struct nl_sock *sk, int ifindex, bool hairpin, bool isola
 				  ifindex);
 	if (r < 0)
 		return nd_nl_kerr(err, ND_ERR_INTERNAL, r, extack, "link ifindex %d: bridge port flags", ifindex);
-	return 0;
-}
-
-int nd_link_veth_peer_ifindex(struct nl_sock *sk, const char *name, int *ret_peer_ifindex, struct nd_err **err)
-{
-	_cleanup_link_ struct rtnl_link *link = NULL;
-	int r = check_ifname("link", name, err);
-
-	if (r >= 0)
-		r = link_fetch(sk, name, &link, err);
-	if (r < 0)
-		return r;
-	/* A veth reports its peer's ifindex as IFLA_LINK. */
-	if (!link_is(link, "veth") || rtnl_link_get_link(link) <= 0)
-		return nd_err_set(err, ND_ERR_CHECK_FAILED, EINVAL, "link '%s' is not a veth", name);
-	*ret_peer_ifindex = rtnl_link_get_link(link);
 	return 0;
 }
 

@@ -55,9 +55,3 @@ int nd_link_up(struct nl_sock *sk, int ifindex, struct nd_err **err);
 /* The bridge-port flags on the host end (IFLA_BRPORT_MODE, IFLA_BRPORT_ISOLATED); both are
  * set explicitly. ifindex must already be a bridge port (else -EOPNOTSUPP). */
 int nd_link_brport_set(struct nl_sock *sk, int ifindex, bool hairpin, bool isolated, struct nd_err **err);
-/*
- * ifindex of the veth peer of the link named name in sk's netns; that ifindex counts in the
- * peer's netns. -ENODEV (no err set) when name is absent; code ND_ERR_CHECK_FAILED when it is
- * not a veth.
- */
-int nd_link_veth_peer_ifindex(struct nl_sock *sk, const char *name, int *ret_peer_ifindex, struct nd_err **err);

@@ -78,6 +78,8 @@ static int err_pass(struct nd_err **err, struct nd_err **local, int r)
 
 static int build_err(struct nd_err **err, int r)
 {
+	if (r == -ENOMEM)
+		return nd_oom(err);
 	return nd_err_set(err, ND_ERR_INTERNAL, -r, "nftables: building the transaction: %s",
 			  strerror(-r));
 }
@@ -771,20 +773,8 @@ static int chain_read(struct nd_nfsock *s, struct chain_seen *cs, struct nd_err 
 	return r < 0 ? err_pass(err, &e, r) : 0;
 }
 
-static __attribute__((format(printf, 3, 4))) int check_failed(struct nd_err **err, int errnum, const char *fmt, ...)
-{
-	_cleanup_free_ char *msg = NULL;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		msg = NULL;
-	return nd_err_set(err, ND_ERR_CHECK_FAILED, errnum, "nftables: %s",
-			  msg ? msg : "masquerade check failed");
-}
+#define check_failed(err, errnum, fmt, ...) \
+	nd_err_set(err, ND_ERR_CHECK_FAILED, errnum, "nftables: " fmt, __VA_ARGS__)
 
 static int check_elem(struct nd_nfsock *s, const struct nd_masq *m, struct nd_err **err)
 {
@@ -877,18 +867,32 @@ int nd_nft_masq_foreach(struct nd_nfsock *s, nd_nft_visit_fn cb, void *ud, struc
 	return 0;
 }
 
-int nd_nft_table_del(struct nd_nfsock *s, struct nd_err **err)
+/* A transaction deleting the table, or one subnet chain; absent is what the caller wants. */
+static int del_object(struct nd_nfsock *s, const char *chain, struct nd_err **err)
 {
-	_cleanup_nftb_ struct nd_nftb *b = NULL;
+	_cleanup_nftb_ struct nd_nftb *b = nd_nftb_new(s);
 	_cleanup_err_ struct nd_err *e = NULL;
-	int r;
+	int r = !b	 ? -ENOMEM
+		: chain ? nd_nftb_chain(b, NFT_MSG_DELCHAIN, NFPROTO_INET, ND_NFT_TABLE, chain, NULL, 0)
+			: put_table(b, NFT_MSG_DELTABLE);
 
-	b = nd_nftb_new(s);
-	r = b ? put_table(b, NFT_MSG_DELTABLE) : -ENOMEM;
 	if (r < 0)
 		return build_err(err, r);
 	r = nd_nftb_commit(b, NULL, &e);
 	if (r == -ENOENT)
 		return 0;
 	return r < 0 ? err_pass(err, &e, r) : 0;
+}
+
+int nd_nft_table_del(struct nd_nfsock *s, struct nd_err **err)
+{
+	return del_object(s, NULL, err);
+}
+
+int nd_nft_subnet_del(struct nd_nfsock *s, const struct nd_cidr *subnet, struct nd_err **err)
+{
+	char chain[CHAIN_NAMELEN];
+
+	subnet_chain(subnet, chain);
+	return del_object(s, chain, err);
 }

@@ -94,3 +94,8 @@ typedef int (*nd_nft_visit_fn)(const struct nd_ip *ip, const char *network, cons
 int nd_nft_masq_foreach(struct nd_nfsock *s, nd_nft_visit_fn cb, void *ud, struct nd_err **err);
 /* Delete the whole table (tests, netd teardown). Absent table is success. */
 int nd_nft_table_del(struct nd_nfsock *s, struct nd_err **err);
+/*
+ * Delete subnet's chain (a network removed): absent is success, and so is a chain that was
+ * never made (no container of the subnet ever masqueraded). Its elements must be gone.
+ */
+int nd_nft_subnet_del(struct nd_nfsock *s, const struct nd_cidr *subnet, struct nd_err **err);

@@ -87,35 +87,40 @@ int nd_nl_errno(int nle)
 	}
 }
 
+/* What failed, for the messages below: short (an interface, an address), so a buffer does. */
+#define WHAT_LEN 256
+
 int nd_nl_err(struct nd_err **err, int nle, const char *fmt, ...)
 {
-	_cleanup_free_ char *what = NULL;
+	char what[WHAT_LEN];
 	va_list ap;
-	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&what, fmt, ap);
+	(void)vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		what = NULL;
-	return nd_err_set(err, ND_ERR_INTERNAL, -nd_nl_errno(nle), "%s: %s", what ? what : "netlink",
-			  nl_geterror(nle));
+	return nd_err_set(err, ND_ERR_INTERNAL, -nd_nl_errno(nle), "%s: %s", what, nl_geterror(nle));
 }
 
 int nd_nl_kerr(struct nd_err **err, int code, int r, const char *extack, const char *fmt, ...)
 {
-	_cleanup_free_ char *what = NULL;
 	bool ext = extack && *extack;
+	char what[WHAT_LEN];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&what, fmt, ap);
+	(void)vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		what = NULL;
-	return nd_err_set(err, code, -r, "%s: %s%s%s%s", what ? what : "netlink", strerror(-r),
-			  ext ? " (kernel: " : "", ext ? extack : "", ext ? ")" : "");
+	return nd_err_set(err, code, -r, "%s: %s%s%s%s", what, strerror(-r), ext ? " (kernel: " : "",
+			  ext ? extack : "", ext ? ")" : "");
+}
+
+struct nl_msg *nd_nl_msg(int type, int flags, const void *hdr, size_t len)
+{
+	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
+
+	if (msg && nlmsg_append(msg, (void *)hdr, len, NLMSG_ALIGNTO) < 0)
+		nlmsg_free(TAKE_PTR(msg));
+	return msg;
 }
 
 struct connect_ctx {

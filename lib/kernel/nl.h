@@ -22,6 +22,9 @@ int nd_nl_errno(int nle);
 /* nd_err_set for a libnl failure: "what: libnl text" with the mapped errno. */
 int nd_nl_err(struct nd_err **err, int nle, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* A request of type with its fixed header (struct ifinfomsg, ifaddrmsg, rtmsg); NULL: no memory. */
+struct nl_msg *nd_nl_msg(int type, int flags, const void *hdr, size_t len);
+
 /* Room for the kernel's extack text; "" when it sent none. */
 #define ND_NL_EXTACK_LEN 160
 

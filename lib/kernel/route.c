@@ -26,15 +26,6 @@ static int check_route(const struct nd_cidr *dst, const struct nd_ip *gw, struct
 	return 0;
 }
 
-static struct nl_msg *route_msg(int type, int flags, const struct rtmsg *rtm)
-{
-	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
-
-	if (msg && nlmsg_append(msg, (void *)rtm, sizeof(*rtm), NLMSG_ALIGNTO) < 0)
-		nlmsg_free(TAKE_PTR(msg));
-	return msg;
-}
-
 static int put_route_attrs(struct nl_msg *msg, int ifindex, const struct nd_cidr *net, const struct nd_ip *gw,
 			   int priority)
 {
@@ -63,7 +54,7 @@ int nd_route_add(struct nl_sock *sk, int ifindex, const struct nd_cidr *dst, con
 		return r;
 	/* The kernel refuses host bits in RTA_DST ("Invalid prefix for given prefix length"). */
 	nd_cidr_network(dst, &net);
-	msg = route_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rtm);
+	msg = nd_nl_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rtm, sizeof(rtm));
 	r = msg ? put_route_attrs(msg, ifindex, &net, gw, priority) : -ENOMEM;
 	if (r >= 0)
 		r = nd_nl_talk(sk, msg, extack);
@@ -157,7 +148,7 @@ int nd_route_has(struct nl_sock *sk, int ifindex, const struct nd_cidr *dst, con
 	if (r < 0)
 		return r;
 	nd_cidr_network(dst, &m.dst);
-	msg = route_msg(RTM_GETROUTE, 0, &rtm);
+	msg = nd_nl_msg(RTM_GETROUTE, 0, &rtm, sizeof(rtm));
 	r = msg ? nd_nl_dump(sk, msg, match_route, &m) : -ENOMEM;
 	if (r < 0)
 		/* EAGAIN: every try raced a change of the table (NLM_F_DUMP_INTR). */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fdio.h"
 
 /* An attach can wait for the state lock behind a long GC; longer than that is a hung daemon. */
 #define API_TIMEOUT_S 120
@@ -58,54 +59,6 @@ static int connect_unix(const char *path, int *ret_fd)
 	return 0;
 }
 
-static int send_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int recv_all(int fd, char **ret, size_t *ret_len)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 4096;
-			if (cap > ND_API_BODY_MAX + 4096 || !(nb = realloc(buf, cap)))
-				return -EFBIG;
-			buf = nb;
-		}
-		n = recv(fd, buf + len, cap - len - 1, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (!buf)
-		return -EPROTO;
-	buf[len] = '\0';
-	*ret_len = len;
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
-
 static int parse_answer(const char *buf, size_t len, int *ret_status, json_t **ret_body, struct nd_err **err)
 {
 	const char *body = strstr(buf, "\r\n\r\n");
@@ -146,8 +99,10 @@ int nd_api_call(const char *sock, const char *method, const char *path, json_t *
 		req = NULL;
 		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
 	}
-	if ((r = send_all(fd, req, (size_t)n)) < 0 || (r = recv_all(fd, &ans, &alen)) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, -r, "daemon socket '%s': %s", sock, strerror(-r));
+	/* The answer: its headers, and a body of at most ND_API_BODY_MAX. */
+	if ((r = nd_send_all(fd, req, (size_t)n)) < 0 || (r = nd_read_all(fd, ND_API_BODY_MAX + 4096, &ans, &alen)) < 0)
+		return r == -ENOMEM ? nd_oom(err)
+				    : nd_err_set(err, ND_ERR_INTERNAL, -r, "daemon socket '%s': %s", sock, strerror(-r));
 	return parse_answer(ans, alen, ret_status, ret_body, err);
 }
 

@@ -6,9 +6,6 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <netlink/route/link.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter/nf_tables.h>
-#include <libnftnl/chain.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +14,7 @@
 
 #include "base/cleanup.h"
 #include "base/fault.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/state.h"
 #include "bridge/bridge.h"
@@ -30,9 +28,6 @@
 #include "kernel/nftbatch.h"
 #include "kernel/nl.h"
 #include "kernel/sysctl.h"
-
-/* jansson provides json_decrefp (its json_auto_t). */
-#define _cleanup_json_ _cleanup_(json_decrefp)
 
 /* Elements per nftables transaction when re-applying: keeps each batch well under a page set. */
 #define REAPPLY_CHUNK 64
@@ -235,6 +230,50 @@ static int sweep(const struct nd_ctx *c, json_t *rep, char ***ret, struct nd_err
 		*ret = good;
 	else
 		nd_strv_free(good);
+	return 0;
+}
+
+/*
+ * Under the state lock, after a sweep: fn for each usable network (or only the one named
+ * only). A network that cannot be loaded or whose fn fails goes into rep's errors, logged,
+ * and the others go on (docs/daemon.md); *ret_done counts the ones fn did.
+ */
+static int each_network(const struct nd_ctx *c, const char *only, json_t *rep,
+			int (*fn)(const struct nd_ctx *c, struct nd_network *n, void *ud, struct nd_err **err), void *ud,
+			size_t *ret_done, struct nd_err **err)
+{
+	char **names = NULL;
+	int r = sweep(c, rep, &names, err);
+
+	for (size_t i = 0; r >= 0 && names[i]; i++) {
+		_cleanup_err_ struct nd_err *e = NULL;
+		struct nd_network n;
+
+		if (only && strcmp(only, names[i]))
+			continue;
+		if (load_net(c, names[i], &n, rep, &e) < 0) {
+			report_error(c, rep, names[i], e);
+			continue;
+		}
+		if (fn(c, &n, ud, &e) < 0)
+			report_error(c, rep, names[i], e);
+		else if (ret_done)
+			(*ret_done)++;
+		nd_network_clear(&n);
+	}
+	nd_strv_free(names);
+	return r;
+}
+
+/* The report's counts, then the report to *ret_report (when wanted). */
+static int report_done(json_t **rep, const char *k1, size_t v1, const char *k2, size_t v2, json_t **ret_report,
+		       struct nd_err **err)
+{
+	if (json_object_set_new(*rep, k1, json_integer((json_int_t)v1)) < 0 ||
+	    json_object_set_new(*rep, k2, json_integer((json_int_t)v2)) < 0)
+		return nd_oom(err);
+	if (ret_report)
+		*ret_report = TAKE_PTR(*rep);
 	return 0;
 }
 
@@ -610,46 +649,6 @@ int nd_op_attachments(const struct nd_ctx *c, const char *network, json_t **ret,
 	return 0;
 }
 
-/* Chain names as lib/kernel/nft.c makes them (masq-<subnet>, ':' as '_'). */
-static void subnet_chain(const struct nd_cidr *subnet, char ret[64])
-{
-	char buf[ND_CIDR_STRLEN];
-
-	nd_cidr_fmt(subnet, buf);
-	for (char *p = buf; *p; p++)
-		if (*p == ':')
-			*p = '_';
-	snprintf(ret, 64, "masq-%s", buf);
-}
-
-DEFINE_CLEANUP(struct nftnl_chain, nftnl_chain_free)
-
-static int del_chain(struct nd_nfsock *s, const struct nd_cidr *subnet, struct nd_err **err)
-{
-	_cleanup_nftb_ struct nd_nftb *b = nd_nftb_new(s);
-	_cleanup_(nftnl_chain_freep) struct nftnl_chain *ch = nftnl_chain_alloc();
-	_cleanup_err_ struct nd_err *e = NULL;
-	struct nlmsghdr *nlh;
-	char name[64];
-	int r;
-
-	subnet_chain(subnet, name);
-	if (!b || !ch || nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, ND_NFT_TABLE) < 0 ||
-	    nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, name) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-	nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	if (!(nlh = nd_nftb_msg(b, NFT_MSG_DELCHAIN, NFPROTO_INET, 0, "delete chain '%s'", name)))
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-	nftnl_chain_nlmsg_build_payload(nlh, ch);
-	r = nd_nftb_commit(b, NULL, &e);
-	/* Gone already (or never made: no container ever masqueraded) is what we want. */
-	if (r == -ENOENT || r >= 0)
-		return 0;
-	if (err && !*err)
-		*err = TAKE_PTR(e);
-	return r;
-}
-
 /* The lease directory keeps only its lock and cursor files once every lease is gone. */
 static void remove_ipam_dir(const struct nd_ctx *c, const char *network)
 {
@@ -706,8 +705,8 @@ static int teardown_network(const struct nd_ctx *c, const struct nd_network *n, 
 
 	if ((r = teardown_bridge(n, err)) < 0)
 		return nd_err_wrap(err, "bridge '%s'", n->bridge);
-	if ((r = nd_nfsock_open(&nft, ND_NFSOCK_CLOSE_NOW, err)) < 0 || (r = del_chain(nft, &n->subnet, err)) < 0 ||
-	    (n->subnet6.ip.family && (r = del_chain(nft, &n->subnet6, err)) < 0))
+	if ((r = nd_nfsock_open(&nft, ND_NFSOCK_CLOSE_NOW, err)) < 0 || (r = nd_nft_subnet_del(nft, &n->subnet, err)) < 0 ||
+	    (n->subnet6.ip.family && (r = nd_nft_subnet_del(nft, &n->subnet6, err)) < 0))
 		return nd_err_wrap(err, "masquerade chain of network '%s'", n->name);
 	remove_ipam_dir(c, n->name);
 	rec_dir(c, n->name, path);
@@ -780,14 +779,19 @@ static int reapply_masq(const struct nd_ctx *c, const struct nd_network *n, stru
 	return r;
 }
 
-static int reapply_one(const struct nd_ctx *c, struct nd_network *n, struct nd_nfsock *nft, size_t *elems,
-		       struct nd_err **err)
+struct reapply {
+	struct nd_nfsock *nft;
+	size_t elems;
+};
+
+static int reapply_one(const struct nd_ctx *c, struct nd_network *n, void *ud, struct nd_err **err)
 {
+	struct reapply *a = ud;
 	int r;
 
 	if ((r = setup_network(c, n, err)) < 0 || (r = write_conflist(c, n, err)) < 0)
 		return r;
-	if (n->ip_masq && (r = reapply_masq(c, n, nft, elems, err)) < 0)
+	if (n->ip_masq && (r = reapply_masq(c, n, a->nft, &a->elems, err)) < 0)
 		return nd_err_wrap(err, "masquerade");
 	return 0;
 }
@@ -797,35 +801,19 @@ int nd_op_reapply(const struct nd_ctx *c, const char *only, json_t **ret_report,
 	_cleanup_close_ int lock = -1;
 	_cleanup_nfsock_ struct nd_nfsock *nft = NULL;
 	_cleanup_json_ json_t *rep = report_new();
-	char **names = NULL;
-	size_t nets = 0, elems = 0;
+	struct reapply a = { 0 };
+	size_t nets = 0;
 	int r;
 
-	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 || (r = nd_nfsock_open(&nft, ND_NFSOCK_CLOSE_NOW, err)) < 0 ||
-	    (r = sweep(c, rep, &names, err)) < 0)
+	if (!rep)
+		return nd_oom(err);
+	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 ||
+	    (r = nd_nfsock_open(&nft, ND_NFSOCK_CLOSE_NOW, err)) < 0)
 		return r;
-	for (size_t i = 0; names[i]; i++) {
-		_cleanup_err_ struct nd_err *e = NULL;
-		struct nd_network n;
-
-		if (only && strcmp(only, names[i]))
-			continue;
-		if (load_net(c, names[i], &n, rep, &e) < 0) {
-			report_error(c, rep, names[i], e);
-			continue;
-		}
-		if (reapply_one(c, &n, nft, &elems, &e) < 0)
-			report_error(c, rep, names[i], e);
-		else
-			nets++;
-		nd_network_clear(&n);
-	}
-	nd_strv_free(names);
-	json_object_set_new(rep, "networks", json_integer((json_int_t)nets));
-	json_object_set_new(rep, "masquerade", json_integer((json_int_t)elems));
-	if (ret_report)
-		*ret_report = TAKE_PTR(rep);
-	return 0;
+	a.nft = nft;
+	if ((r = each_network(c, only, rep, reapply_one, &a, &nets, err)) < 0)
+		return r;
+	return report_done(&rep, "networks", nets, "masquerade", a.elems, ret_report, err);
 }
 
 struct owners {
@@ -925,16 +913,6 @@ struct veth_scan {
 	size_t n;
 };
 
-static bool netd_veth_name(const char *s)
-{
-	if (strlen(s) != 15 || strncmp(s, "nd", 2))
-		return false;
-	for (s += 2; *s; s++)
-		if (!strchr("0123456789abcdef", *s))
-			return false;
-	return true;
-}
-
 static void veth_visit(struct nl_object *obj, void *ud)
 {
 	struct veth_scan *v = ud;
@@ -942,7 +920,7 @@ static void veth_visit(struct nl_object *obj, void *ud)
 	const char *name = rtnl_link_get_name(l);
 	char (*s)[16];
 
-	if (rtnl_link_get_master(l) != v->master || !name || !netd_veth_name(name))
+	if (rtnl_link_get_master(l) != v->master || !name || !nd_bridge_is_host_ifname(name))
 		return;
 	for (size_t i = 0; i < v->o->n; i++)
 		if (!strcmp(v->o->hostif[i], name))
@@ -1003,23 +981,31 @@ static void gc_record_temps(const struct nd_ctx *c, const char *network)
 	closedir(d);
 }
 
-static int gc_network(const struct nd_ctx *c, const struct nd_network *n, size_t *released, size_t *veths,
-		      json_t *rep, struct nd_err **err)
+struct gc_counts {
+	json_t *rep;
+	size_t released, veths;
+};
+
+static int gc_network(const struct nd_ctx *c, struct nd_network *n, void *ud, struct nd_err **err)
 {
 	_cleanup_json_ json_t *conf = nd_network_cni_conf(n, c->ipam_dir);
+	struct gc_counts *g = ud;
 	struct owners o = { .valid = json_array() };
 	struct nd_cni_req q;
-	int r = gc_records(c, n, &o, released, rep, err);
+	int r = conf && o.valid ? gc_records(c, n, &o, &g->released, g->rep, err) : nd_oom(err);
 
 	gc_record_temps(c, n->name);
 	if (r >= 0) {
 		owners_from_cache(c, n->name, &o);
-		json_object_set(conf, "cni.dev/valid-attachments", o.valid);
+		if (json_object_set(conf, "cni.dev/valid-attachments", o.valid) < 0)
+			r = nd_oom(err);
+	}
+	if (r >= 0) {
 		make_req(c, n, ND_CMD_GC, conf, NULL, NULL, NULL, NULL, &q);
 		r = nd_bridge_gc(&q, err);
 	}
 	if (r >= 0)
-		r = gc_veths(n, &o, veths, err);
+		r = gc_veths(n, &o, &g->veths, err);
 	json_decref(o.valid);
 	free(o.hostif);
 	return r < 0 ? nd_err_wrap(err, "gc of network '%s'", n->name) : 0;
@@ -1029,28 +1015,13 @@ int nd_op_gc(const struct nd_ctx *c, json_t **ret_report, struct nd_err **err)
 {
 	_cleanup_close_ int lock = -1;
 	_cleanup_json_ json_t *rep = report_new();
-	char **names = NULL;
-	size_t released = 0, veths = 0;
+	struct gc_counts g = { .rep = rep };
 	int r;
 
-	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 || (r = sweep(c, rep, &names, err)) < 0)
+	if (!rep)
+		return nd_oom(err);
+	if ((r = nd_state_lock(c->state_dir, &lock, err)) < 0 ||
+	    (r = each_network(c, NULL, rep, gc_network, &g, NULL, err)) < 0)
 		return r;
-	for (size_t i = 0; names[i]; i++) {
-		_cleanup_err_ struct nd_err *e = NULL;
-		struct nd_network n;
-
-		if (load_net(c, names[i], &n, rep, &e) < 0) {
-			report_error(c, rep, names[i], e);
-			continue;
-		}
-		if (gc_network(c, &n, &released, &veths, rep, &e) < 0)
-			report_error(c, rep, names[i], e);
-		nd_network_clear(&n);
-	}
-	nd_strv_free(names);
-	json_object_set_new(rep, "released", json_integer((json_int_t)released));
-	json_object_set_new(rep, "veths", json_integer((json_int_t)veths));
-	if (ret_report)
-		*ret_report = TAKE_PTR(rep);
-	return 0;
+	return report_done(&rep, "released", g.released, "veths", g.veths, ret_report, err);
 }

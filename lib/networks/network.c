@@ -25,7 +25,8 @@ bool nd_network_valid_name(const char *s)
 	return s && strlen(s) < ND_NET_NAME_MAX && nd_cni_valid_id(s);
 }
 
-static int parse_cidr_field(json_t *j, const char *key, struct nd_cidr *ret, struct nd_err **err)
+/* An address field, absent or an address (into ip) or a CIDR (into cidr): one of them is NULL. */
+static int parse_addr_field(json_t *j, const char *key, struct nd_ip *ip, struct nd_cidr *cidr, struct nd_err **err)
 {
 	const char *s = NULL;
 	int r;
@@ -34,23 +35,8 @@ static int parse_cidr_field(json_t *j, const char *key, struct nd_cidr *ret, str
 		return -EINVAL;
 	if (!s)
 		return 0;
-	if ((r = nd_cidr_parse(s, ret, err)) < 0)
-		return nd_err_wrap(err, "%s", key);
-	return 0;
-}
-
-static int parse_ip_field(json_t *j, const char *key, struct nd_ip *ret, struct nd_err **err)
-{
-	const char *s = NULL;
-	int r;
-
-	if (nd_json_get_str(j, key, false, &s, err) < 0)
-		return -EINVAL;
-	if (!s)
-		return 0;
-	if ((r = nd_ip_parse(s, ret, err)) < 0)
-		return nd_err_wrap(err, "%s", key);
-	return 0;
+	r = ip ? nd_ip_parse(s, ip, err) : nd_cidr_parse(s, cidr, err);
+	return r < 0 ? nd_err_wrap(err, "%s", key) : 0;
 }
 
 static int parse_scalars(json_t *j, struct nd_network *n, struct nd_err **err)
@@ -112,11 +98,11 @@ int nd_network_parse(json_t *j, struct nd_network *ret, struct nd_err **err)
 
 	if (!json_is_object(j))
 		return nd_err_set(err, ND_CNI_DECODE, EINVAL, "network definition is not a JSON object");
-	if ((r = parse_scalars(j, &n, err)) < 0 || (r = parse_cidr_field(j, "subnet", &n.subnet, err)) < 0 ||
-	    (r = parse_ip_field(j, "gateway", &n.gateway, err)) < 0 ||
-	    (r = parse_cidr_field(j, "ipRange", &n.ip_range, err)) < 0 ||
-	    (r = parse_cidr_field(j, "ipv6", &n.subnet6, err)) < 0 ||
-	    (r = parse_ip_field(j, "gateway6", &n.gateway6, err)) < 0 ||
+	if ((r = parse_scalars(j, &n, err)) < 0 || (r = parse_addr_field(j, "subnet", NULL, &n.subnet, err)) < 0 ||
+	    (r = parse_addr_field(j, "gateway", &n.gateway, NULL, err)) < 0 ||
+	    (r = parse_addr_field(j, "ipRange", NULL, &n.ip_range, err)) < 0 ||
+	    (r = parse_addr_field(j, "ipv6", NULL, &n.subnet6, err)) < 0 ||
+	    (r = parse_addr_field(j, "gateway6", &n.gateway6, NULL, err)) < 0 ||
 	    (r = nd_json_get_obj(j, "options", &opts, err)) < 0 || (r = check_options(opts, err)) < 0)
 		return r;
 	if (n.subnet.ip.family)

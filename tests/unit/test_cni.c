@@ -311,6 +311,12 @@ static void test_host_ifname(void **state)
 	nd_bridge_host_ifname("ab", "c", b);
 	nd_bridge_host_ifname("a", "bc", c);
 	assert_string_not_equal(b, c);
+	/* GC of leftovers recognises exactly that form. */
+	assert_true(nd_bridge_is_host_ifname(a));
+	assert_false(nd_bridge_is_host_ifname("nd7a0abdbb07ad"));
+	assert_false(nd_bridge_is_host_ifname("nd7a0abdbb07aD3"));
+	assert_false(nd_bridge_is_host_ifname("xd7a0abdbb07ad3"));
+	assert_false(nd_bridge_is_host_ifname("nd7a0abdbb07ad3x"));
 }
 
 int main(void)

@@ -1,4 +1,4 @@
-/* lib/base/err: the one table of codes (CNI code, HTTP status, exit code) and its edges. */
+/* lib/base: the one table of codes (CNI code, HTTP status, exit code) and its edges; fd I/O. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -6,9 +6,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/err.h"
+#include "base/fdio.h"
 #include "cni/cni.h"
 
 /* Every code of enum nd_code, as docs and scripts know it (README "Errors"). */
@@ -112,6 +115,53 @@ static void test_oom(void **state)
 	nd_err_free(e);
 }
 
+/* A pipe holding n bytes of 'x', its write end closed: what nd_read_all reads to EOF. */
+static int pipe_of(size_t n)
+{
+	int p[2];
+	char *buf = malloc(n + 1);
+
+	assert_non_null(buf);
+	memset(buf, 'x', n);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(nd_write_all(p[1], buf, n), 0);
+	close(p[1]);
+	free(buf);
+	return p[0];
+}
+
+static void test_read_all(void **state)
+{
+	static const struct {
+		size_t n, max;
+		int r;
+	} rows[] = {
+		{ 0, 100, 0 },        { 1, 100, 0 },        { 100, 100, 0 },  { 101, 100, -EFBIG },
+		{ 4096, 4096, 0 },    { 4097, 4096, -EFBIG }, { 9000, 60000, 0 }, { 60000, 9000, -EFBIG },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int fd = pipe_of(rows[i].n);
+		char *buf = NULL;
+		size_t len = 12345;
+		int r = nd_read_all(fd, rows[i].max, &buf, &len);
+
+		close(fd);
+		if (r != rows[i].r)
+			fail_msg("%zu bytes, max %zu: %d, want %d", rows[i].n, rows[i].max, r, rows[i].r);
+		if (r == 0) {
+			assert_int_equal(len, rows[i].n);
+			assert_int_equal(strlen(buf), rows[i].n);
+		} else {
+			assert_null(buf);
+			assert_int_equal(len, 12345);
+		}
+		free(buf);
+	}
+	assert_int_equal(nd_read_all(-1, 10, &(char *){ NULL }, NULL), -EBADF);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -119,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_code_of_http),
 		cmocka_unit_test(test_cni_code),
 		cmocka_unit_test(test_oom),
+		cmocka_unit_test(test_read_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
