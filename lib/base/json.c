@@ -10,77 +10,73 @@ static json_t *lookup(json_t *o, const char *key)
 	return json_is_null(v) ? NULL : v;
 }
 
-static int wrong_type(struct nd_err **err, const char *key, const char *want)
-{
-	return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "field '%s' must be %s", key, want);
-}
-
-static int missing(struct nd_err **err, const char *key)
-{
-	return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "field '%s' is required", key);
-}
-
-int nd_json_get_str(json_t *o, const char *key, bool required, const char **ret, struct nd_err **err)
-{
-	json_t *v = lookup(o, key);
-
-	if (!v)
-		return required ? missing(err, key) : 0;
-	if (!json_is_string(v))
-		return wrong_type(err, key, "a string");
-	*ret = json_string_value(v);
-	return 0;
-}
-
-int nd_json_get_bool(json_t *o, const char *key, bool *ret, struct nd_err **err)
-{
-	json_t *v = lookup(o, key);
-
-	if (!v)
-		return 0;
-	if (!json_is_boolean(v))
-		return wrong_type(err, key, "true or false");
-	*ret = json_is_true(v);
-	return 0;
-}
-
-int nd_json_get_int(json_t *o, const char *key, bool required, json_int_t *ret, struct nd_err **err)
-{
-	json_t *v = lookup(o, key);
-
-	if (!v)
-		return required ? missing(err, key) : 0;
-	if (!json_is_integer(v))
-		return wrong_type(err, key, "an integer");
-	*ret = json_integer_value(v);
-	return 0;
-}
-
-int nd_json_get_obj(json_t *o, const char *key, json_t **ret, struct nd_err **err)
-{
-	json_t *v = lookup(o, key);
-
-	if (!v)
-		return 0;
-	if (!json_is_object(v))
-		return wrong_type(err, key, "an object");
-	*ret = v;
-	return 0;
-}
-
-int nd_json_get_array(json_t *o, const char *key, size_t max, json_t **ret, struct nd_err **err)
+/*
+ * The value at key into *ret, when it has type (JSON_TRUE stands for either boolean); NULL
+ * when absent, an error if required; of another type, an error saying it must be want.
+ */
+static int typed(json_t *o, const char *key, bool required, json_type type, const char *want, json_t **ret,
+		 struct nd_err **err)
 {
 	json_t *v = lookup(o, key);
 
 	*ret = NULL;
 	if (!v)
-		return 0;
-	if (!json_is_array(v))
-		return wrong_type(err, key, "an array");
-	if (json_array_size(v) > max)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, E2BIG, "field '%s' has more than %zu entries", key, max);
+		return required ? nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "field '%s' is required", key) : 0;
+	if (json_typeof(v) != type && !(type == JSON_TRUE && json_is_boolean(v)))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "field '%s' must be %s", key, want);
 	*ret = v;
 	return 0;
+}
+
+int nd_json_get_str(json_t *o, const char *key, bool required, const char **ret, struct nd_err **err)
+{
+	json_t *v;
+	int r = typed(o, key, required, JSON_STRING, "a string", &v, err);
+
+	if (v)
+		*ret = json_string_value(v);
+	return r;
+}
+
+int nd_json_get_bool(json_t *o, const char *key, bool *ret, struct nd_err **err)
+{
+	json_t *v;
+	int r = typed(o, key, false, JSON_TRUE, "true or false", &v, err);
+
+	if (v)
+		*ret = json_is_true(v);
+	return r;
+}
+
+int nd_json_get_int(json_t *o, const char *key, bool required, json_int_t *ret, struct nd_err **err)
+{
+	json_t *v;
+	int r = typed(o, key, required, JSON_INTEGER, "an integer", &v, err);
+
+	if (v)
+		*ret = json_integer_value(v);
+	return r;
+}
+
+int nd_json_get_obj(json_t *o, const char *key, json_t **ret, struct nd_err **err)
+{
+	json_t *v;
+	int r = typed(o, key, false, JSON_OBJECT, "an object", &v, err);
+
+	if (v)
+		*ret = v;
+	return r;
+}
+
+int nd_json_get_array(json_t *o, const char *key, size_t max, json_t **ret, struct nd_err **err)
+{
+	int r = typed(o, key, false, JSON_ARRAY, "an array", ret, err);
+
+	if (r >= 0 && json_array_size(*ret) > max) {
+		*ret = NULL;
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, E2BIG, "field '%s' has more than %zu entries", key, max);
+	}
+	return r;
 }
 
 unsigned int nd_json_depth(const char *buf, size_t len)

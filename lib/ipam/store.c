@@ -376,39 +376,53 @@ static int open_dir_stream(int dfd, DIR **ret)
 	return 0;
 }
 
-/* Lease files are the entries whose name parses as an address; the rest is ours or junk. */
-static bool lease_entry(const struct dirent *de, struct nd_ip *ret)
+/* What a walk over a directory of the store hands each file to. */
+struct walk {
+	nd_store_visit_fn lease;
+	nd_store_index_fn index;
+	void *ud;
+};
+
+/*
+ * fn for each regular file of the directory dfd (dirname in errors) but the temporary ones
+ * ('.' first); a non-zero return stops the walk and is returned.
+ */
+static int each_file(struct nd_store *s, int dfd, const char *dirname,
+		     int (*fn)(struct nd_store *s, const char *name, const struct walk *w), const struct walk *w,
+		     struct nd_err **err)
 {
-	if (de->d_name[0] == '.' || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
-		return false;
-	return nd_ip_parse(de->d_name, ret, NULL) == 0;
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+	int r = open_dir_stream(dfd, &d);
+
+	if (r < 0)
+		return io_err(s, err, -r, "cannot list", dirname);
+	while ((errno = 0, de = readdir(d))) {
+		if (de->d_name[0] == '.' || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
+			continue;
+		if ((r = fn(s, de->d_name, w)) != 0)
+			return r;
+	}
+	return errno ? io_err(s, err, errno, "cannot list", dirname) : 0;
+}
+
+/* Lease files are the entries whose name parses as an address; the rest is ours or junk. */
+static int lease_visit(struct nd_store *s, const char *name, const struct walk *w)
+{
+	char buf[MAX_FILE];
+	const char *id = "", *ifname = "";
+	struct nd_ip ip;
+
+	if (nd_ip_parse(name, &ip, NULL) < 0)
+		return 0;
+	if (read_small(s->dfd, name, buf, sizeof(buf)) >= 0)
+		lease_split(buf, &id, &ifname);
+	return w->lease(&ip, id, ifname, w->ud);
 }
 
 int nd_store_foreach(struct nd_store *s, nd_store_visit_fn cb, void *ud, struct nd_err **err)
 {
-	_cleanup_(closedirp) DIR *d = NULL;
-	struct dirent *de;
-	int r;
-
-	r = open_dir_stream(s->dfd, &d);
-	if (r < 0)
-		return io_err(s, err, -r, "cannot list", ".");
-	while ((errno = 0, de = readdir(d))) {
-		char buf[MAX_FILE];
-		const char *id = "", *ifname = "";
-		struct nd_ip ip;
-
-		if (!lease_entry(de, &ip))
-			continue;
-		if (read_small(s->dfd, de->d_name, buf, sizeof(buf)) >= 0)
-			lease_split(buf, &id, &ifname);
-		r = cb(&ip, id, ifname, ud);
-		if (r)
-			return r;
-	}
-	if (errno)
-		return io_err(s, err, errno, "cannot list", ".");
-	return 0;
+	return each_file(s, s->dfd, ".", lease_visit, &(struct walk){ .lease = cb, .ud = ud }, err);
 }
 
 struct find_ctx {
@@ -561,7 +575,7 @@ static void index_full_id(struct nd_store *s, const char *short_id, const char *
 }
 
 /* Our index names are "<id>:<ifname>"; the ID cannot hold ':', so the first one splits. */
-static int index_visit(struct nd_store *s, const char *name, nd_store_index_fn cb, void *ud)
+static int index_visit(struct nd_store *s, const char *name, const struct walk *w)
 {
 	_cleanup_free_ char *id = strdup(name), *ifname = NULL;
 	struct nd_ip ips[64];
@@ -586,30 +600,14 @@ static int index_visit(struct nd_store *s, const char *name, nd_store_index_fn c
 		n = 0;
 	if (nd_short_is(id))
 		index_full_id(s, id, ifname, ips, n, &id);
-	return cb(id, ifname, ips, n, ud);
+	return w->index(id, ifname, ips, n, w->ud);
 }
 
 int nd_store_index_foreach(struct nd_store *s, nd_store_index_fn cb, void *ud, struct nd_err **err)
 {
-	_cleanup_(closedirp) DIR *d = NULL;
-	struct dirent *de;
-	int r;
+	int r = each_file(s, s->adfd, INDEX_DIR, index_visit, &(struct walk){ .index = cb, .ud = ud }, err);
 
-	r = open_dir_stream(s->adfd, &d);
-	if (r < 0)
-		return io_err(s, err, -r, "cannot list", INDEX_DIR);
-	while ((errno = 0, de = readdir(d))) {
-		if (de->d_name[0] == '.' || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
-			continue;
-		r = index_visit(s, de->d_name, cb, ud);
-		if (r == -ENOMEM)
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-		if (r)
-			return r;
-	}
-	if (errno)
-		return io_err(s, err, errno, "cannot list", INDEX_DIR);
-	return 0;
+	return r == -ENOMEM ? nd_oom(err) : r;
 }
 
 /* ---- release ---- */

@@ -106,13 +106,10 @@ static int match_addr(const struct nlmsghdr *nlh, void *ud)
 	const struct nlattr *a;
 	size_t n = nd_ip_bytes(m->want->ip.family);
 
-	if (!nlh) { /* the dump restarts */
-		m->found = false;
+	if (!nlh) /* the dump restarts */
+		return m->found = false, 0;
+	if (!(ifa = nd_nl_header(nlh, RTM_NEWADDR, sizeof(*ifa))))
 		return 0;
-	}
-	if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
-		return 0;
-	ifa = NLMSG_DATA(nlh);
 	if ((int)ifa->ifa_index != m->ifindex || ifa->ifa_family != m->want->ip.family ||
 	    ifa->ifa_prefixlen != m->want->len)
 		return 0;
@@ -127,14 +124,12 @@ int nd_addr_has(struct nl_sock *sk, int ifindex, const struct nd_cidr *addr, boo
 {
 	struct ifaddrmsg ifa = { .ifa_family = (unsigned char)addr->ip.family, .ifa_index = (unsigned int)ifindex };
 	struct addr_match m = { .want = addr, .ifindex = ifindex };
-	_cleanup_nl_msg_ struct nl_msg *msg = NULL;
 	char buf[ND_CIDR_STRLEN];
 	int r = check_cidr(addr, ifindex, err);
 
 	if (r < 0)
 		return r;
-	msg = nd_nl_msg(RTM_GETADDR, 0, &ifa, sizeof(ifa));
-	r = msg ? nd_nl_dump(sk, msg, match_addr, &m) : -ENOMEM;
+	r = nd_nl_dump(sk, RTM_GETADDR, &ifa, sizeof(ifa), match_addr, &m);
 	if (r < 0)
 		/* EAGAIN: every try raced a change of the addresses (NLM_F_DUMP_INTR). */
 		return nd_nl_kerr(err, r == -EAGAIN ? ND_CNI_TRY_AGAIN : ND_ERR_INTERNAL, r, NULL,

@@ -123,6 +123,11 @@ struct nl_msg *nd_nl_msg(int type, int flags, const void *hdr, size_t len)
 	return msg;
 }
 
+const void *nd_nl_header(const struct nlmsghdr *nlh, int type, size_t len)
+{
+	return nlh->nlmsg_type == type && nlh->nlmsg_len >= NLMSG_LENGTH(len) ? NLMSG_DATA(nlh) : NULL;
+}
+
 struct connect_ctx {
 	struct nl_sock *sk;
 	int nle;
@@ -335,18 +340,18 @@ static int dump_once(struct nl_sock *sk, struct nl_msg *msg, struct nl_cb *cb, s
 	return r < 0 ? nd_nl_errno(r) : 0;
 }
 
-int nd_nl_dump(struct nl_sock *sk, struct nl_msg *msg, int (*fn)(const struct nlmsghdr *nlh, void *ud),
-	       void *ud)
+int nd_nl_dump(struct nl_sock *sk, int type, const void *hdr, size_t len,
+	       int (*fn)(const struct nlmsghdr *nlh, void *ud), void *ud)
 {
 	_cleanup_(nl_cb_putp) struct nl_cb *cb = cb_clone(sk);
+	_cleanup_nl_msg_ struct nl_msg *msg = nd_nl_msg(type, NLM_F_DUMP, hdr, len);
 	struct dump d = { .fn = fn, .ud = ud };
 	int r = -EAGAIN;
 
-	if (!cb)
+	if (!cb || !msg)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_dump_msg, &d);
 	nl_cb_err(cb, NL_CB_CUSTOM, on_dump_error, &d);
-	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_DUMP;
 	/* libnl reports NLM_F_DUMP_INTR as NLE_DUMP_INTR (-EAGAIN) after draining the reply. */
 	for (int i = 0; i < ND_NL_DUMP_TRIES && r == -EAGAIN; i++)
 		r = dump_once(sk, msg, cb, &d);

@@ -25,6 +25,9 @@ int nd_nl_err(struct nd_err **err, int nle, const char *fmt, ...) __attribute__(
 /* A request of type with its fixed header (struct ifinfomsg, ifaddrmsg, rtmsg); NULL: no memory. */
 struct nl_msg *nd_nl_msg(int type, int flags, const void *hdr, size_t len);
 
+/* A dump's message of type with a fixed header of len bytes: that header, else NULL. */
+const void *nd_nl_header(const struct nlmsghdr *nlh, int type, size_t len);
+
 /* Room for the kernel's extack text; "" when it sent none. */
 #define ND_NL_EXTACK_LEN 160
 
@@ -38,13 +41,14 @@ struct nl_msg *nd_nl_msg(int type, int flags, const void *hdr, size_t len);
 int nd_nl_talk(struct nl_sock *sk, struct nl_msg *msg, char extack[ND_NL_EXTACK_LEN]);
 
 /*
- * Send a dump request and call fn(nlh, ud) for every message of the reply. fn(NULL, ud)
+ * Send a dump request of type (RTM_GET*) with its fixed header hdr of len bytes (struct
+ * ifaddrmsg, rtmsg: what it filters on) and call fn(nlh, ud) for every message of the reply. fn(NULL, ud)
  * comes before each attempt so the caller can reset: when the kernel flags the dump
  * inconsistent (NLM_F_DUMP_INTR) it is redone (5 tries, then -EAGAIN). fn returns < 0 to
  * fail the dump with that errno (the reply is still drained). Sets no nd_err.
  */
-int nd_nl_dump(struct nl_sock *sk, struct nl_msg *msg, int (*fn)(const struct nlmsghdr *nlh, void *ud),
-	       void *ud);
+int nd_nl_dump(struct nl_sock *sk, int type, const void *hdr, size_t len,
+	       int (*fn)(const struct nlmsghdr *nlh, void *ud), void *ud);
 
 /* nd_err_set for a failed nd_nl_talk/nd_nl_dump: "what: strerror (kernel: extack)". */
 int nd_nl_kerr(struct nd_err **err, int code, int r, const char *extack, const char *fmt, ...)

@@ -117,13 +117,10 @@ static int match_route(const struct nlmsghdr *nlh, void *ud)
 	const struct rtmsg *rtm;
 	size_t n = nd_ip_bytes(m->dst.ip.family);
 
-	if (!nlh) { /* the dump restarts */
-		m->found = false;
+	if (!nlh) /* the dump restarts */
+		return m->found = false, 0;
+	if (!(rtm = nd_nl_header(nlh, RTM_NEWROUTE, sizeof(*rtm))))
 		return 0;
-	}
-	if (nlh->nlmsg_type != RTM_NEWROUTE || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)))
-		return 0;
-	rtm = NLMSG_DATA(nlh);
 	if (rtm->rtm_family != m->dst.ip.family || rtm->rtm_dst_len != m->dst.len || rtm->rtm_type != RTN_UNICAST ||
 	    nlmsg_parse((struct nlmsghdr *)nlh, sizeof(*rtm), tb, RTA_MAX, NULL) < 0 || route_table(rtm, tb) != RT_TABLE_MAIN)
 		return 0;
@@ -141,15 +138,13 @@ int nd_route_has(struct nl_sock *sk, int ifindex, const struct nd_cidr *dst, con
 {
 	struct rtmsg rtm = { .rtm_family = (unsigned char)dst->ip.family, .rtm_table = RT_TABLE_MAIN };
 	struct route_match m = { .gw = gw, .ifindex = ifindex };
-	_cleanup_nl_msg_ struct nl_msg *msg = NULL;
 	char buf[ND_CIDR_STRLEN];
 	int r = check_route(dst, gw, err);
 
 	if (r < 0)
 		return r;
 	nd_cidr_network(dst, &m.dst);
-	msg = nd_nl_msg(RTM_GETROUTE, 0, &rtm, sizeof(rtm));
-	r = msg ? nd_nl_dump(sk, msg, match_route, &m) : -ENOMEM;
+	r = nd_nl_dump(sk, RTM_GETROUTE, &rtm, sizeof(rtm), match_route, &m);
 	if (r < 0)
 		/* EAGAIN: every try raced a change of the table (NLM_F_DUMP_INTR). */
 		return nd_nl_kerr(err, r == -EAGAIN ? ND_CNI_TRY_AGAIN : ND_ERR_INTERNAL, r, NULL, "route to '%s': list",

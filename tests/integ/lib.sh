@@ -77,6 +77,16 @@ expect_code() {
 		>/dev/null || fail "error object incomplete: $1"
 }
 
+# add_refused NETNS CONF CODE [TEXT] [CNI_ARGS]: ADD fails with a CNI error object of code
+# CODE whose message holds TEXT, and the host is left as it was.
+add_refused() {
+	before=$(snapshot)
+	r=$(add "$1" "$2" "${5:-}") && { fail "ADD $1 succeeded: $r"; return 1; }
+	expect_code "$r" "$3" || return 1
+	[ -z "${4:-}" ] || printf '%s' "$r" | jq -r .msg | grep -q "$4" || fail "message: $r" || return 1
+	same_host "$before"
+}
+
 # Clean everything a test made, so the next starts from the same host.
 reset_host() {
 	for n in $(ip netns list 2>/dev/null | cut -d' ' -f1); do ip netns del "$n"; done

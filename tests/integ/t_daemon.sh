@@ -49,6 +49,12 @@ dclean() {
 	rm -rf "$DSTATE" "$WORK/dconf" "$WORK/ipam" "$WORK/dlog" "$WORK/cache"
 	return 0
 }
+# dattach NETNS...: each a new netns, attached to the default network through the API.
+dattach() {
+	for ns; do
+		ip netns add "$ns" && expect POST /v1/networks/bridge/attachments "{\"netns\":\"$ns\"}" 201 >/dev/null || return 1
+	done
+}
 masq_count() { nft -j list map inet netd masq4 2>/dev/null | jq '[.nftables[].map.elem // empty | .[]] | length'; }
 lease_count() { find "$WORK/ipam" -path '*/attach' -prune -o -type f -name '1*.*.*.*' -print 2>/dev/null | wc -l; }
 port_count() { ip -o link show master "$1" 2>/dev/null | wc -l; }
@@ -222,9 +228,7 @@ test_daemon_sigkill_mid_load_loses_and_duplicates_nothing() {
 
 test_daemon_reload_restores_flushed_ruleset() {
 	dstart || return 1
-	ip netns add r1 && ip netns add r2
-	expect POST /v1/networks/bridge/attachments '{"netns":"r1"}' 201 >/dev/null || { dclean; return 1; }
-	expect POST /v1/networks/bridge/attachments '{"netns":"r2"}' 201 >/dev/null || { dclean; return 1; }
+	dattach r1 r2 || { dclean; return 1; }
 	want=$(nft list table inet netd)
 	nft flush ruleset
 	[ "$(masq_count)" = "" ] || fail "flush did not flush" || { dclean; return 1; }
@@ -239,9 +243,7 @@ test_daemon_reload_restores_flushed_ruleset() {
 
 test_daemon_gc_releases_attachments_of_dead_netns() {
 	dstart || return 1
-	ip netns add g1 && ip netns add g2
-	expect POST /v1/networks/bridge/attachments '{"netns":"g1"}' 201 >/dev/null || { dclean; return 1; }
-	expect POST /v1/networks/bridge/attachments '{"netns":"g2"}' 201 >/dev/null || { dclean; return 1; }
+	dattach g1 g2 || { dclean; return 1; }
 	ip netns del g1
 	# A stray veth on our bridge that nothing owns (say, a crashed plugin run).
 	ip link add nd0123456789abc type veth peer name strayp && ip link set nd0123456789abc master netd0

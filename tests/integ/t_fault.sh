@@ -87,6 +87,9 @@ warm_up() {
 	mkns keep && add keep "$FC" >/dev/null || fail "warm-up ADD" || return 1
 }
 
+# What warm_up and the walk made: the victim netns, "keep" and the bridge.
+fa_clean() { ip netns del victim; del keep "$FC"; ip netns del keep; ip link del br-fa; }
+
 test_fault_points_listed() {
 	warm_up || return 1
 	trace_points || return 1
@@ -105,7 +108,7 @@ test_fault_add_fail() {
 		same_fsnap "$before" || fail "after $p:fail" || return 1
 		echo "ok $p:fail"
 	done
-	ip netns del victim; del keep "$FC"; ip netns del keep; ip link del br-fa
+	fa_clean
 }
 
 # Every ADD point x kill: one DEL restores the host and the netns exactly.
@@ -123,7 +126,7 @@ test_fault_add_kill_then_del() {
 			echo "ok $p:kill + DEL (CNI_NETNS='$netns')"
 		done
 	done
-	ip netns del victim; del keep "$FC"; ip netns del keep; ip link del br-fa
+	fa_clean
 }
 
 # Every ADD point x kill, then the runtime's view of a crash: the sandbox is gone and only GC
@@ -179,7 +182,7 @@ test_fault_del() {
 			echo "ok DEL $p:$mode + DEL"
 		done
 	done
-	ip netns del victim; del keep "$FC"; ip netns del keep; ip link del br-fa
+	fa_clean
 }
 
 # A network's first ADD failing at any point: no bridge, no table, no address is left.

@@ -9,47 +9,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cleanup.h"
 #include "bridge/bridge.h"
 #include "cni/cni.h"
 #include "cni/result.h"
 
-static void test_valid_id(void **state)
+/* Spec section "Parameters" for IDs, the kernel's and our rules for interface names (cni.h). */
+static void test_valid_names(void **state)
 {
+#define ID nd_cni_valid_id
+#define IF nd_cni_valid_ifname
 	static const struct {
+		bool (*valid)(const char *);
 		const char *s;
 		bool ok;
 	} rows[] = {
-		{ "abc", true },         { "A1", true },      { "a.b-c_d", true }, { "0", true },
-		{ "-a", false },         { ".a", false },     { "_a", false },     { "", false },
-		{ "a b", false },        { "a/b", false },    { "a:b", false },    { "é", false },
-		{ "a\n", false },        { "a;b", false },
+		{ ID, "abc", true },   { ID, "A1", true },        { ID, "a.b-c_d", true },        { ID, "0", true },
+		{ ID, "-a", false },   { ID, ".a", false },       { ID, "_a", false },            { ID, "", false },
+		{ ID, "a b", false },  { ID, "a/b", false },      { ID, "a:b", false },           { ID, "é", false },
+		{ ID, "a\n", false },  { ID, "a;b", false },
+		{ IF, "eth0", true },  { IF, "a", true },         { IF, "123456789012345", true }, { IF, "net-1.2", true },
+		{ IF, "", false },     { IF, ".", false },        { IF, "..", false },   { IF, "1234567890123456", false },
+		{ IF, "a/b", false },  { IF, "a:b", false },      { IF, "a b", false },           { IF, "a\tb", false },
+		{ IF, "all", false },  { IF, "default", false },  { IF, "eth%d", false },         { IF, "%", false },
+		{ IF, "alla", true },  { IF, "defaults", true },  { IF, "a\nb", false },          { IF, "\xc3\xa9th0", false },
+		{ IF, "ALL", true },   { IF, "lo", true },
 	};
+#undef ID
+#undef IF
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		if (nd_cni_valid_id(rows[i].s) != rows[i].ok)
-			fail_msg("id '%s': want %d", rows[i].s, rows[i].ok);
+	for (size_t i = 0; i < ND_ARRAY_SIZE(rows); i++)
+		if (rows[i].valid(rows[i].s) != rows[i].ok)
+			fail_msg("%s '%s': want %d", rows[i].valid == nd_cni_valid_id ? "id" : "ifname", rows[i].s,
+				 rows[i].ok);
 	assert_false(nd_cni_valid_id(NULL));
-}
-
-static void test_valid_ifname(void **state)
-{
-	static const struct {
-		const char *s;
-		bool ok;
-	} rows[] = {
-		{ "eth0", true },  { "a", true },        { "123456789012345", true }, { "net-1.2", true },
-		{ "", false },     { ".", false },       { "..", false },             { "1234567890123456", false },
-		{ "a/b", false },  { "a:b", false },     { "a b", false },            { "a\tb", false },
-		{ "all", false },  { "default", false }, { "eth%d", false },          { "%", false },
-		{ "alla", true },  { "defaults", true },  { "a\nb", false },           { "\xc3\xa9th0", false },
-		{ "ALL", true },   { "lo", true },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		if (nd_cni_valid_ifname(rows[i].s) != rows[i].ok)
-			fail_msg("ifname '%s': want %d", rows[i].s, rows[i].ok);
 }
 
 static void test_args(void **state)
@@ -322,7 +316,7 @@ static void test_host_ifname(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_id),        cmocka_unit_test(test_valid_ifname),
+		cmocka_unit_test(test_valid_names),
 		cmocka_unit_test(test_args),            cmocka_unit_test(test_args_get),
 		cmocka_unit_test(test_req_parse),       cmocka_unit_test(test_result_versions),
 		cmocka_unit_test(test_error_json),      cmocka_unit_test(test_bridge_conf),

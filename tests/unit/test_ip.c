@@ -13,15 +13,7 @@
 #include <sys/socket.h>
 
 #include "base/ip.h"
-
-static struct nd_ip ip_of(const char *s)
-{
-	struct nd_ip ip;
-
-	if (nd_ip_parse(s, &ip, NULL) < 0)
-		fail_msg("test bug: cannot parse '%s'", s);
-	return ip;
-}
+#include "fixtures.h"
 
 static struct nd_cidr cidr_of(const char *s)
 {

@@ -28,6 +28,8 @@
 #include "ipam/ipam.h"
 #include "ipam/store.h"
 
+#include "fixtures.h"
+
 #define HOST_LOCAL "/usr/lib/cni/host-local"
 
 /* ---- openat() interposition: fail the Nth exclusive create (a lease) with EIO; 0 never. ---- */
@@ -56,23 +58,15 @@ int openat(int dirfd, const char *path, int flags, ...)
 /* ---- fixture ---- */
 
 struct fx {
-	char dir[64];       /* dataDir */
+	char dir[FX_DIR_LEN]; /* dataDir */
 	char net[128];      /* dataDir/net1 */
 };
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/netd-ipam-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!fx_tmpdir(f->dir, "ipam"))
 		return -1;
 	snprintf(f->net, sizeof(f->net), "%s/net1", f->dir);
 	fail_excl_at = excl_calls = 0;
@@ -84,7 +78,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(f->dir);
 	free(f);
 	return 0;
 }
@@ -180,26 +174,6 @@ static void del_ok(const struct nd_ipam_conf *c, const char *id)
 
 	if (nd_ipam_del(c, id, "eth0", &err) < 0)
 		fail_msg("DEL %s failed: %s", id, err->msg);
-}
-
-static void put(const char *dir, const char *name, const char *content)
-{
-	char path[PATH_MAX];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "we");
-	assert_non_null(fp);
-	fputs(content, fp);
-	fclose(fp);
-}
-
-static bool exists(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return access(path, F_OK) == 0;
 }
 
 /* Names in dir other than lock, attach and last_reserved_ip.*, joined by ','. */

@@ -23,6 +23,8 @@
 #include "kernel/netnsname.h"
 #include "networks/network.h"
 
+#include "fixtures.h"
+
 static json_t *json_of(const char *text)
 {
 	json_error_t jerr;
@@ -114,38 +116,64 @@ static void test_json_top_strings(void **state)
 	}
 }
 
-static void test_network_parse_options(void **state)
+/*
+ * body parsed as the API does (full: then finished and checked as a new network): accepted
+ * when want is NULL, else refused with code 7 and a message holding want.
+ */
+static void parse_expect(const char *body, bool full, const char *want)
+{
+	json_t *j = json_of(body);
+	struct nd_err *err = NULL;
+	struct nd_network n;
+	int r = nd_network_parse(j, &n, &err);
+	bool parsed = r >= 0;
+
+	if (full && r >= 0 && (r = nd_network_finish(&n, &err)) >= 0)
+		r = nd_network_check_new(&n, &err);
+	if (!want && r < 0)
+		fail_msg("%s refused: %s", body, err->msg);
+	if (want && (r >= 0 || err->code != 7 || !strstr(err->msg, want)))
+		fail_msg("%s: want '%s', got '%s'", body, want, err ? err->msg : "accepted");
+	if (parsed)
+		nd_network_clear(&n);
+	nd_err_free(err);
+	json_decref(j);
+}
+
+/*
+ * Bodies as the API parses them: options (parse only), and subnets and gateways (parsed,
+ * finished and checked as a new network: full).
+ */
+static void test_network_parse_and_check(void **state)
 {
 	static const struct {
+		bool full;
 		const char *body;
 		const char *want; /* NULL: accepted */
 	} rows[] = {
-		{ "{\"name\":\"n\",\"options\":{\"com.docker.network.bridge.name\":\"x\"}}", NULL },
-		{ "{\"name\":\"n\",\"options\":{}}", NULL },
-		{ "{\"name\":\"n\",\"options\":{\"a\":{\"b\":\"c\"}}}", "options.a: must be a string" },
-		{ "{\"name\":\"n\",\"options\":{\"a\":[\"b\"]}}", "options.a: must be a string" },
-		{ "{\"name\":\"n\",\"options\":{\"a\":1}}", "options.a: must be a string" },
-		{ "{\"name\":\"n\",\"options\":{\"\":\"v\"}}", "a key has 1 to 128" },
-		{ "{\"name\":\"n\",\"options\":{\"a\\u0001\":\"v\"}}", "a key has 1 to 128" },
-		{ "{\"name\":\"n\",\"options\":[]}", "options" },
+		{ false, "{\"name\":\"n\",\"options\":{\"com.docker.network.bridge.name\":\"x\"}}", NULL },
+		{ false, "{\"name\":\"n\",\"options\":{}}", NULL },
+		{ false, "{\"name\":\"n\",\"options\":{\"a\":{\"b\":\"c\"}}}", "options.a: must be a string" },
+		{ false, "{\"name\":\"n\",\"options\":{\"a\":[\"b\"]}}", "options.a: must be a string" },
+		{ false, "{\"name\":\"n\",\"options\":{\"a\":1}}", "options.a: must be a string" },
+		{ false, "{\"name\":\"n\",\"options\":{\"\":\"v\"}}", "a key has 1 to 128" },
+		{ false, "{\"name\":\"n\",\"options\":{\"a\\u0001\":\"v\"}}", "a key has 1 to 128" },
+		{ false, "{\"name\":\"n\",\"options\":[]}", "options" },
+		{ true, "{\"name\":\"n\",\"subnet\":\"10.5.0.0/24\"}", NULL },
+		{ true, "{\"name\":\"n\",\"subnet\":\"10.5.0.0/24\",\"ipv6\":\"fd00:5::/64\"}", NULL },
+		{ true, "{\"name\":\"n\",\"subnet\":\"127.0.0.0/8\"}", "loopback" },
+		{ true, "{\"name\":\"n\",\"subnet\":\"224.0.0.0/24\"}", "multicast" },
+		{ true, "{\"name\":\"n\",\"subnet\":\"255.255.255.0/24\"}", "reserved" },
+		{ true, "{\"name\":\"n\",\"subnet\":\"169.254.0.0/16\"}", "link-local" },
+		{ true, "{\"name\":\"n\",\"subnet\":\"10.5.0.0/24\",\"gateway\":\"10.5.0.0\"}", "network address" },
+		{ true, "{\"name\":\"n\",\"subnet\":\"10.5.0.0/24\",\"gateway\":\"10.5.0.255\"}", "broadcast address" },
+		{ true, "{\"name\":\"n\",\"subnet\":\"10.5.0.0/24\",\"ipv6\":\"::/0\"}", "ipv6: subnet ::/0 is too large" },
+		{ true, "{\"name\":\"n\",\"subnet\":\"10.5.0.0/24\",\"ipv6\":\"ff02::/64\"}", "multicast" },
 	};
 	(void)state;
 
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		json_t *j = json_of(rows[i].body);
-		struct nd_err *err = NULL;
-		struct nd_network n;
-		int r = nd_network_parse(j, &n, &err);
-
-		if (!rows[i].want && r < 0)
-			fail_msg("%s refused: %s", rows[i].body, err->msg);
-		if (rows[i].want && (r >= 0 || err->code != 7 || !strstr(err->msg, rows[i].want)))
-			fail_msg("%s: want '%s', got '%s'", rows[i].body, rows[i].want, err ? err->msg : "accepted");
-		if (r >= 0)
-			nd_network_clear(&n);
-		nd_err_free(err);
-		json_decref(j);
-	}
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		parse_expect(rows[i].body, rows[i].full, rows[i].want);
 }
 
 static void test_network_option_limits(void **state)
@@ -188,53 +216,6 @@ static void test_network_option_limits(void **state)
 	json_decref(j);
 }
 
-static void test_network_check_new(void **state)
-{
-	static const struct {
-		const char *body;
-		const char *want;
-	} rows[] = {
-		{ "{\"name\":\"n\",\"subnet\":\"10.5.0.0/24\"}", NULL },
-		{ "{\"name\":\"n\",\"subnet\":\"10.5.0.0/24\",\"ipv6\":\"fd00:5::/64\"}", NULL },
-		{ "{\"name\":\"n\",\"subnet\":\"127.0.0.0/8\"}", "loopback" },
-		{ "{\"name\":\"n\",\"subnet\":\"224.0.0.0/24\"}", "multicast" },
-		{ "{\"name\":\"n\",\"subnet\":\"255.255.255.0/24\"}", "reserved" },
-		{ "{\"name\":\"n\",\"subnet\":\"169.254.0.0/16\"}", "link-local" },
-		{ "{\"name\":\"n\",\"subnet\":\"10.5.0.0/24\",\"gateway\":\"10.5.0.0\"}", "network address" },
-		{ "{\"name\":\"n\",\"subnet\":\"10.5.0.0/24\",\"gateway\":\"10.5.0.255\"}", "broadcast address" },
-		{ "{\"name\":\"n\",\"subnet\":\"10.5.0.0/24\",\"ipv6\":\"::/0\"}", "ipv6: subnet ::/0 is too large" },
-		{ "{\"name\":\"n\",\"subnet\":\"10.5.0.0/24\",\"ipv6\":\"ff02::/64\"}", "multicast" },
-	};
-	(void)state;
-
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		json_t *j = json_of(rows[i].body);
-		struct nd_err *err = NULL;
-		struct nd_network n;
-		int r = nd_network_parse(j, &n, &err);
-
-		if (r >= 0)
-			r = nd_network_finish(&n, &err);
-		if (r >= 0)
-			r = nd_network_check_new(&n, &err);
-		if (!rows[i].want && r < 0)
-			fail_msg("%s refused: %s", rows[i].body, err->msg);
-		if (rows[i].want && (r >= 0 || err->code != 7 || !strstr(err->msg, rows[i].want)))
-			fail_msg("%s: want '%s', got '%s'", rows[i].body, rows[i].want, err ? err->msg : "accepted");
-		nd_network_clear(&n);
-		nd_err_free(err);
-		json_decref(j);
-	}
-}
-
-static char *tmpdir(void)
-{
-	char tmpl[] = "/tmp/netd-unit-net.XXXXXX";
-	char *d = mkdtemp(tmpl);
-
-	assert_non_null(d);
-	return strdup(d);
-}
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
@@ -253,11 +234,12 @@ static void write_file(const char *dir, const char *name, const char *text)
 /* An API body never sets ownership; a state file does, and an old one defaults by the name. */
 static void test_network_ownership(void **state)
 {
-	char *dir = tmpdir();
+	char dir[FX_DIR_LEN];
 	json_t *j = json_of("{\"name\":\"own\",\"subnet\":\"10.6.0.0/24\",\"ownBridge\":true,\"ownGateway\":true}");
 	struct nd_network n;
 
 	(void)state;
+	assert_true(fx_tmpdir(dir, "unit-net"));
 	assert_int_equal(nd_network_parse(j, &n, NULL), 0);
 	assert_false(n.own_bridge);
 	assert_false(n.own_gw);
@@ -277,25 +259,20 @@ static void test_network_ownership(void **state)
 	assert_int_equal(nd_network_load(dir, "c", &n, NULL), 0);
 	assert_true(n.own_bridge);
 	nd_network_clear(&n);
-	{
-		char cmd[PATH_MAX + 16];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		assert_int_equal(system(cmd), 0);
-	}
-	free(dir);
+	fx_rmtree(dir);
 }
 
 /* The attack of issue 8: options 3000 deep, the subnet after them; the file is moved aside. */
 static void test_network_quarantine(void **state)
 {
-	char *dir = tmpdir(), *deep = nested(3000, true), *text, file[PATH_MAX], path[PATH_MAX], cmd[PATH_MAX + 16];
+	char dir[FX_DIR_LEN], *deep = nested(3000, true), *text, file[PATH_MAX], path[PATH_MAX];
 	struct nd_err *err = NULL;
 	struct nd_network n, other = { .name = "other", .bridge = "br-other" };
 	char **names = NULL;
 	size_t cnt = 0;
 
 	(void)state;
+	assert_true(fx_tmpdir(dir, "unit-net"));
 	text = malloc(strlen(deep) + 128);
 	sprintf(text, "{\"bridge\":\"br-x\",\"name\":\"x\",\"options\":%s,\"subnet\":\"10.44.0.0/16\"}", deep);
 	write_file(dir, "x.json", text);
@@ -342,11 +319,9 @@ static void test_network_quarantine(void **state)
 	assert_int_equal(nd_network_load(dir, "w", &n, NULL), -EBADMSG);
 	assert_int_equal(nd_network_quarantine(dir, "w", NULL, &err), 0);
 	assert_true(nd_network_is_reserved(dir, "w"));
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	fx_rmtree(dir);
 	free(text);
 	free(deep);
-	free(dir);
 }
 
 /* What lib/netnsname refuses before it opens anything: paths outside the rule. */
@@ -399,9 +374,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_depth),
 		cmocka_unit_test(test_json_top_strings),
-		cmocka_unit_test(test_network_parse_options),
+		cmocka_unit_test(test_network_parse_and_check),
 		cmocka_unit_test(test_network_option_limits),
-		cmocka_unit_test(test_network_check_new),
 		cmocka_unit_test(test_network_ownership),
 		cmocka_unit_test(test_network_quarantine),
 		cmocka_unit_test(test_netns_rule_paths),

@@ -18,27 +18,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixtures.h"
 #include "ipam/store.h"
 
 struct fixture {
-	char dir[64];       /* the data directory */
+	char dir[FX_DIR_LEN]; /* the data directory */
 	char net[PATH_MAX]; /* <dir>/net1 */
 	struct nd_store *s;
 };
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/netd-store-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!fx_tmpdir(f->dir, "store"))
 		return -1;
 	snprintf(f->net, sizeof(f->net), "%s/net1", f->dir);
 	if (nd_store_open(f->dir, "net1", &f->s, NULL) < 0)
@@ -52,18 +45,9 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	nd_store_close(f->s);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(f->dir);
 	free(f);
 	return 0;
-}
-
-static struct nd_ip ip_of(const char *s)
-{
-	struct nd_ip ip;
-
-	if (nd_ip_parse(s, &ip, NULL) < 0)
-		fail_msg("test bug: cannot parse '%s'", s);
-	return ip;
 }
 
 /* Whole file content, or NULL when it does not exist. */
@@ -83,18 +67,6 @@ static char *slurp(const char *dir, const char *name)
 	close(fd);
 	assert_true(n >= 0);
 	return buf;
-}
-
-static void put(const char *dir, const char *name, const char *content)
-{
-	char path[PATH_MAX];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "we");
-	assert_non_null(fp);
-	fputs(content, fp);
-	fclose(fp);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -345,6 +317,15 @@ struct seen {
 	int calls;
 };
 
+/* The walk made calls visits and saw each of want (NULL-terminated), in any order. */
+static void assert_seen(const struct seen *s, int calls, const char *const *want)
+{
+	assert_int_equal(s->calls, calls);
+	for (; *want; want++)
+		if (!strstr(s->buf, *want))
+			fail_msg("the walk saw '%s', not '%s'", s->buf, *want);
+}
+
 static int visit(const struct nd_ip *ip, const char *id, const char *ifname, void *ud)
 {
 	struct seen *s = ud;
@@ -368,10 +349,7 @@ static void test_foreach(void **state)
 	put(f->net, "attach/ctr1:eth0", "10.0.0.2\n");
 	put(f->net, "junk", "ctr9\r\neth0");
 	assert_int_equal(nd_store_foreach(f->s, visit, &s, NULL), 0);
-	assert_int_equal(s.calls, 3);
-	assert_non_null(strstr(s.buf, "10.0.0.2=ctr1/eth0;"));
-	assert_non_null(strstr(s.buf, "10.0.0.3=legacy/;"));
-	assert_non_null(strstr(s.buf, "10.0.0.4=/;"));
+	assert_seen(&s, 3, (const char *const[]){ "10.0.0.2=ctr1/eth0;", "10.0.0.3=legacy/;", "10.0.0.4=/;", NULL });
 	memset(&s, 0, sizeof(s));
 	s.stop_after = 2;
 	assert_int_equal(nd_store_foreach(f->s, visit, &s, NULL), 42);
@@ -399,9 +377,7 @@ static void test_index_foreach(void **state)
 	put(f->net, "attach/.netd-tmp.3.3", "x");
 	put(f->net, "attach/no-separator", "10.0.0.9\n");
 	assert_int_equal(nd_store_index_foreach(f->s, index_visit, &s, NULL), 0);
-	assert_int_equal(s.calls, 2);
-	assert_non_null(strstr(s.buf, "ctr1/eth0:2;"));
-	assert_non_null(strstr(s.buf, "ctr.2/eth0.5:1;"));
+	assert_seen(&s, 2, (const char *const[]){ "ctr1/eth0:2;", "ctr.2/eth0.5:1;", NULL });
 }
 
 /* An ID of n characters: 'a'..'z' repeated, with c as its last one (so two can differ only there). */
