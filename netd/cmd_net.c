@@ -130,6 +130,8 @@ static int net_create(int argc, char **argv)
 	_cleanup_json_ json_t *spec = json_object(), *opts = json_object(), *ans = NULL;
 	int ch, rc = 0;
 
+	if (!spec || !opts)
+		return nd_cli_failf("network create", ND_ERR_INTERNAL, "out of memory");
 	while ((ch = next_opt(argc, argv, lo, net_create_usage, &rc)) != -1) {
 		if (ch == -2)
 			return rc;
@@ -138,9 +140,9 @@ static int net_create(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return nd_cli_usage_error(net_create_usage, "network create needs exactly one NAME");
-	json_object_set_new(spec, "name", json_string(argv[optind]));
-	if (json_object_size(opts))
-		json_object_set(spec, "options", opts);
+	if (json_object_set_new(spec, "name", json_string(argv[optind])) < 0 ||
+	    (json_object_size(opts) && json_object_set(spec, "options", opts) < 0))
+		return nd_cli_failf("network create", ND_ERR_INTERNAL, "out of memory");
 	if ((rc = call("network create", "POST", "/v1/networks", spec, true, &ans)) != 0)
 		return rc;
 	if (nd_cli.json)
@@ -191,6 +193,7 @@ static int net_inspect(int argc, char **argv)
 	static const struct option lo[] = { { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { 0 } };
 	_cleanup_json_ json_t *all = json_array();
 	int ch, rc = 0;
+	bool ok = true;
 
 	while ((ch = next_opt(argc, argv, lo, usage, &rc)) != -1)
 		if (ch == -2)
@@ -204,8 +207,10 @@ static int net_inspect(int argc, char **argv)
 		net_path(argv[i], "", path, sizeof(path));
 		if ((rc = call("network inspect", "GET", path, NULL, true, &ans)) != 0)
 			return rc;
-		json_array_append_new(all, ans);
+		nd_json_append(all, ans, &ok);
 	}
+	if (!ok)
+		return nd_cli_failf("network inspect", ND_ERR_INTERNAL, "out of memory");
 	nd_cli_print_json(all);
 	return 0;
 }
@@ -324,11 +329,10 @@ int nd_cmd_add(int argc, char **argv)
 		return nd_cli_usage_error(add_usage, "add needs NETWORK and NETNS");
 	if (!id)
 		nd_attach_default_id(argv[optind + 1], idbuf), id = idbuf;
-	body = json_pack("{s:s, s:s, s:s}", "containerID", id, "netns", argv[optind + 1], "ifname", ifname);
-	if (ip)
-		json_object_set_new(body, "ip", json_string(ip));
-	if (mac)
-		json_object_set_new(body, "mac", json_string(mac));
+	body = json_pack("{s:s, s:s, s:s, s:s*, s:s*}", "containerID", id, "netns", argv[optind + 1], "ifname", ifname,
+			 "ip", ip, "mac", mac);
+	if (!body)
+		return nd_cli_failf("add", ND_ERR_INTERNAL, "out of memory");
 	net_path(argv[optind], "/attachments", path, sizeof(path));
 	r = nd_cli_request("POST", path, body, false, &status, &ans, NULL, &e);
 	if (r == -ENOENT || r == -ECONNREFUSED) {

@@ -110,7 +110,7 @@ static int find_conflist(const char *network, json_t **ret, struct nd_err **err)
 		free(ents[i]);
 	}
 	free(ents);
-	return r < 0 ? nd_err_set(err, 107, ENOENT, "network '%s' not found in '%s' (and no daemon runs)", network,
+	return r < 0 ? nd_err_set(err, ND_ERR_NOT_FOUND, ENOENT, "network '%s' not found in '%s' (and no daemon runs)", network,
 				  nd_cli.cni_conf_dir)
 		     : 0;
 }
@@ -140,16 +140,20 @@ static void set_env(const char *cmd, const char *id, const char *netns, const ch
 	setenv("CNI_PATH", nd_cli.cni_path, 1);
 }
 
-/* The config plugin i receives: its object, with the list's cniVersion and name, and prevResult. */
+/*
+ * The config plugin i receives: its object, with the list's cniVersion and name, and
+ * prevResult; NULL when out of memory (nd_exec_plugin then says so).
+ */
 static json_t *plugin_conf(json_t *list, size_t i, json_t *prev)
 {
 	json_t *c = json_deep_copy(json_array_get(json_object_get(list, "plugins"), i));
+	bool ok = true;
 
-	json_object_set(c, "cniVersion", json_object_get(list, "cniVersion"));
-	json_object_set(c, "name", json_object_get(list, "name"));
+	nd_json_set(c, "cniVersion", json_incref(json_object_get(list, "cniVersion")), &ok);
+	nd_json_set(c, "name", json_incref(json_object_get(list, "name")), &ok);
 	if (prev)
-		json_object_set(c, "prevResult", prev);
-	return c;
+		nd_json_set(c, "prevResult", json_incref(prev), &ok);
+	return nd_json_built(c, ok);
 }
 
 /* DEL of the first n plugins of the list, in reverse. */
@@ -158,7 +162,7 @@ static int run_del(json_t *list, size_t n, json_t *prev, struct nd_err **err)
 	for (size_t i = n; i-- > 0;) {
 		_cleanup_json_ json_t *c = plugin_conf(list, i, prev), *out = NULL;
 		const char *type = json_string_value(json_object_get(c, "type"));
-		int r = nd_exec_plugin(nd_cli.cni_path, type ? type : "", "DEL", c, &out, err);
+		int r = c ? nd_exec_plugin(nd_cli.cni_path, type ? type : "", "DEL", c, &out, err) : nd_oom(err);
 
 		if (r < 0)
 			return r;
@@ -175,11 +179,11 @@ static int write_cache(json_t *list, const char *network, const char *id, const 
 	int r;
 
 	if (!text || !(enc = base64_encode(text, strlen(text))))
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O}", "kind", "cniCacheV1", "containerId", id, "config", enc,
 		      "ifName", ifname, "networkName", network, "netns", netns, "result", result);
 	if (!j || !(out = json_dumps(j, JSON_COMPACT)))
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	if ((r = nd_state_mkdirs(nd_cli.cni_cache_dir, 0700, err)) < 0)
 		return r;
 	cache_path(network, id, ifname, path);
@@ -238,7 +242,7 @@ int nd_cniexec_add(const char *network, const char *id, const char *netns, const
 		const char *type = json_string_value(json_object_get(c, "type"));
 		json_t *out = NULL;
 
-		if ((r = nd_exec_plugin(nd_cli.cni_path, type ? type : "", "ADD", c, &out, err)) < 0)
+		if ((r = c ? nd_exec_plugin(nd_cli.cni_path, type ? type : "", "ADD", c, &out, err) : nd_oom(err)) < 0)
 			break;
 		if (out) {
 			json_decref(prev);

@@ -70,7 +70,7 @@ static int netns_allow(struct nd_daemon *d, struct nd_err **err)
 				  "config '%s' sets allowNetnsPaths but is not owned by root or is writable by group or others",
 				  config_path);
 	if (!(list = calloc(json_array_size(a) + 1, sizeof(*list))))
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	json_array_foreach(a, i, v) {
 		const char *p = json_string_value(v);
 
@@ -225,6 +225,8 @@ static int open_socket(const struct nd_daemon *d, int *ret_fd, struct nd_err **e
 	char *slash = dir ? strrchr(dir, '/') : NULL;
 	int r;
 
+	if (!dir)
+		return nd_oom(err);
 	if (strlen(d->socket) >= sizeof(sa.sun_path))
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, ENAMETOOLONG, "socket path '%s' is too long", d->socket);
 	strcpy(sa.sun_path, d->socket);

@@ -40,17 +40,21 @@ static struct answer fail(struct nd_err *e)
 	return a;
 }
 
+/* A success; a body that could not be built (NULL) makes it a 500, out of memory. */
 static struct answer ok(unsigned int status, json_t *body)
 {
+	if (!body && status != MHD_HTTP_NO_CONTENT)
+		return nd_api_fail(ND_ERR_INTERNAL, "out of memory");
 	return (struct answer){ status, body };
 }
 
 static json_t *network_summary(const struct nd_daemon *d, const struct nd_network *n)
 {
 	json_t *o = nd_network_json(n);
+	bool built = true;
 
-	json_object_set_new(o, "attachments", json_integer((json_int_t)nd_op_count(&d->ctx, n->name)));
-	return o;
+	nd_json_set(o, "attachments", json_integer((json_int_t)nd_op_count(&d->ctx, n->name)), &built);
+	return nd_json_built(o, built);
 }
 
 static struct answer networks_list(const struct nd_daemon *d)
@@ -58,6 +62,7 @@ static struct answer networks_list(const struct nd_daemon *d)
 	_cleanup_err_ struct nd_err *e = NULL;
 	json_t *arr = json_array();
 	char **names = NULL;
+	bool built = true;
 
 	if (nd_op_network_names(&d->ctx, &names, &e) < 0) {
 		json_decref(arr);
@@ -69,11 +74,11 @@ static struct answer networks_list(const struct nd_daemon *d)
 		/* Unusable ones were quarantined (and logged) by the listing; a later loss is skipped. */
 		if (nd_network_load(d->ctx.state_dir, names[i], &n, NULL) < 0)
 			continue;
-		json_array_append_new(arr, network_summary(d, &n));
+		nd_json_append(arr, network_summary(d, &n), &built);
 		nd_network_clear(&n);
 	}
 	nd_strv_free(names);
-	return ok(MHD_HTTP_OK, arr);
+	return ok(MHD_HTTP_OK, nd_json_built(arr, built));
 }
 
 static struct answer network_get(const struct nd_daemon *d, const char *name)
@@ -81,6 +86,7 @@ static struct answer network_get(const struct nd_daemon *d, const char *name)
 	_cleanup_err_ struct nd_err *e = NULL;
 	struct nd_network n;
 	json_t *o, *atts = NULL;
+	bool built = true;
 
 	if (nd_op_network_get(&d->ctx, name, &n, &e) < 0)
 		return fail(e);
@@ -89,9 +95,9 @@ static struct answer network_get(const struct nd_daemon *d, const char *name)
 		return fail(e);
 	}
 	o = network_summary(d, &n);
-	json_object_set_new(o, "containers", atts);
+	nd_json_set(o, "containers", atts, &built);
 	nd_network_clear(&n);
-	return ok(MHD_HTTP_OK, o);
+	return ok(MHD_HTTP_OK, nd_json_built(o, built));
 }
 
 static struct answer network_create(struct nd_daemon *d, json_t *body)
@@ -179,15 +185,16 @@ static struct answer netns_list(void)
 	_cleanup_err_ struct nd_err *e = NULL;
 	json_t *arr = json_array();
 	char **names = NULL;
+	bool built = true;
 
 	if (nd_netns_list(&names, NULL, &e) < 0) {
 		json_decref(arr);
 		return fail(e);
 	}
 	for (size_t i = 0; names[i]; i++)
-		json_array_append_new(arr, netns_json(names[i]));
+		nd_json_append(arr, netns_json(names[i]), &built);
 	nd_strv_free(names);
-	return ok(MHD_HTTP_OK, arr);
+	return ok(MHD_HTTP_OK, nd_json_built(arr, built));
 }
 
 static struct answer netns_create(json_t *body)
@@ -230,6 +237,7 @@ static struct answer info(struct nd_daemon *d)
 	json_int_t total = 0;
 	char **ns = NULL;
 	size_t nns = 0, i;
+	bool built = true;
 
 	if (a.status != MHD_HTTP_OK) {
 		json_decref(pools);
@@ -237,8 +245,12 @@ static struct answer info(struct nd_daemon *d)
 	}
 	json_array_foreach(a.body, i, e) {
 		total += json_integer_value(json_object_get(e, "attachments"));
-		json_array_append_new(pools, json_pack("{s:O, s:O}", "subnet", json_object_get(e, "subnet"), "network",
-						       json_object_get(e, "name")));
+		nd_json_append(pools, json_pack("{s:O, s:O}", "subnet", json_object_get(e, "subnet"), "network",
+						json_object_get(e, "name")), &built);
+	}
+	if (!(pools = nd_json_built(pools, built))) {
+		json_decref(a.body);
+		return ok(MHD_HTTP_OK, NULL);
 	}
 	if (nd_netns_list(&ns, &nns, NULL) >= 0)
 		nd_strv_free(ns);
@@ -302,6 +314,8 @@ struct answer nd_api_route(struct nd_daemon *d, const char *m, const char *url, 
 	char *s[6];
 	size_t n = copy ? split(copy, s) : 0;
 
+	if (!copy)
+		return nd_api_fail(ND_ERR_INTERNAL, "out of memory");
 	if (n < 2 || !is(s[0], "v1"))
 		return nd_api_fail(ND_ERR_NOT_FOUND, "no such endpoint");
 	if (is(m, "POST") && !json_is_object(body) && !(n == 2 && (is(s[1], "gc") || is(s[1], "reload"))))

@@ -184,3 +184,24 @@ void nd_json_top_strings(const char *buf, size_t len, const char *const keys[], 
 		}
 	}
 }
+
+void nd_json_set(json_t *o, const char *key, json_t *v, bool *ok)
+{
+	/* Steals v even when it fails; a NULL o or v fails. */
+	if (json_object_set_new(o, key, v) < 0)
+		*ok = false;
+}
+
+void nd_json_append(json_t *a, json_t *v, bool *ok)
+{
+	if (json_array_append_new(a, v) < 0)
+		*ok = false;
+}
+
+json_t *nd_json_built(json_t *j, bool ok)
+{
+	if (ok && j)
+		return j;
+	json_decref(j);
+	return NULL;
+}

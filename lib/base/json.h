@@ -39,3 +39,13 @@ int nd_json_parse_bounded(const char *buf, size_t len, unsigned int max_depth, j
 #define ND_JSON_TOP_MAX 64
 void nd_json_top_strings(const char *buf, size_t len, const char *const keys[], size_t nkeys,
 			 char (*vals)[ND_JSON_TOP_MAX]);
+
+/*
+ * Building JSON under the one out-of-memory rule (err.h): a value that could not be made
+ * is NULL, and setting or appending it fails; each failed step turns *ok false for good.
+ * nd_json_built then hands back the whole, or after any failure nothing (NULL), never a
+ * part of it.
+ */
+void nd_json_set(json_t *o, const char *key, json_t *v, bool *ok);
+void nd_json_append(json_t *a, json_t *v, bool *ok);
+json_t *nd_json_built(json_t *j, bool ok);

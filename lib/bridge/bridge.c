@@ -263,7 +263,7 @@ static int fill_result(struct attach *a, struct nd_result *res, const char ctr_m
 	strcpy(f[2].mac, ctr_mac);
 	f[2].mtu = f[1].mtu = a->c.mtu;
 	if (!(f[2].sandbox = strdup(a->req->netns)))
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	res->n_ifaces = 3;
 	for (size_t i = 0; i < res->n_ips; i++)
 		res->ips[i].iface = 2;
@@ -558,7 +558,7 @@ int nd_bridge_gc(const struct nd_cni_req *req, struct nd_err **err)
 		r = nd_cni_valid_attachments(req->conf, &valid, &g.n_valid, err);
 	g.valid = valid;
 	if (r >= 0 && gc_owner_names(&g) < 0)
-		r = nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		r = nd_oom(err);
 	if (r >= 0 && c.ipam_type)
 		r = !strcmp(c.ipam_type, ND_IPAM_TYPE) ? nd_ipamcni_gc_released(req, gc_released, &g, err)
 						       : nd_delegate_run(req, c.ipam_type, ND_CMD_GC, err);

@@ -79,7 +79,7 @@ static int parse_mac(const struct nd_cni_req *req, struct nd_bridge_conf *c, str
 	    nd_json_get_str(rc, "mac", false, &mac, err) < 0 || nd_json_get_str(cni, "mac", false, &mac, err) < 0)
 		return -EINVAL;
 	if (nd_cni_args_get(req->args, "MAC", &from_args) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	if (from_args)
 		mac = from_args;
 	if (!mac)

@@ -299,7 +299,7 @@ int nd_cni_valid_attachments(json_t *conf, struct nd_attachment **ret, size_t *r
 		return -EINVAL;
 	list = calloc(json_array_size(a) + 1, sizeof(*list));
 	if (!list)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	json_array_foreach(a, i, e) {
 		const char *id = NULL, *ifname = NULL;
 

@@ -127,7 +127,7 @@ int nd_exec_plugin(const char *cni_path, const char *type, const char *command, 
 		return r;
 	input = json_dumps(conf, JSON_COMPACT);
 	if (!input)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "encoding config for '%s'", type);
+		return nd_oom(err);
 	r = run(bin, command, input, &out, &len, &status);
 	if (r < 0)
 		return nd_err_set(err, ND_CNI_IO, -r, "running plugin '%s'", bin);

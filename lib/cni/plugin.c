@@ -9,6 +9,7 @@
 
 #include "base/cleanup.h"
 #include "base/fdio.h"
+#include "base/json.h"
 #include "base/log.h"
 
 #define ND_STDIN_MAX (4u << 20) /* a config larger than this is not a network config */
@@ -45,21 +46,28 @@ static void print_error(const struct nd_err *e, const char *version)
 {
 	json_t *o = nd_cni_error_json(e, version);
 
-	print_json(o);
+	/* Out of memory: an error object all the same, by hand. */
+	if (o)
+		print_json(o);
+	else
+		printf("{\"cniVersion\":\"%s\",\"code\":%d,\"msg\":\"out of memory\",\"details\":\"\"}\n",
+		       version ? version : "1.1.0", ND_ERR_INTERNAL);
 	json_decref(o);
 	nd_log(ND_LOG_INFO, "%s", e && e->msg ? e->msg : "error");
 }
 
-static void print_versions(const char *asked)
+static int print_versions(const char *asked, struct nd_err **err)
 {
-	json_t *o = json_object(), *a = json_array();
+	json_t *o = json_pack("{s:s, s:[]}", "cniVersion", asked ? asked : "1.1.0", "supportedVersions");
+	bool ok = true;
 
-	for (size_t i = 0; nd_cni_versions[i]; i++)
-		json_array_append_new(a, json_string(nd_cni_versions[i]));
-	json_object_set_new(o, "cniVersion", json_string(asked ? asked : "1.1.0"));
-	json_object_set_new(o, "supportedVersions", a);
+	for (size_t i = 0; o && nd_cni_versions[i]; i++)
+		nd_json_append(json_object_get(o, "supportedVersions"), json_string(nd_cni_versions[i]), &ok);
+	if (!(o = nd_json_built(o, ok)))
+		return nd_oom(err);
 	print_json(o);
 	json_decref(o);
+	return 0;
 }
 
 static int dispatch(const struct nd_cni_plugin *p, const struct nd_cni_req *req, struct nd_err **err)
@@ -74,7 +82,10 @@ static int dispatch(const struct nd_cni_plugin *p, const struct nd_cni_req *req,
 		if (r >= 0) {
 			json_t *o = nd_result_to_json(&res, req->version);
 
-			print_json(o);
+			if (o)
+				print_json(o);
+			else
+				r = nd_oom(err);
 			json_decref(o);
 		}
 		nd_result_clear(&res);
@@ -91,8 +102,7 @@ static int dispatch(const struct nd_cni_plugin *p, const struct nd_cni_req *req,
 	case ND_CMD_STATUS:
 		return p->status ? p->status(req, err) : 0;
 	case ND_CMD_VERSION:
-		print_versions(req->version);
-		return 0;
+		return print_versions(req->version, err);
 	}
 	return nd_err_set(err, ND_CNI_INVALID_ENV, EINVAL, "unknown command");
 }

@@ -33,72 +33,74 @@ static bool is_1_1(const char *v)
 	return !strcmp(v, "1.1.0");
 }
 
+/* The builders below: NULL when out of memory, never a part (base/json.h). */
 static json_t *iface_json(const struct nd_iface *f, const char *v)
 {
 	json_t *o = json_object();
+	bool ok = true;
 
-	json_object_set_new(o, "name", json_string(f->name));
+	nd_json_set(o, "name", json_string(f->name), &ok);
 	if (f->mac[0])
-		json_object_set_new(o, "mac", json_string(f->mac));
+		nd_json_set(o, "mac", json_string(f->mac), &ok);
 	if (f->mtu && is_1_1(v))
-		json_object_set_new(o, "mtu", json_integer(f->mtu));
+		nd_json_set(o, "mtu", json_integer(f->mtu), &ok);
 	if (f->sandbox)
-		json_object_set_new(o, "sandbox", json_string(f->sandbox));
-	return o;
+		nd_json_set(o, "sandbox", json_string(f->sandbox), &ok);
+	return nd_json_built(o, ok);
 }
 
 static json_t *ip_json(const struct nd_ipconf *ip, const char *v)
 {
 	char buf[ND_CIDR_STRLEN], gbuf[ND_IP_STRLEN];
 	json_t *o = json_object();
+	bool ok = true;
 
 	if (has_ip_version(v))
-		json_object_set_new(o, "version", json_string(ip->addr.ip.family == AF_INET ? "4" : "6"));
-	json_object_set_new(o, "address", json_string(nd_cidr_fmt(&ip->addr, buf)));
+		nd_json_set(o, "version", json_string(ip->addr.ip.family == AF_INET ? "4" : "6"), &ok);
+	nd_json_set(o, "address", json_string(nd_cidr_fmt(&ip->addr, buf)), &ok);
 	if (nd_ip_is_set(&ip->gw))
-		json_object_set_new(o, "gateway", json_string(nd_ip_fmt(&ip->gw, gbuf)));
+		nd_json_set(o, "gateway", json_string(nd_ip_fmt(&ip->gw, gbuf)), &ok);
 	if (ip->iface >= 0)
-		json_object_set_new(o, "interface", json_integer(ip->iface));
-	return o;
+		nd_json_set(o, "interface", json_integer(ip->iface), &ok);
+	return nd_json_built(o, ok);
 }
 
 static json_t *route_json(const struct nd_route *rt, const char *v)
 {
 	char buf[ND_CIDR_STRLEN], gbuf[ND_IP_STRLEN];
 	json_t *o = json_object();
+	bool ok = true;
 
-	json_object_set_new(o, "dst", json_string(nd_cidr_fmt(&rt->dst, buf)));
+	nd_json_set(o, "dst", json_string(nd_cidr_fmt(&rt->dst, buf)), &ok);
 	if (nd_ip_is_set(&rt->gw))
-		json_object_set_new(o, "gw", json_string(nd_ip_fmt(&rt->gw, gbuf)));
+		nd_json_set(o, "gw", json_string(nd_ip_fmt(&rt->gw, gbuf)), &ok);
 	if (rt->priority && is_1_1(v))
-		json_object_set_new(o, "priority", json_integer(rt->priority));
-	return o;
+		nd_json_set(o, "priority", json_integer(rt->priority), &ok);
+	return nd_json_built(o, ok);
 }
 
 json_t *nd_result_to_json(const struct nd_result *r, const char *v)
 {
-	json_t *o = json_object(), *a;
+	json_t *o = json_object(), *ifaces = json_array(), *ips = json_array(), *routes = json_array();
+	bool ok = true;
 
-	json_object_set_new(o, "cniVersion", json_string(v));
-	if (r->n_ifaces) {
-		a = json_array();
-		for (size_t i = 0; i < r->n_ifaces; i++)
-			json_array_append_new(a, iface_json(&r->ifaces[i], v));
-		json_object_set_new(o, "interfaces", a);
-	}
-	a = json_array();
+	nd_json_set(o, "cniVersion", json_string(v), &ok);
+	for (size_t i = 0; i < r->n_ifaces; i++)
+		nd_json_append(ifaces, iface_json(&r->ifaces[i], v), &ok);
 	for (size_t i = 0; i < r->n_ips; i++)
-		json_array_append_new(a, ip_json(&r->ips[i], v));
-	json_object_set_new(o, "ips", a);
-	if (r->n_routes) {
-		a = json_array();
-		for (size_t i = 0; i < r->n_routes; i++)
-			json_array_append_new(a, route_json(&r->routes[i], v));
-		json_object_set_new(o, "routes", a);
-	}
-	/* The reference plugins always print "dns", empty or not. */
-	json_object_set_new(o, "dns", r->dns ? json_incref(r->dns) : json_object());
-	return o;
+		nd_json_append(ips, ip_json(&r->ips[i], v), &ok);
+	for (size_t i = 0; i < r->n_routes; i++)
+		nd_json_append(routes, route_json(&r->routes[i], v), &ok);
+	if (r->n_ifaces)
+		nd_json_set(o, "interfaces", json_incref(ifaces), &ok);
+	nd_json_set(o, "ips", json_incref(ips), &ok);
+	if (r->n_routes)
+		nd_json_set(o, "routes", json_incref(routes), &ok);
+	nd_json_set(o, "dns", r->dns ? json_incref(r->dns) : json_object(), &ok);
+	json_decref(ifaces);
+	json_decref(ips);
+	json_decref(routes);
+	return nd_json_built(o, ok);
 }
 
 static int parse_iface(json_t *j, struct nd_iface *f, struct nd_err **err)
@@ -117,7 +119,7 @@ static int parse_iface(json_t *j, struct nd_iface *f, struct nd_err **err)
 		strcpy(f->mac, mac);
 	f->mtu = mtu > 0 && mtu < 65536 ? (unsigned int)mtu : 0;
 	if (sandbox && sandbox[0] && !(f->sandbox = strdup(sandbox)))
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	return 0;
 }
 

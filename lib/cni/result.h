@@ -45,7 +45,7 @@ struct nd_result {
 void nd_result_init(struct nd_result *r);
 void nd_result_clear(struct nd_result *r); /* frees sandbox strings and dns */
 
-/* Emit the result in the JSON layout of cni_version (0.3.0 ... 1.1.0). */
+/* Emit the result in the JSON layout of cni_version (0.3.0 ... 1.1.0); NULL: out of memory. */
 json_t *nd_result_to_json(const struct nd_result *r, const char *cni_version);
 /* Parse any supported result version (prevResult, a delegated plugin's stdout). */
 int nd_result_from_json(json_t *j, struct nd_result *ret, struct nd_err **err);

@@ -367,7 +367,7 @@ static int add_requested_args(struct nd_ipam_conf *c, const char *args, struct n
 	char *save = NULL;
 
 	if (nd_cni_args_get(args, "IP", &v) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	for (char *tok = v ? strtok_r(v, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
 		char *end;
 		int r;
@@ -415,7 +415,7 @@ static int check_requested(const struct nd_ipam_conf *c, struct nd_err **err)
 static int dup_string(const char *s, char **ret, struct nd_err **err)
 {
 	*ret = strdup(s);
-	return *ret ? 0 : nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+	return *ret ? 0 : nd_oom(err);
 }
 
 static int parse_strings(json_t *conf, json_t *ipam, struct nd_ipam_conf *c, struct nd_err **err)
@@ -489,7 +489,7 @@ int nd_ipam_conf_parse(json_t *conf, const char *cni_args, struct nd_ipam_conf *
 	/* Built aside (14 KiB, so on the heap): *ret stays untouched on failure. */
 	c = calloc(1, sizeof(*c));
 	if (!c)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	r = parse_strings(conf, ipam, c, err);
 	if (r >= 0)
 		r = parse_sets(conf, ipam, c, err);
@@ -563,11 +563,11 @@ static int dns_from_resolv(const char *path, json_t **ret, struct nd_err **err)
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, e, "ipam.resolvConf '%s': %s", path, strerror(e));
 	}
 	if (!dns)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	errno = 0;
 	while (getline(&line, &cap, f) >= 0)
 		if (dns_line(dns, line) < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+			return nd_oom(err);
 	if (ferror(f))
 		return nd_err_set(err, ND_CNI_IO, errno ? errno : EIO, "ipam.resolvConf '%s': read error", path);
 	*ret = TAKE_PTR(dns);

@@ -197,12 +197,12 @@ int nd_store_open(const char *dir, const char *network, struct nd_store **ret, s
 				  network ? network : "");
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	s->dfd = s->adfd = s->lockfd = -1;
 	s->network = strdup(network);
 	if (!s->network) {
 		nd_store_close(s);
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	}
 
 	r = mkdir_p(dir);
@@ -310,7 +310,7 @@ int nd_store_reserve(struct nd_store *s, const struct nd_ip *ip, const char *id,
 	/* host-local's exact format: no trailing newline. */
 	len = asprintf(&content, "%s\r\n%s", id, ifname);
 	if (len < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	return write_file(s, s->dfd, name, content, (size_t)len, true, err);
 }
 
@@ -468,7 +468,7 @@ static int index_name(const char *id, const char *ifname, char **ret, struct nd_
 		return r;
 	nd_short_name(id, INDEX_ID_MAX, short_id);
 	if (asprintf(ret, "%s%c%s", short_id, INDEX_SEP, ifname) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	return 0;
 }
 
@@ -484,7 +484,7 @@ int nd_store_index_write(struct nd_store *s, const char *id, const char *ifname,
 		return r;
 	content = malloc(n * ND_IP_STRLEN + 1);
 	if (!content)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	content[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		char buf[ND_IP_STRLEN];

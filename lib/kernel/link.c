@@ -337,7 +337,7 @@ int nd_link_del(struct nl_sock *sk, const char *name, struct nd_err **err)
 	/* By name in one message: a lookup first would only widen the race with another DEL. */
 	msg = nd_nl_msg(RTM_DELLINK, 0, &ifi, sizeof(ifi));
 	if (!msg || nla_put_string(msg, IFLA_IFNAME, name) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "link '%s': delete: %s", name, strerror(ENOMEM));
+		return nd_oom(err);
 	r = nd_nl_talk(sk, msg, extack);
 	if (r == -ENODEV)
 		return 0;
@@ -370,8 +370,7 @@ int nd_link_brport_set(struct nl_sock *sk, int ifindex, bool hairpin, bool isola
 
 	if (!msg || !(pi = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) ||
 	    nla_put_u8(msg, IFLA_BRPORT_MODE, hairpin) < 0 || nla_put_u8(msg, IFLA_BRPORT_ISOLATED, isolated) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "link ifindex %d: bridge port flags: %s", ifindex,
-				  strerror(ENOMEM));
+		return nd_oom(err);
 	nla_nest_end(msg, pi);
 	r = nd_nl_talk(sk, msg, extack);
 	if (r == -EOPNOTSUPP) /* rtnl_bridge_setlink: the link has no bridge master */

@@ -77,7 +77,7 @@ int nd_nfsock_open(struct nd_nfsock **ret, enum nd_nfsock_close close, struct nd
 	int r;
 
 	if (!s)
-		return sys_err(err, ENOMEM, "netlink socket");
+		return nd_oom(err);
 	r = sock_open(s, err);
 	if (r < 0)
 		return r;
@@ -576,7 +576,7 @@ static int nftb_drain(struct nd_nftb *b, struct acks *a, struct nd_err **err)
 	int fd = mnl_socket_get_fd(b->s->nl);
 
 	if (!buf)
-		return sys_err(err, ENOMEM, "reading acknowledgements");
+		return nd_oom(err);
 	for (;;) {
 		struct sockaddr_nl from = { 0 };
 		struct iovec iov = { .iov_base = buf, .iov_len = bufsz };
@@ -616,7 +616,7 @@ int nd_nftb_commit(struct nd_nftb *b, size_t *ret_failed, struct nd_err **err)
 	if (r == 0)
 		r = nftb_reserve(b, ND_NFTB_MSG_ROOM);
 	if (r < 0)
-		return sys_err(err, -r, "building the transaction");
+		return r == -ENOMEM ? nd_oom(err) : sys_err(err, -r, "building the transaction");
 	nlh = nftnl_batch_end(b->buf + b->len, 0);
 	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
 
@@ -779,6 +779,8 @@ static int request_once(struct nd_nfsock *s, const struct request *q, enum xchg 
 				*ret = XCHG_RETRY;
 				return 0;
 			}
+			if (a.cberr == -ENOMEM)
+				return nd_oom(err);
 			if (a.cberr < 0)
 				return nd_err_set(err, ND_ERR_INTERNAL, -a.cberr,
 						  "nftables: %s: reading the answer: %s", q->what,
@@ -802,7 +804,7 @@ int nd_nfsock_request(struct nd_nfsock *s, uint16_t type, uint16_t family, uint1
 	int attempt, r;
 
 	if (!buf)
-		return sys_err(err, ENOMEM, what);
+		return nd_oom(err);
 	for (attempt = 0; attempt < ND_NF_ATTEMPTS; attempt++) {
 		enum xchg x = XCHG_DONE;
 

@@ -185,7 +185,7 @@ int nd_nl_open(int netns_fd, struct nl_sock **ret, struct nd_err **err)
 	int r;
 
 	if (!sk)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "netlink: %s", strerror(ENOMEM));
+		return nd_oom(err);
 	r = connect_in(sk, netns_fd, err);
 	if (r < 0)
 		return r;

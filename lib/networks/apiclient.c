@@ -84,7 +84,7 @@ int nd_api_call(const char *sock, const char *method, const char *path, json_t *
 	int n, r;
 
 	if (body && !(text = json_dumps(body, JSON_COMPACT)))
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	blen = text ? strlen(text) : 0;
 	r = connect_unix(sock, &fd);
 	if (r == -ENOENT || r == -ECONNREFUSED)
@@ -97,7 +97,7 @@ int nd_api_call(const char *sock, const char *method, const char *path, json_t *
 		     method, path, blen, text ? text : "");
 	if (n < 0) {
 		req = NULL;
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	}
 	/* The answer: its headers, and a body of at most ND_API_BODY_MAX. */
 	if ((r = nd_send_all(fd, req, (size_t)n)) < 0 || (r = nd_read_all(fd, ND_API_BODY_MAX + 4096, &ans, &alen)) < 0)

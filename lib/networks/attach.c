@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/cleanup.h"
+#include "base/json.h"
 #include "networks/apiclient.h"
 #include "networks/netops.h"
 
@@ -19,20 +20,22 @@ static int net_path(const char *network, const char *suffix, const char *id, cha
 	return snprintf(ret, size, "/v1/networks/%s/attachments%s%s", enet, suffix, eid);
 }
 
+/* NULL when out of memory (base/json.h). */
 static json_t *attach_body(const struct nd_attach_req *req)
 {
 	json_t *o = json_object();
+	bool ok = true;
 
-	json_object_set_new(o, "netns", json_string(req->netns ? req->netns : ""));
+	nd_json_set(o, "netns", json_string(req->netns ? req->netns : ""), &ok);
 	if (req->id)
-		json_object_set_new(o, "containerID", json_string(req->id));
+		nd_json_set(o, "containerID", json_string(req->id), &ok);
 	if (req->ifname)
-		json_object_set_new(o, "ifname", json_string(req->ifname));
+		nd_json_set(o, "ifname", json_string(req->ifname), &ok);
 	if (req->ip)
-		json_object_set_new(o, "ip", json_string(req->ip));
+		nd_json_set(o, "ip", json_string(req->ip), &ok);
 	if (req->mac)
-		json_object_set_new(o, "mac", json_string(req->mac));
-	return o;
+		nd_json_set(o, "mac", json_string(req->mac), &ok);
+	return nd_json_built(o, ok);
 }
 
 int nd_attach(const struct nd_attach_req *req, struct nd_result *ret, struct nd_err **err)
@@ -42,6 +45,8 @@ int nd_attach(const struct nd_attach_req *req, struct nd_result *ret, struct nd_
 	char path[1024];
 	int status = 0, r;
 
+	if (!body)
+		return nd_oom(err);
 	net_path(req->network, "", NULL, path, sizeof(path));
 	r = nd_api_call(nd_api_socket(), "POST", path, body, &status, &ans, err);
 	json_decref(body);

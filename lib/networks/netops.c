@@ -84,7 +84,7 @@ static int rec_write(const struct nd_ctx *c, const char *network, json_t *rec, s
 	int r;
 
 	if (!text)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	rec_dir(c, network, dir);
 	rec_path(c, network, json_string_value(json_object_get(rec, "containerID")), path);
 	if ((r = nd_state_mkdirs(dir, 0700, err)) < 0)
@@ -167,6 +167,7 @@ static void report_error(const struct nd_ctx *c, json_t *rep, const char *networ
 	const char *msg = e && e->msg ? e->msg : "failed";
 
 	note(c, ND_LOG_ERR, "network '%s' skipped: %s", network, msg);
+	/* Logged first: out of memory, the report can only lose the entry. */
 	if (rep)
 		json_array_append_new(json_object_get(rep, "errors"),
 				      json_pack("{s:s, s:s}", "network", network, "message", msg));
@@ -209,7 +210,7 @@ static int sweep(const struct nd_ctx *c, json_t *rep, char ***ret, struct nd_err
 	int r = nd_network_list(c->state_dir, &names, &n, err);
 
 	if (r >= 0 && !(good = calloc(n + 1, sizeof(*good))))
-		r = nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		r = nd_oom(err);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		struct nd_network net;
 
@@ -327,8 +328,8 @@ static int release(const struct nd_ctx *c, const struct nd_network *n, json_t *r
 
 	if (!id || !ifname)
 		return nd_err_set(err, ND_ERR_INTERNAL, EINVAL, "attachment record without containerID or ifname");
-	if (json_is_object(result))
-		json_object_set(conf, "prevResult", result);
+	if (!conf || (json_is_object(result) && json_object_set(conf, "prevResult", result) < 0))
+		return nd_oom(err);
 	make_req(c, n, ND_CMD_DEL, conf, id, ifname, netns, NULL, &q);
 	/* A dying netns takes the veth along, and a child waits out the nft close (bridge.h). */
 	return nd_bridge_del_with(&q, &(struct nd_bridge_del_opts){ .keep_link = netns_dying,
@@ -408,7 +409,7 @@ static int write_conflist(const struct nd_ctx *c, const struct nd_network *n, st
 		return 0;
 	j = nd_network_conflist(n, c->ipam_dir);
 	if (!j || !(text = json_dumps(j, JSON_INDENT(2))))
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	snprintf(path, sizeof(path), "%s/netd-%s.conflist", c->cni_conf_dir, n->name);
 	if ((r = nd_state_mkdirs(c->cni_conf_dir, 0755, err)) < 0)
 		return r;
@@ -462,7 +463,7 @@ static int default_locked(const struct nd_ctx *c, struct nd_network *ret, struct
 		return r;
 	}
 	spec = json_pack("{s:s, s:s, s:b}", "name", ND_DEFAULT_NETWORK, "bridge", ND_DEFAULT_BRIDGE, "ipMasq", 1);
-	return create_locked(c, spec, ret, err);
+	return spec ? create_locked(c, spec, ret, err) : nd_oom(err);
 }
 
 int nd_op_network_default(const struct nd_ctx *c, struct nd_network *ret, struct nd_err **err)
@@ -495,10 +496,9 @@ static int detach_locked(const struct nd_ctx *c, const struct nd_network *n, con
 
 	if (r == -ENOENT)
 		return 0;
-	if (r >= 0 && strcmp(json_string_value(json_object_get(rec, "state")) ?: "", "detaching")) {
-		json_object_set_new(rec, "state", json_string("detaching"));
-		r = rec_write(c, n->name, rec, err);
-	}
+	if (r >= 0 && strcmp(json_string_value(json_object_get(rec, "state")) ?: "", "detaching"))
+		r = json_object_set_new(rec, "state", json_string("detaching")) < 0 ? nd_oom(err)
+										: rec_write(c, n->name, rec, err);
 	if (r >= 0 && (r = nd_fault("detach-intent", err)) >= 0 && (r = release(c, n, rec, netns_dying, err)) >= 0)
 		r = nd_fault("detach-record", err);
 	if (r < 0)
@@ -540,10 +540,11 @@ static json_t *record(const char *id, const char *ifname, const char *netns, con
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "containerID", id, "ifname", ifname, "netns", netns, "state",
 			      res ? "ready" : "pending");
+	bool ok = true;
 
-	if (o && res)
-		json_object_set_new(o, "result", nd_result_to_json(res, ND_NET_CNI_VERSION));
-	return o;
+	if (res)
+		nd_json_set(o, "result", nd_result_to_json(res, ND_NET_CNI_VERSION), &ok);
+	return nd_json_built(o, ok);
 }
 
 static int attach_locked(const struct nd_ctx *c, const struct nd_network *n, const struct nd_attach_req *req,
@@ -568,15 +569,17 @@ static int attach_locked(const struct nd_ctx *c, const struct nd_network *n, con
 	pending = record(id, ifname, netns, NULL);
 	conf = nd_network_cni_conf(n, c->ipam_dir);
 	if (!pending || !conf)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	if ((r = rec_write(c, n->name, pending, err)) < 0)
 		return r;
 	make_req(c, n, ND_CMD_ADD, conf, id, ifname, netns, args[0] ? args : NULL, &q);
 	r = nd_bridge_add(&q, ret, err);
-	if (r >= 0 && !(done = record(id, ifname, netns, ret)))
-		r = nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-	if (r >= 0 && (r = rec_write(c, n->name, done, err)) < 0)
-		(void)nd_bridge_del(&q, NULL);
+	if (r >= 0) {
+		done = record(id, ifname, netns, ret);
+		/* Unrecorded, the attachment would be no one's: undo it. */
+		if ((r = done ? rec_write(c, n->name, done, err) : nd_oom(err)) < 0)
+			(void)nd_bridge_del(&q, NULL);
+	}
 	if (r < 0) {
 		(void)rec_remove(c, n->name, id, NULL);
 		return nd_err_wrap(err, "attach '%s' to network '%s'", id, n->name);
@@ -631,6 +634,7 @@ int nd_op_attachments(const struct nd_ctx *c, const char *network, json_t **ret,
 	_cleanup_close_ int lock = -1;
 	char **ids = NULL;
 	struct nd_network n;
+	bool ok = true;
 	int r = nd_state_lock(c->state_dir, &lock, err);
 
 	if (r < 0 || (r = load_net(c, network, &n, NULL, err)) < 0)
@@ -642,10 +646,11 @@ int nd_op_attachments(const struct nd_ctx *c, const char *network, json_t **ret,
 		json_t *rec = NULL;
 
 		if (rec_read(c, network, ids[i], &rec, NULL) >= 0)
-			json_array_append_new(arr, rec);
+			nd_json_append(arr, rec, &ok);
 	}
 	nd_strv_free(ids);
-	*ret = TAKE_PTR(arr);
+	if (!(*ret = nd_json_built(TAKE_PTR(arr), ok)))
+		return nd_oom(err);
 	return 0;
 }
 
@@ -830,7 +835,9 @@ static int owners_add(struct owners *o, const char *id, const char *ifname)
 		return -ENOMEM;
 	o->hostif = h;
 	nd_bridge_host_ifname(id, ifname, o->hostif[o->n++]);
-	return json_array_append_new(o->valid, json_pack("{s:s, s:s}", "containerID", id, "ifname", ifname));
+	return json_array_append_new(o->valid, json_pack("{s:s, s:s}", "containerID", id, "ifname", ifname)) < 0
+		       ? -ENOMEM
+		       : 0;
 }
 
 /* libcni's cache ("kind":"cniCacheV1"): attachments a runtime made through the plugins. */
@@ -903,7 +910,8 @@ static int gc_records(const struct nd_ctx *c, const struct nd_network *n, struct
 		r = owners_add(o, ids[i], ifname);
 	}
 	nd_strv_free(ids);
-	return r < 0 ? nd_err_set(err, ND_ERR_INTERNAL, -r, "out of memory") : 0;
+	/* An owner not listed would lose its veth to gc_veths: no GC of this network then. */
+	return r < 0 ? nd_oom(err) : 0;
 }
 
 struct veth_scan {
@@ -911,6 +919,7 @@ struct veth_scan {
 	const struct owners *o;
 	char (*stale)[16];
 	size_t n;
+	bool oom;
 };
 
 static void veth_visit(struct nl_object *obj, void *ud)
@@ -925,8 +934,10 @@ static void veth_visit(struct nl_object *obj, void *ud)
 	for (size_t i = 0; i < v->o->n; i++)
 		if (!strcmp(v->o->hostif[i], name))
 			return;
-	if (!(s = realloc(v->stale, (v->n + 1) * sizeof(*s))))
+	if (!(s = realloc(v->stale, (v->n + 1) * sizeof(*s)))) {
+		v->oom = true;
 		return;
+	}
 	v->stale = s;
 	snprintf(v->stale[v->n++], 16, "%s", name);
 }
@@ -950,6 +961,8 @@ static int gc_veths(const struct nd_network *n, const struct owners *o, size_t *
 		return nd_nl_err(err, r, "listing links");
 	nl_cache_foreach(cache, veth_visit, &v);
 	nl_cache_free(cache);
+	if (v.oom)
+		r = nd_oom(err);
 	for (size_t i = 0; r >= 0 && i < v.n; i++)
 		if ((r = nd_link_del(sk, v.stale[i], err)) >= 0)
 			(*removed)++;

@@ -188,39 +188,41 @@ void nd_network_clear(struct nd_network *n)
 	n->options = NULL;
 }
 
-static void set_str(json_t *o, const char *key, const char *v)
+/* The builders below: NULL when out of memory, never a part (base/json.h). */
+static void set_str(json_t *o, const char *key, const char *v, bool *ok)
 {
-	json_object_set_new(o, key, json_string(v));
+	nd_json_set(o, key, json_string(v), ok);
 }
 
 json_t *nd_network_json(const struct nd_network *n)
 {
 	char buf[ND_CIDR_STRLEN];
 	json_t *o = json_object();
+	bool ok = true;
 
-	set_str(o, "name", n->name);
-	set_str(o, "bridge", n->bridge);
-	set_str(o, "subnet", nd_cidr_fmt(&n->subnet, buf));
-	set_str(o, "gateway", nd_ip_fmt(&n->gateway, buf));
+	set_str(o, "name", n->name, &ok);
+	set_str(o, "bridge", n->bridge, &ok);
+	set_str(o, "subnet", nd_cidr_fmt(&n->subnet, buf), &ok);
+	set_str(o, "gateway", nd_ip_fmt(&n->gateway, buf), &ok);
 	if (n->ip_range.ip.family)
-		set_str(o, "ipRange", nd_cidr_fmt(&n->ip_range, buf));
+		set_str(o, "ipRange", nd_cidr_fmt(&n->ip_range, buf), &ok);
 	if (n->subnet6.ip.family) {
-		set_str(o, "ipv6", nd_cidr_fmt(&n->subnet6, buf));
-		set_str(o, "gateway6", nd_ip_fmt(&n->gateway6, buf));
+		set_str(o, "ipv6", nd_cidr_fmt(&n->subnet6, buf), &ok);
+		set_str(o, "gateway6", nd_ip_fmt(&n->gateway6, buf), &ok);
 	}
 	if (n->mtu)
-		json_object_set_new(o, "mtu", json_integer(n->mtu));
-	json_object_set_new(o, "ipMasq", json_boolean(n->ip_masq));
-	json_object_set_new(o, "internal", json_boolean(n->internal));
+		nd_json_set(o, "mtu", json_integer(n->mtu), &ok);
+	nd_json_set(o, "ipMasq", json_boolean(n->ip_masq), &ok);
+	nd_json_set(o, "internal", json_boolean(n->internal), &ok);
 	if (n->options)
-		json_object_set(o, "options", n->options);
-	json_object_set_new(o, "ownBridge", json_boolean(n->own_bridge));
+		nd_json_set(o, "options", json_incref(n->options), &ok);
+	nd_json_set(o, "ownBridge", json_boolean(n->own_bridge), &ok);
 	if (!n->own_bridge) {
-		json_object_set_new(o, "ownGateway", json_boolean(n->own_gw));
+		nd_json_set(o, "ownGateway", json_boolean(n->own_gw), &ok);
 		if (n->subnet6.ip.family)
-			json_object_set_new(o, "ownGateway6", json_boolean(n->own_gw6));
+			nd_json_set(o, "ownGateway6", json_boolean(n->own_gw6), &ok);
 	}
-	return o;
+	return nd_json_built(o, ok);
 }
 
 /* host-local never hands out an IPv4 network or broadcast address: keep them out of the range. */
@@ -228,9 +230,10 @@ static json_t *range_json(const struct nd_cidr *sub, const struct nd_ip *gw, con
 {
 	char buf[ND_CIDR_STRLEN];
 	json_t *o = json_object();
+	bool ok = true;
 
-	set_str(o, "subnet", nd_cidr_fmt(sub, buf));
-	set_str(o, "gateway", nd_ip_fmt(gw, buf));
+	set_str(o, "subnet", nd_cidr_fmt(sub, buf), &ok);
+	set_str(o, "gateway", nd_ip_fmt(gw, buf), &ok);
 	if (range && range->ip.family) {
 		struct nd_ip first = range->ip, last, sublast;
 
@@ -240,36 +243,38 @@ static json_t *range_json(const struct nd_cidr *sub, const struct nd_ip *gw, con
 			nd_ip_add(&first, 1);
 		if (sub->ip.family == AF_INET && nd_ip_equal(&last, &sublast))
 			nd_ip_add(&last, -1);
-		set_str(o, "rangeStart", nd_ip_fmt(&first, buf));
-		set_str(o, "rangeEnd", nd_ip_fmt(&last, buf));
+		set_str(o, "rangeStart", nd_ip_fmt(&first, buf), &ok);
+		set_str(o, "rangeEnd", nd_ip_fmt(&last, buf), &ok);
 	}
-	return json_pack("[o]", o);
+	return json_pack("[o]", nd_json_built(o, ok));
 }
 
 static json_t *bridge_plugin(const struct nd_network *n, const char *ipam_dir)
 {
 	json_t *ranges = json_array(), *ipam, *o;
+	bool ok = true;
 
-	json_array_append_new(ranges, range_json(&n->subnet, &n->gateway, &n->ip_range));
+	nd_json_append(ranges, range_json(&n->subnet, &n->gateway, &n->ip_range), &ok);
 	if (n->subnet6.ip.family)
-		json_array_append_new(ranges, range_json(&n->subnet6, &n->gateway6, NULL));
-	ipam = json_pack("{s:s, s:o}", "type", "netd-ipam", "ranges", ranges);
+		nd_json_append(ranges, range_json(&n->subnet6, &n->gateway6, NULL), &ok);
+	ipam = json_pack("{s:s, s:o}", "type", "netd-ipam", "ranges", nd_json_built(ranges, ok));
 	if (ipam_dir)
-		set_str(ipam, "dataDir", ipam_dir);
+		set_str(ipam, "dataDir", ipam_dir, &ok);
 	o = json_pack("{s:s, s:s, s:b, s:b, s:b, s:o}", "type", "netd-bridge", "bridge", n->bridge, "isGateway", 1,
 		      "isDefaultGateway", !n->internal, "ipMasq", n->ip_masq, "ipam", ipam);
 	if (n->mtu)
-		json_object_set_new(o, "mtu", json_integer(n->mtu));
-	return o;
+		nd_json_set(o, "mtu", json_integer(n->mtu), &ok);
+	return nd_json_built(o, ok);
 }
 
 json_t *nd_network_cni_conf(const struct nd_network *n, const char *ipam_dir)
 {
 	json_t *o = bridge_plugin(n, ipam_dir);
+	bool ok = true;
 
-	set_str(o, "cniVersion", ND_NET_CNI_VERSION);
-	set_str(o, "name", n->name);
-	return o;
+	set_str(o, "cniVersion", ND_NET_CNI_VERSION, &ok);
+	set_str(o, "name", n->name, &ok);
+	return nd_json_built(o, ok);
 }
 
 json_t *nd_network_conflist(const struct nd_network *n, const char *ipam_dir)
@@ -349,7 +354,7 @@ int nd_network_save(const char *state_dir, const struct nd_network *n, struct nd
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	if (!text)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	snprintf(dir, sizeof(dir), "%s/networks", state_dir);
 	if ((r = nd_state_mkdirs(dir, 0700, err)) < 0 || (r = net_path(state_dir, n->name, path, err)) < 0)
 		return r;
@@ -383,6 +388,8 @@ static json_t *salvage(const char *path, const char *name)
 	struct stat st;
 	void *m;
 
+	bool ok = true;
+
 	if (!o || fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
 		return o;
 	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -390,12 +397,13 @@ static json_t *salvage(const char *path, const char *name)
 		return o;
 	nd_json_top_strings(m, (size_t)st.st_size, keys, 3, vals);
 	munmap(m, (size_t)st.st_size);
+	/* All or nothing: a reservation without its subnet would let the subnet be taken. */
 	if (nd_cni_valid_ifname(vals[0]))
-		json_object_set_new(o, "bridge", json_string(vals[0]));
+		set_str(o, "bridge", vals[0], &ok);
 	for (size_t k = 1; k < 3; k++)
 		if (nd_cidr_parse(vals[k], &c, NULL) >= 0)
-			json_object_set_new(o, keys[k], json_string(vals[k]));
-	return o;
+			set_str(o, keys[k], vals[k], &ok);
+	return nd_json_built(o, ok);
 }
 
 int nd_network_quarantine(const char *state_dir, const char *name, char ret_file[PATH_MAX], struct nd_err **err)
@@ -417,12 +425,12 @@ int nd_network_quarantine(const char *state_dir, const char *name, char ret_file
 			break;
 	}
 	o = salvage(path, name);
-	if (o)
-		json_object_set_new(o, "file", json_string(strrchr(aside, '/') + 1));
+	if (o && json_object_set_new(o, "file", json_string(strrchr(aside, '/') + 1)) < 0)
+		json_decref(TAKE_PTR(o));
 	text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
 	if (!text)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	/* The reservation first: killed in between, the broken file is found and moved again. */
 	reserved_path(state_dir, name, res);
 	if ((r = nd_state_write(res, text, strlen(text), err)) < 0)
@@ -538,7 +546,7 @@ static int taken_list(const char *state_dir, struct nd_network **ret, size_t *re
 	nd_strv_free(names);
 	nd_strv_free(res);
 	if (!v)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	*ret = v;
 	*ret_n = k;
 	return 0;
