@@ -228,6 +228,7 @@ static-check: $(PLUGIN_BINS) $(NETD_BIN) $(DAEMON_BIN) $(OCI_BIN) fault-bins
 	@sh tests/check_product.sh $(BIN)
 	@sh tests/check_tests.sh
 	@python3 tests/check_layers.py
+	@python3 tests/check_funcs.py
 	@sh tests/check_release.sh $(if $(TEST_HOOKS),,$(BIN)) $(FAULT_BIN)
 .PHONY: san-test valgrind-test static-check
 # ---- end of sanitizers, valgrind, static checks ----

@@ -23,68 +23,52 @@
 
 DEFINE_CLEANUP(struct nl_cb, nl_cb_put)
 
+/* libnl's codes and the errno each stands for; any other (NLE_FAILURE) lost the kernel's. */
+static const struct {
+	int nle, errnum;
+} nle_errno[] = {
+	{ NLE_SUCCESS, 0 },
+	{ NLE_INTR, EINTR },
+	{ NLE_BAD_SOCK, EBADF },
+	{ NLE_AGAIN, EAGAIN },
+	{ NLE_NOMEM, ENOMEM }, /* libnl also folds the kernel's ENOBUFS in here */
+	{ NLE_EXIST, EEXIST },
+	{ NLE_INVAL, EINVAL },
+	{ NLE_MISSING_ATTR, EINVAL },
+	{ NLE_OBJ_MISMATCH, EINVAL },
+	{ NLE_PARSE_ERR, EINVAL },
+	{ NLE_ATTRSIZE, EINVAL },
+	{ NLE_RANGE, ERANGE },
+	{ NLE_MSGSIZE, EMSGSIZE },
+	{ NLE_MSG_TRUNC, EMSGSIZE },
+	{ NLE_OPNOTSUPP, EOPNOTSUPP },
+	{ NLE_SRCRT_NOSUPPORT, EOPNOTSUPP },
+	{ NLE_MSGTYPE_NOSUPPORT, EOPNOTSUPP },
+	{ NLE_AF_NOSUPPORT, EAFNOSUPPORT },
+	{ NLE_AF_MISMATCH, EAFNOSUPPORT },
+	{ NLE_OBJ_NOTFOUND, ENOENT }, /* the kernel said ENOENT or ESRCH */
+	{ NLE_NOCACHE, ENOENT },
+	{ NLE_PKTLOC_FILE, ENOENT },
+	{ NLE_NOATTR, ENODATA },
+	{ NLE_SEQ_MISMATCH, EPROTO },
+	{ NLE_MSG_TOOSHORT, EPROTO },
+	{ NLE_MSG_OVERFLOW, ENOBUFS },
+	{ NLE_NOADDR, EADDRNOTAVAIL },
+	{ NLE_BUSY, EBUSY },
+	{ NLE_PROTO_MISMATCH, EPROTONOSUPPORT },
+	{ NLE_NOACCESS, EACCES },
+	{ NLE_PERM, EPERM },
+	{ NLE_IMMUTABLE, EPERM },
+	{ NLE_NODEV, ENODEV },
+	{ NLE_DUMP_INTR, EAGAIN }, /* the dump raced a change: asking again is the cure */
+};
+
 int nd_nl_errno(int nle)
 {
-	switch (abs(nle)) {
-	case NLE_SUCCESS:
-		return 0;
-	case NLE_INTR:
-		return -EINTR;
-	case NLE_BAD_SOCK:
-		return -EBADF;
-	case NLE_AGAIN:
-		return -EAGAIN;
-	case NLE_NOMEM:
-		return -ENOMEM; /* libnl also folds the kernel's ENOBUFS in here */
-	case NLE_EXIST:
-		return -EEXIST;
-	case NLE_INVAL:
-	case NLE_MISSING_ATTR:
-	case NLE_OBJ_MISMATCH:
-	case NLE_PARSE_ERR:
-	case NLE_ATTRSIZE:
-		return -EINVAL;
-	case NLE_RANGE:
-		return -ERANGE;
-	case NLE_MSGSIZE:
-	case NLE_MSG_TRUNC:
-		return -EMSGSIZE;
-	case NLE_OPNOTSUPP:
-	case NLE_SRCRT_NOSUPPORT:
-	case NLE_MSGTYPE_NOSUPPORT:
-		return -EOPNOTSUPP;
-	case NLE_AF_NOSUPPORT:
-	case NLE_AF_MISMATCH:
-		return -EAFNOSUPPORT;
-	case NLE_OBJ_NOTFOUND: /* the kernel said ENOENT or ESRCH */
-	case NLE_NOCACHE:
-	case NLE_PKTLOC_FILE:
-		return -ENOENT;
-	case NLE_NOATTR:
-		return -ENODATA;
-	case NLE_SEQ_MISMATCH:
-	case NLE_MSG_TOOSHORT:
-		return -EPROTO;
-	case NLE_MSG_OVERFLOW:
-		return -ENOBUFS;
-	case NLE_NOADDR:
-		return -EADDRNOTAVAIL;
-	case NLE_BUSY:
-		return -EBUSY;
-	case NLE_PROTO_MISMATCH:
-		return -EPROTONOSUPPORT;
-	case NLE_NOACCESS:
-		return -EACCES;
-	case NLE_PERM:
-	case NLE_IMMUTABLE:
-		return -EPERM;
-	case NLE_NODEV:
-		return -ENODEV;
-	case NLE_DUMP_INTR:
-		return -EAGAIN; /* the dump raced a change: asking again is the cure */
-	default:
-		return -EIO; /* NLE_FAILURE: libnl lost the kernel's errno */
-	}
+	for (size_t i = 0; i < ND_ARRAY_SIZE(nle_errno); i++)
+		if (nle_errno[i].nle == abs(nle))
+			return -nle_errno[i].errnum;
+	return -EIO;
 }
 
 /* What failed, for the messages below: short (an interface, an address), so a buffer does. */
