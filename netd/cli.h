@@ -1,4 +1,4 @@
-/* The netd CLI's shared pieces: global options, talking to the daemon, exit codes. */
+/* The netd CLI's shared pieces: global options, talking to the daemon, errors and their exit codes. */
 #pragma once
 
 #include <jansson.h>

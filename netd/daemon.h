@@ -1,4 +1,8 @@
-/* The netd daemon: its configuration, its REST API (api.c) and its main loop (daemon.c). */
+/*
+ * The netd daemon (netd-daemon): its configuration and main loop (daemon.c), its REST API's
+ * routes without HTTP (routes.c, which the CLI also calls in-process when no daemon runs)
+ * and their HTTP server (httpd.c, the one user of libmicrohttpd).
+ */
 #pragma once
 
 #include <pthread.h>

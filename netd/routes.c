@@ -1,6 +1,6 @@
 /*
  * The REST API's routes and JSON shapes, without HTTP: the daemon (httpd.c) serves them,
- * and the CLI calls them in-process when no daemon runs. Every operation is lib/netops.
+ * and the CLI calls them in-process when no daemon runs. Every operation is lib/networks/netops.
  * microhttpd.h is included for its status-code constants only (nothing here links it).
  */
 #include "daemon.h"

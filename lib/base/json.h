@@ -1,4 +1,8 @@
-/* Typed accessors over jansson for config parsing: each names the field in its error. */
+/*
+ * JSON helpers over jansson: typed accessors for config parsing that name the field in
+ * their errors, bounded parsing of untrusted text, and building under the one
+ * out-of-memory rule.
+ */
 #pragma once
 
 #include <jansson.h>

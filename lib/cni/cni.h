@@ -1,4 +1,4 @@
-/* The CNI protocol: environment, config, names, versions, error output, the plugin main. */
+/* The CNI protocol: environment, config, names, versions, error output (the plugin main: plugin.h). */
 #pragma once
 
 #include <jansson.h>

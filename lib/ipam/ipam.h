@@ -1,4 +1,4 @@
-/* host-local compatible address management over the lease store (lib/store). */
+/* host-local compatible address management over the lease store (lib/ipam/store.h). */
 #pragma once
 
 #include <jansson.h>

@@ -1,4 +1,4 @@
-/* nd_attach/nd_detach: the daemon's API when it answers, else lib/netops directly. */
+/* nd_attach/nd_detach: the daemon's API when it answers, else lib/networks/netops directly. */
 #include "networks/attach.h"
 
 #include <errno.h>

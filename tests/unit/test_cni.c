@@ -1,4 +1,4 @@
-/* lib/cni, lib/result, lib/bridgeconf: names, CNI_ARGS, request parsing, result JSON per version. */
+/* lib/cni (cni.c, result.c) and lib/bridge/bridgeconf.c: names, CNI_ARGS, request parsing, result JSON per version. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

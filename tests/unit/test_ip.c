@@ -1,4 +1,4 @@
-/* lib/ip: parsing, formatting and arithmetic, table-driven. */
+/* lib/base/ip: parsing, formatting and arithmetic, table-driven. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

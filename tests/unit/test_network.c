@@ -1,5 +1,5 @@
 /*
- * lib/network, lib/json and lib/netnsname validators the daemon's API relies on (issue 8):
+ * lib/networks/network, lib/base/json and lib/kernel/netnsname validators the daemon's API relies on (issue 8):
  * bounded options, bounded depth, ownership never taken from a body, quarantine of an
  * unusable state file with its subnet kept reserved, the netns path rule. Table-driven,
  * no privileges (files in a temporary directory only).
@@ -324,7 +324,7 @@ static void test_network_quarantine(void **state)
 	free(deep);
 }
 
-/* What lib/netnsname refuses before it opens anything: paths outside the rule. */
+/* What lib/kernel/netnsname refuses before it opens anything: paths outside the rule. */
 static void test_netns_rule_paths(void **state)
 {
 	static const char *const allow[] = { "/run/ctr/ns/", "/srv/netns", NULL };

@@ -1,4 +1,4 @@
-/* lib/store: the on-disk lease store, in a mkdtemp directory under /tmp. */
+/* lib/ipam/store: the on-disk lease store, in a mkdtemp directory under /tmp. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
