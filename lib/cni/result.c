@@ -33,15 +33,12 @@ static bool is_1_1(const char *v)
 	return !strcmp(v, "1.1.0");
 }
 
-/* The builders below: NULL when out of memory, never a part (base/json.h). */
+/* The builders below: NULL when out of memory, never a part (base/json.h; "s*" omits a NULL). */
 static json_t *iface_json(const struct nd_iface *f, const char *v)
 {
-	json_t *o = json_object();
+	json_t *o = json_pack("{s:s, s:s*}", "name", f->name, "mac", f->mac[0] ? f->mac : NULL);
 	bool ok = true;
 
-	nd_json_set(o, "name", json_string(f->name), &ok);
-	if (f->mac[0])
-		nd_json_set(o, "mac", json_string(f->mac), &ok);
 	if (f->mtu && is_1_1(v))
 		nd_json_set(o, "mtu", json_integer(f->mtu), &ok);
 	if (f->sandbox)
@@ -52,14 +49,11 @@ static json_t *iface_json(const struct nd_iface *f, const char *v)
 static json_t *ip_json(const struct nd_ipconf *ip, const char *v)
 {
 	char buf[ND_CIDR_STRLEN], gbuf[ND_IP_STRLEN];
-	json_t *o = json_object();
+	const char *version = ip->addr.ip.family == AF_INET ? "4" : "6";
+	json_t *o = json_pack("{s:s*, s:s, s:s*}", "version", has_ip_version(v) ? version : NULL, "address",
+			      nd_cidr_fmt(&ip->addr, buf), "gateway", nd_ip_is_set(&ip->gw) ? nd_ip_fmt(&ip->gw, gbuf) : NULL);
 	bool ok = true;
 
-	if (has_ip_version(v))
-		nd_json_set(o, "version", json_string(ip->addr.ip.family == AF_INET ? "4" : "6"), &ok);
-	nd_json_set(o, "address", json_string(nd_cidr_fmt(&ip->addr, buf)), &ok);
-	if (nd_ip_is_set(&ip->gw))
-		nd_json_set(o, "gateway", json_string(nd_ip_fmt(&ip->gw, gbuf)), &ok);
 	if (ip->iface >= 0)
 		nd_json_set(o, "interface", json_integer(ip->iface), &ok);
 	return nd_json_built(o, ok);
@@ -68,12 +62,10 @@ static json_t *ip_json(const struct nd_ipconf *ip, const char *v)
 static json_t *route_json(const struct nd_route *rt, const char *v)
 {
 	char buf[ND_CIDR_STRLEN], gbuf[ND_IP_STRLEN];
-	json_t *o = json_object();
+	json_t *o = json_pack("{s:s, s:s*}", "dst", nd_cidr_fmt(&rt->dst, buf), "gw",
+			      nd_ip_is_set(&rt->gw) ? nd_ip_fmt(&rt->gw, gbuf) : NULL);
 	bool ok = true;
 
-	nd_json_set(o, "dst", json_string(nd_cidr_fmt(&rt->dst, buf)), &ok);
-	if (nd_ip_is_set(&rt->gw))
-		nd_json_set(o, "gw", json_string(nd_ip_fmt(&rt->gw, gbuf)), &ok);
 	if (rt->priority && is_1_1(v))
 		nd_json_set(o, "priority", json_integer(rt->priority), &ok);
 	return nd_json_built(o, ok);
