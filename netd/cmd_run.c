@@ -25,7 +25,9 @@
 
 #include "base/cleanup.h"
 #include "base/fault.h"
+#include "base/proc.h"
 #include "base/state.h"
+#include "base/strv.h"
 #include "cli.h"
 #include "kernel/netnsname.h"
 #include "networks/network.h" /* ND_ERR_BUSY */
@@ -62,64 +64,6 @@ static int usage_err(const char *what, const char *msg)
 {
 	fprintf(stderr, "netd %s: %s (see netd %s --help)\n", what, msg, what);
 	return ND_EXIT_USAGE;
-}
-
-/* ---- string vectors ---- */
-
-struct strv {
-	char **v;
-	size_t n;
-};
-
-static int strv_push(struct strv *s, const char *x)
-{
-	char **nv = realloc(s->v, (s->n + 2) * sizeof(char *));
-
-	if (!nv)
-		return -ENOMEM;
-	s->v = nv;
-	if (!(s->v[s->n] = strdup(x)))
-		return -ENOMEM;
-	s->v[++s->n] = NULL;
-	return 0;
-}
-
-static void strv_clear(struct strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-}
-
-/* Set K=V, replacing an earlier K. */
-static int env_set(struct strv *env, const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
-
-	for (size_t i = 0; i < env->n; i++)
-		if (!strncmp(env->v[i], kv, klen) && env->v[i][klen] == '=') {
-			char *d = strdup(kv);
-
-			if (!d)
-				return -ENOMEM;
-			free(env->v[i]);
-			env->v[i] = d;
-			return 0;
-		}
-	return strv_push(env, kv);
-}
-
-static bool env_has(const struct strv *env, const char *key)
-{
-	size_t n = strlen(key);
-
-	for (size_t i = 0; i < env->n; i++)
-		if (!strncmp(env->v[i], key, n) && env->v[i][n] == '=')
-			return true;
-	return false;
 }
 
 /* ---- netd run ---- */
@@ -251,7 +195,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 static int build_ctr(const struct run_opts *o, const char *state, struct nd_ctr *c, struct nd_err **err)
 {
 	struct nd_oci_image img = { 0 }; /* stays empty without ND_WITH_OCI */
-	struct strv lower = { 0 }, env = { 0 };
+	struct nd_strv lower = { 0 }, env = { 0 };
 	_cleanup_free_ char *store = NULL;
 	char **argv = NULL;
 	char buf[PATH_MAX];
@@ -268,7 +212,7 @@ static int build_ctr(const struct run_opts *o, const char *state, struct nd_ctr 
 		if (!realpath(o->rootfs, buf) || stat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
 			return nd_err_set(err, ND_CNI_INVALID_CONFIG, errno ? errno : ENOTDIR, "--rootfs '%s': %s", o->rootfs,
 					  strerror(errno ? errno : ENOTDIR));
-		if (strv_push(&lower, buf) < 0)
+		if (nd_strv_push(&lower, buf) < 0)
 			goto oom;
 		c->rootfs = strdup(buf);
 		if (!(argv = calloc(o->n_args + 1, sizeof(char *))))
@@ -302,7 +246,7 @@ static int build_ctr(const struct run_opts *o, const char *state, struct nd_ctr 
 				goto oom;
 			if ((r = nd_layer_ensure(store, blob, img.layer_digests[i], img.diff_ids[i], &ldir, err)) < 0)
 				goto out;
-			if (strv_push(&lower, ldir) < 0)
+			if (nd_strv_push(&lower, ldir) < 0)
 				goto oom;
 		}
 		if (img.n_layers == 0) {
@@ -313,7 +257,7 @@ static int build_ctr(const struct run_opts *o, const char *state, struct nd_ctr 
 			goto out;
 		c->image = strdup(o->image);
 		for (char **e = img.env; e && *e; e++)
-			if (env_set(&env, *e) < 0)
+			if (nd_env_set(&env, *e) < 0)
 				goto oom;
 #else
 		r = nd_err_set(err, ND_ERR_INTERNAL, ENOTSUP, "images are handled by netd-oci");
@@ -330,7 +274,7 @@ static int build_ctr(const struct run_opts *o, const char *state, struct nd_ctr 
 			nd_err_wrap(err, "--layer '%s'", o->layers[i]);
 			goto out;
 		}
-		if (strv_push(&lower, ldir) < 0)
+		if (nd_strv_push(&lower, ldir) < 0)
 			goto oom;
 	}
 #endif
@@ -339,23 +283,24 @@ static int build_ctr(const struct run_opts *o, const char *state, struct nd_ctr 
 		goto oom;
 	for (size_t i = 0; i < lower.n; i++)
 		c->lower[i] = lower.v[lower.n - 1 - i];
+	free(TAKE_PTR(lower.v));
 	lower.n = 0;
 	c->argv = TAKE_PTR(argv);
 
-	if (!env_has(&env, "PATH") && env_set(&env, DEFAULT_PATH) < 0)
+	if (!nd_env_has(&env, "PATH") && nd_env_set(&env, DEFAULT_PATH) < 0)
 		goto oom;
 	snprintf(buf, sizeof(buf), "HOSTNAME=%s", c->hostname);
-	if (env_set(&env, buf) < 0)
+	if (nd_env_set(&env, buf) < 0)
 		goto oom;
 	for (size_t i = 0; i < o->n_envs; i++) {
 		if (!strchr(o->envs[i], '=') || o->envs[i][0] == '=') {
 			r = nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "-e '%s': expected K=V", o->envs[i]);
 			goto out;
 		}
-		if (env_set(&env, o->envs[i]) < 0)
+		if (nd_env_set(&env, o->envs[i]) < 0)
 			goto oom;
 	}
-	if (!env_has(&env, "HOME") && env_set(&env, "HOME=/root") < 0)
+	if (!nd_env_has(&env, "HOME") && nd_env_set(&env, "HOME=/root") < 0)
 		goto oom;
 	c->env = TAKE_PTR(env.v);
 	env.n = 0;
@@ -373,8 +318,8 @@ out:
 		for (char **p = argv; *p; p++)
 			free(*p);
 	free(argv);
-	strv_clear(&lower);
-	strv_clear(&env);
+	nd_strv_clear(&lower);
+	nd_strv_clear(&env);
 #ifdef ND_WITH_OCI
 	nd_oci_image_clear(&img);
 #endif
@@ -884,9 +829,8 @@ static int stop_one(const char *state, const char *ref, int timeout_s, struct nd
 	if ((r = nd_ctr_resolve(state, ref, id, err)) < 0 || (r = nd_ctr_load(state, id, &c, err)) < 0)
 		return r;
 	if (nd_ctr_monitored(state, id) && c.pid > 0) {
-		pidfd = (int)syscall(SYS_pidfd_open, c.pid, 0);
-		/* Start time checked after the pidfd pins the process: never signal a reused pid. */
-		if (pidfd >= 0 && nd_proc_start_time(c.pid) == c.pid_start) {
+		/* Never signal a reused pid. */
+		if (nd_proc_pidfd(c.pid, c.pid_start, &pidfd) == 0) {
 			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0);
 			pfd = (struct pollfd){ .fd = pidfd, .events = POLLIN };
 			while ((r = poll(&pfd, 1, timeout_s * 1000)) < 0 && errno == EINTR)
@@ -1201,7 +1145,7 @@ int nd_cmd_exec(int argc, char **argv)
 	size_t n_envs = 0;
 	struct nd_ctr c = { 0 };
 	struct nd_cgroup cg = { 0 };
-	struct strv env = { 0 };
+	struct nd_strv env = { 0 };
 	int ch, rc = ND_EXIT_OK, code = 0;
 
 	optind = 1;
@@ -1236,16 +1180,16 @@ int nd_cmd_exec(int argc, char **argv)
 		return fail("exec", err, ND_EXIT_FAIL);
 	}
 	for (char **e = c.env; e && *e; e++)
-		(void)env_set(&env, *e);
+		(void)nd_env_set(&env, *e);
 	for (size_t i = 0; i < n_envs; i++)
-		(void)env_set(&env, envs[i]);
+		(void)nd_env_set(&env, envs[i]);
 	if (nd_cg_open(c.cg_parent ? c.cg_parent : "netd", c.id, &cg, &err) < 0 ||
 	    nd_ctr_exec(c.pid, c.pid_start, &cg, argv + optind, env.v, cwd ? cwd : c.cwd, user ? user : c.user,
 			c.seccomp && !strcmp(c.seccomp, "unconfined"), &code, &err) < 0) {
 		code = fail("exec", err, err && err->errnum == ENOENT ? 127 : 126);
 	}
 	nd_cg_free(&cg);
-	strv_clear(&env);
+	nd_strv_clear(&env);
 	nd_ctr_clear(&c);
 	return code;
 }

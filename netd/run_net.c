@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/proc.h"
 #include "cni/result.h"
 #include "kernel/link.h"
 #include "kernel/netns.h"
@@ -35,8 +36,7 @@ static int join_target(const char *state, const char *ref, struct nd_ctr *c, int
 		return nd_err_wrap(err, "--net=container:%s", ref);
 	if ((r = nd_ctr_load(state, id, &t, err)) < 0)
 		return nd_err_wrap(err, "--net=container:%s", ref);
-	pidfd = t.pid > 0 ? (int)syscall(SYS_pidfd_open, t.pid, 0) : -1;
-	if (!nd_ctr_monitored(state, id) || pidfd < 0 || nd_proc_start_time(t.pid) != t.pid_start) {
+	if (!nd_ctr_monitored(state, id) || nd_proc_pidfd(t.pid, t.pid_start, &pidfd) < 0) {
 		nd_ctr_clear(&t);
 		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ESRCH, "--net=container:%s: container %.12s is not running",
 				  ref, id);

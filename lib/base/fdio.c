@@ -1,7 +1,14 @@
 #include "base/fdio.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "base/cleanup.h"
 
 int nd_write_all(int fd, const void *buf, size_t len)
 {
@@ -37,4 +44,58 @@ long nd_read_upto(int fd, void *buf, size_t max)
 		len += (size_t)n;
 	}
 	return (long)len;
+}
+
+int nd_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+	long n;
+
+	if (fd < 0)
+		return -errno;
+	do {
+		if (len == cap) {
+			/* One byte past max tells a file of exactly max bytes from a larger one. */
+			size_t ncap = cap ? cap * 2 : 4096;
+			char *nb;
+
+			if (cap > max)
+				return -EFBIG;
+			if (ncap > max + 1)
+				ncap = max + 1;
+			if (!(nb = realloc(buf, ncap + 1)))
+				return -ENOMEM;
+			buf = nb;
+			cap = ncap;
+		}
+		n = nd_read_upto(fd, buf + len, cap - len);
+		if (n < 0)
+			return (int)n;
+		len += (size_t)n;
+	} while (n > 0);
+	if (len > max)
+		return -EFBIG;
+	buf[len] = '\0';
+	if (ret_len)
+		*ret_len = len;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int nd_write_at(const char *dir, const char *file, const char *val)
+{
+	char path[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	size_t n = strlen(val);
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, n) != (ssize_t)n)
+		return errno ? -errno : -EIO;
+	return 0;
 }

@@ -35,3 +35,11 @@ int nd_json_parse_bounded(const char *buf, size_t len, unsigned int max_depth, j
 #define ND_JSON_TOP_MAX 64
 void nd_json_top_strings(const char *buf, size_t len, const char *const keys[], size_t nkeys,
 			 char (*vals)[ND_JSON_TOP_MAX]);
+
+/*
+ * A JSON array of strings as a string vector (base/strv.h); absent or null gives NULL.
+ * -EINVAL when a is not an array of strings, -ENOMEM.
+ */
+int nd_json_to_strv(json_t *a, char ***ret);
+/* A string vector as a JSON array (NULL: JSON null), non-UTF-8 strings left out; NULL when out of memory. */
+json_t *nd_json_from_strv(char *const *v);

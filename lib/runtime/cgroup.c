@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fdio.h"
 #include "runtime/devices.h"
 
 static const char *const ctrl_names[ND_CG_NCTRL] = { "memory", "cpu", "pids", "devices" };
@@ -179,22 +180,6 @@ bad:
 			  s ? s : "");
 }
 
-static int write_file(const char *dir, const char *file, const char *val)
-{
-	char path[PATH_MAX];
-	_cleanup_close_ int fd = -1;
-	size_t n = strlen(val);
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, n) != (ssize_t)n)
-		return errno ? -errno : -EIO;
-	return 0;
-}
-
 static int read_file(const char *dir, const char *file, char *buf, size_t size)
 {
 	char path[PATH_MAX];
@@ -312,7 +297,7 @@ static int mkdirs(const char *mnt, const char *rel, bool v2)
 			char *slash = strrchr(path, '/');
 
 			*slash = 0;
-			(void)write_file(path, "cgroup.subtree_control", "+memory +cpu +pids");
+			(void)nd_write_at(path, "cgroup.subtree_control", "+memory +cpu +pids");
 			*slash = '/';
 		}
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
@@ -332,32 +317,32 @@ static int set_limits(const struct nd_cgroup *cg, const struct nd_cg_limits *lim
 		const char *dir = cg->dirs[ND_CG_MEMORY];
 
 		snprintf(val, sizeof(val), "%" PRIu64, lim->memory);
-		r = write_file(dir, cg->v2 ? "memory.max" : "memory.limit_in_bytes", val);
+		r = nd_write_at(dir, cg->v2 ? "memory.max" : "memory.limit_in_bytes", val);
 		if (r < 0)
 			return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup: memory limit %s: %s", val, strerror(-r));
 		/* No swap beyond the limit (the file exists only with swap accounting). */
 		if (cg->v2)
-			(void)write_file(dir, "memory.swap.max", "0");
+			(void)nd_write_at(dir, "memory.swap.max", "0");
 		else
-			(void)write_file(dir, "memory.memsw.limit_in_bytes", val);
+			(void)nd_write_at(dir, "memory.memsw.limit_in_bytes", val);
 	}
 	if (lim->cpu_quota) {
 		if (cg->v2) {
 			snprintf(val, sizeof(val), "%" PRIu64 " %d", lim->cpu_quota, ND_CG_CPU_PERIOD);
-			r = write_file(cg->dirs[0], "cpu.max", val);
+			r = nd_write_at(cg->dirs[0], "cpu.max", val);
 		} else {
 			snprintf(val, sizeof(val), "%d", ND_CG_CPU_PERIOD);
-			r = write_file(cg->dirs[ND_CG_CPU], "cpu.cfs_period_us", val);
+			r = nd_write_at(cg->dirs[ND_CG_CPU], "cpu.cfs_period_us", val);
 			snprintf(val, sizeof(val), "%" PRIu64, lim->cpu_quota);
 			if (r >= 0)
-				r = write_file(cg->dirs[ND_CG_CPU], "cpu.cfs_quota_us", val);
+				r = nd_write_at(cg->dirs[ND_CG_CPU], "cpu.cfs_quota_us", val);
 		}
 		if (r < 0)
 			return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup: cpu quota: %s", strerror(-r));
 	}
 	if (lim->pids) {
 		snprintf(val, sizeof(val), "%" PRId64, lim->pids);
-		r = write_file(cg->dirs[cg->v2 ? 0 : ND_CG_PIDS], "pids.max", val);
+		r = nd_write_at(cg->dirs[cg->v2 ? 0 : ND_CG_PIDS], "pids.max", val);
 		if (r < 0)
 			return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup: pids limit: %s", strerror(-r));
 	}
@@ -432,7 +417,7 @@ int nd_cg_join_self(const struct nd_cgroup *cg, struct nd_err **err)
 		 * the kernel does without write-locking cgroup_threadgroup_rwsem, that is without
 		 * waiting for an RCU grace period (~15 ms here) as a cgroup.procs write does.
 		 */
-		r = write_file(cg->dirs[i], cg->v2 ? "cgroup.procs" : "tasks", "0");
+		r = nd_write_at(cg->dirs[i], cg->v2 ? "cgroup.procs" : "tasks", "0");
 		if (r < 0)
 			return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup '%s': join: %s", cg->dirs[i], strerror(-r));
 	}
@@ -456,7 +441,7 @@ static void kill_all(const char *dir)
 	FILE *f;
 	long pid;
 
-	if (write_file(dir, "cgroup.kill", "1") == 0)
+	if (nd_write_at(dir, "cgroup.kill", "1") == 0)
 		return;
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	f = fopen(path, "re");

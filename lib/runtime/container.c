@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/proc.h"
 #include "runtime/ctrstate.h"
 #include "runtime/overlay.h"
 #include "runtime/secprofile.h"
@@ -218,8 +219,12 @@ static int drop_caps(unsigned long long keep)
 	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
-/* uid (and gid) of name in the container's /etc/passwd or /etc/group. */
-static int lookup_id(const char *file, const char *name, unsigned long *ret_id, unsigned long *ret_gid)
+/*
+ * In the container's /etc/passwd or /etc/group: the entry named name, or with name NULL
+ * the passwd entry whose uid is id. Its id, and its primary group when the file has one.
+ */
+static int lookup_id(const char *file, const char *name, unsigned long id, unsigned long *ret_id,
+		     unsigned long *ret_gid)
 {
 	FILE *f = fopen(file, "re");
 	char line[1024];
@@ -227,40 +232,16 @@ static int lookup_id(const char *file, const char *name, unsigned long *ret_id, 
 
 	if (!f)
 		return -ENOENT;
-	while (fgets(line, sizeof(line), f)) {
+	while (r < 0 && fgets(line, sizeof(line), f)) {
 		char *save = NULL, *n = strtok_r(line, ":", &save), *pw = n ? strtok_r(NULL, ":", &save) : NULL;
-		char *id = pw ? strtok_r(NULL, ":", &save) : NULL, *gid = id ? strtok_r(NULL, ":", &save) : NULL;
+		char *idf = pw ? strtok_r(NULL, ":", &save) : NULL, *gid = idf ? strtok_r(NULL, ":", &save) : NULL;
 
-		if (n && id && !strcmp(n, name)) {
-			*ret_id = strtoul(id, NULL, 10);
-			if (ret_gid && gid)
-				*ret_gid = strtoul(gid, NULL, 10);
-			r = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return r;
-}
-
-static int lookup_uid(const char *file, unsigned long uid, unsigned long *ret_uid, unsigned long *ret_gid)
-{
-	FILE *f = fopen(file, "re");
-	char line[1024];
-	int r = -ENOENT;
-
-	if (!f)
-		return -ENOENT;
-	while (fgets(line, sizeof(line), f)) {
-		char *save = NULL, *n = strtok_r(line, ":", &save), *pw = n ? strtok_r(NULL, ":", &save) : NULL;
-		char *id = pw ? strtok_r(NULL, ":", &save) : NULL, *gid = id ? strtok_r(NULL, ":", &save) : NULL;
-
-		if (id && gid && strtoul(id, NULL, 10) == uid) {
-			*ret_uid = uid;
+		if (!idf || (name ? strcmp(n, name) : !gid || strtoul(idf, NULL, 10) != id))
+			continue;
+		*ret_id = strtoul(idf, NULL, 10);
+		if (ret_gid && gid)
 			*ret_gid = strtoul(gid, NULL, 10);
-			r = 0;
-			break;
-		}
+		r = 0;
 	}
 	fclose(f);
 	return r;
@@ -278,7 +259,7 @@ static int parse_user(const char *spec, uid_t *ret_uid, gid_t *ret_gid, char *er
 		*g++ = 0;
 	uid = strtoul(u, &end, 10);
 	if (!*u || *end) {
-		if (lookup_id("/etc/passwd", u, &uid, &gid) < 0) {
+		if (lookup_id("/etc/passwd", u, 0, &uid, &gid) < 0) {
 			snprintf(errbuf, errlen, "user '%s' is not in the container's /etc/passwd", u);
 			return -ENOENT;
 		}
@@ -287,12 +268,12 @@ static int parse_user(const char *spec, uid_t *ret_uid, gid_t *ret_gid, char *er
 
 		/* A numeric uid takes its primary group from /etc/passwd when it is there. */
 		gid = uid;
-		if (lookup_uid("/etc/passwd", uid, &pw_uid, &pw_gid) == 0)
+		if (lookup_id("/etc/passwd", NULL, uid, &pw_uid, &pw_gid) == 0)
 			gid = pw_gid;
 	}
 	if (g && *g) {
 		gid = strtoul(g, &end, 10);
-		if (*end && lookup_id("/etc/group", g, &gid, NULL) < 0) {
+		if (*end && lookup_id("/etc/group", g, 0, &gid, NULL) < 0) {
 			snprintf(errbuf, errlen, "group '%s' is not in the container's /etc/group", g);
 			return -ENOENT;
 		}
@@ -725,15 +706,14 @@ int nd_ctr_exec(pid_t pid, unsigned long long start_time, const struct nd_cgroup
 		char *const *env, const char *cwd, const char *user, bool seccomp_unconfined, int *ret_code,
 		struct nd_err **err)
 {
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	_cleanup_close_ int pidfd = -1;
 	_cleanup_(nd_seccomp_freep) struct nd_seccomp *filter = NULL;
 	int fail[2], flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP, st, r;
 	struct exec_fail f = { 0 };
 	pid_t helper;
 	ssize_t n;
 
-	/* The pidfd pins the process: checking the start time after opening it rules out reuse. */
-	if (pidfd < 0 || nd_proc_start_time(pid) != start_time)
+	if (nd_proc_pidfd(pid, start_time, &pidfd) < 0)
 		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ESRCH, "the container is not running");
 	if (!same_ns(pid, "net"))
 		flags |= CLONE_NEWNET;

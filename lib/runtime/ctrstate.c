@@ -14,33 +14,28 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "base/fdio.h"
+#include "base/json.h"
+#include "base/state.h"
+#include "base/strv.h"
 #include "networks/network.h" /* ND_ERR_BUSY */
 
-
-static void strv_free(char **v)
-{
-	for (char **p = v; p && *p; p++)
-		free(*p);
-	free(v);
-}
 
 void nd_ctr_clear(struct nd_ctr *c)
 {
 	free(c->name);
 	free(c->hostname);
-	strv_free(c->argv);
-	strv_free(c->env);
+	nd_strv_free(c->argv);
+	nd_strv_free(c->env);
 	free(c->cwd);
 	free(c->user);
 	free(c->net);
 	free(c->network);
 	free(c->netns);
 	free(c->ip);
-	strv_free(c->ips);
+	nd_strv_free(c->ips);
 	free(c->image);
 	free(c->rootfs);
-	strv_free(c->lower);
+	nd_strv_free(c->lower);
 	free(c->cg_parent);
 	free(c->seccomp);
 	free(c->status);
@@ -91,18 +86,6 @@ static json_t *jstr(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static json_t *jstrv(char *const *v)
-{
-	json_t *a;
-
-	if (!v)
-		return json_null();
-	a = json_array();
-	for (; a && *v; v++)
-		json_array_append_new(a, json_string(*v));
-	return a;
-}
-
 static char *gstr(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
@@ -112,18 +95,9 @@ static char *gstr(json_t *o, const char *k)
 
 static char **gstrv(json_t *o, const char *k)
 {
-	json_t *a = json_object_get(o, k), *s;
-	size_t i;
-	char **v;
+	char **v = NULL;
 
-	if (!json_is_array(a))
-		return NULL;
-	v = calloc(json_array_size(a) + 1, sizeof(*v));
-	json_array_foreach(a, i, s) {
-		if (v)
-			v[i] = strdup(json_string_value(s) ? json_string_value(s) : "");
-	}
-	return v;
+	return nd_json_to_strv(json_object_get(o, k), &v) < 0 ? NULL : v;
 }
 
 int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err)
@@ -131,10 +105,7 @@ int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err)
 	_cleanup_(json_decrefp) json_t *j = json_object();
 	json_t *lim = json_pack("{s:I, s:I, s:I}", "memory", (json_int_t)c->limits.memory, "cpuQuota",
 				(json_int_t)c->limits.cpu_quota, "pids", (json_int_t)c->limits.pids);
-	_cleanup_free_ char *dir = nd_ctr_dir(state, c->id), *data = NULL, *path = NULL, *tmp = NULL;
-	_cleanup_close_ int fd = -1;
-	size_t len;
-	int r;
+	_cleanup_free_ char *dir = nd_ctr_dir(state, c->id), *data = NULL, *path = NULL;
 
 	if (!j || !dir || !lim) {
 		json_decref(lim);
@@ -143,18 +114,18 @@ int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err)
 	json_object_set_new(j, "id", json_string(c->id));
 	json_object_set_new(j, "name", jstr(c->name));
 	json_object_set_new(j, "hostname", jstr(c->hostname));
-	json_object_set_new(j, "argv", jstrv(c->argv));
-	json_object_set_new(j, "env", jstrv(c->env));
+	json_object_set_new(j, "argv", nd_json_from_strv(c->argv));
+	json_object_set_new(j, "env", nd_json_from_strv(c->env));
 	json_object_set_new(j, "cwd", jstr(c->cwd));
 	json_object_set_new(j, "user", jstr(c->user));
 	json_object_set_new(j, "net", jstr(c->net));
 	json_object_set_new(j, "network", jstr(c->network));
 	json_object_set_new(j, "netns", jstr(c->netns));
 	json_object_set_new(j, "ip", jstr(c->ip));
-	json_object_set_new(j, "ips", jstrv(c->ips));
+	json_object_set_new(j, "ips", nd_json_from_strv(c->ips));
 	json_object_set_new(j, "image", jstr(c->image));
 	json_object_set_new(j, "rootfs", jstr(c->rootfs));
-	json_object_set_new(j, "lower", jstrv(c->lower));
+	json_object_set_new(j, "lower", nd_json_from_strv(c->lower));
 	json_object_set_new(j, "cgroupParent", jstr(c->cg_parent));
 	json_object_set_new(j, "seccomp", jstr(c->seccomp));
 	json_object_set_new(j, "status", jstr(c->status));
@@ -170,25 +141,13 @@ int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err)
 	json_object_set_new(j, "created", json_integer(c->created));
 	json_object_set_new(j, "finished", json_integer(c->finished));
 	data = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
-	if (!data || asprintf(&path, "%s/config.json", dir) < 0 || asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+	if (!data || asprintf(&path, "%s/config.json", dir) < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "container record: out of memory");
-	len = strlen(data);
 	/*
 	 * Whole or absent against a killed writer; no fsync: a container does not outlive a
 	 * reboot, and an fsync would cost more than the rest of a container's start.
 	 */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	r = fd < 0 ? -errno : nd_write_all(fd, data, len);
-	/* A short write (full disk) must never be renamed over the whole record it replaces. */
-	if (fd >= 0 && close(TAKE_FD(fd)) < 0 && r >= 0)
-		r = -errno;
-	if (r >= 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		(void)unlink(tmp);
-		return nd_err_set(err, ND_ERR_INTERNAL, -r, "container record '%s': %s", path, strerror(-r));
-	}
-	return 0;
+	return nd_state_write_volatile(path, data, strlen(data), err) < 0 ? nd_err_wrap(err, "container record") : 0;
 }
 
 int nd_ctr_load(const char *state, const char *id, struct nd_ctr *ret, struct nd_err **err)
@@ -421,25 +380,4 @@ bool nd_ctr_monitored(const char *state, const char *id)
 	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK;
 	return false;
-}
-
-unsigned long long nd_proc_start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return 0;
-	buf[n] = 0;
-	/* comm may hold spaces and ')': count fields from the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &t) != 1)
-		return 0;
-	return t;
 }

@@ -72,5 +72,3 @@ int nd_ctr_list(const char *state, char ***ret, struct nd_err **err);
 int nd_ctr_lock(const char *state, const char *id, bool wait, int *ret_fd, struct nd_err **err);
 /* Does a monitor hold the container's lock? */
 bool nd_ctr_monitored(const char *state, const char *id);
-/* Field 22 of /proc/<pid>/stat, 0 when the process is gone. */
-unsigned long long nd_proc_start_time(pid_t pid);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fdio.h"
 
 /*
  * runc's default allowed devices (libcontainer/specconv AllowedDevices) less tun, which
@@ -110,33 +111,17 @@ int nd_dev_prog(const struct nd_dev_rule *rules, size_t n, struct bpf_insn *out,
 	return (int)len;
 }
 
-static int write_rule(const char *dir, const char *file, const char *rule)
-{
-	char path[PATH_MAX];
-	_cleanup_close_ int fd = -1;
-	size_t n = strlen(rule);
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* One rule per write: the kernel parses each write as one rule. */
-	if (write(fd, rule, n) != (ssize_t)n)
-		return errno ? -errno : -EIO;
-	return 0;
-}
-
 int nd_dev_v1_apply(const char *dir, struct nd_err **err)
 {
 	char rule[64];
-	int r = write_rule(dir, "devices.deny", "a");
+	/* One rule per write: the kernel parses each write as one rule. */
+	int r = nd_write_at(dir, "devices.deny", "a");
 
 	if (r < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup '%s': devices.deny: %s", dir, strerror(-r));
 	for (size_t i = 0; i < nd_dev_n_default; i++) {
 		nd_dev_rule_v1(&nd_dev_default[i], rule, sizeof(rule));
-		if ((r = write_rule(dir, "devices.allow", rule)) < 0)
+		if ((r = nd_write_at(dir, "devices.allow", rule)) < 0)
 			return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup '%s': devices.allow '%s': %s", dir, rule,
 					  strerror(-r));
 	}

@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fdio.h"
+#include "base/json.h"
+#include "base/strv.h"
 #include "runtime/overlay.h"
 
 #define MAX_META_BLOB (4u << 20) /* index, manifest and config blobs are small */
@@ -30,18 +33,11 @@ DEFINE_CLEANUP(EVP_MD_CTX, EVP_MD_CTX_free)
 DEFINE_CLEANUP(struct archive, archive_read_free)
 DEFINE_CLEANUP(struct archive_entry, archive_entry_free)
 
-static void strv_free(char **v)
-{
-	for (char **p = v; p && *p; p++)
-		free(*p);
-	free(v);
-}
-
 void nd_oci_image_clear(struct nd_oci_image *img)
 {
-	strv_free(img->env);
-	strv_free(img->entrypoint);
-	strv_free(img->cmd);
+	nd_strv_free(img->env);
+	nd_strv_free(img->entrypoint);
+	nd_strv_free(img->cmd);
 	free(img->workdir);
 	free(img->user);
 	for (size_t i = 0; i < img->n_layers; i++) {
@@ -189,27 +185,12 @@ int nd_oci_pick_manifest(json_t *index, const char *tag, json_t **ret, struct nd
 /* A JSON array of strings as a NULL-terminated vector; absent or null gives NULL. */
 static int strv_of(json_t *a, const char *what, char ***ret, struct nd_err **err)
 {
-	size_t i, n;
-	json_t *s;
-	char **v;
+	int r = nd_json_to_strv(a, ret);
 
-	*ret = NULL;
-	if (!a || json_is_null(a))
-		return 0;
-	if (!json_is_array(a))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image config: %s is not an array", what);
-	n = json_array_size(a);
-	v = calloc(n + 1, sizeof(*v));
-	if (!v)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-	json_array_foreach(a, i, s) {
-		if (!json_is_string(s) || !(v[i] = strdup(json_string_value(s)))) {
-			strv_free(v);
-			return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image config: %s[%zu] is not a string", what,
-					  i);
-		}
-	}
-	*ret = v;
+	if (r == -ENOMEM)
+		return nd_oom(err);
+	if (r < 0)
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image config: %s is not an array of strings", what);
 	return 0;
 }
 
@@ -407,36 +388,14 @@ static int blob_path(const char *layout, const char *digest, char *buf, size_t s
 
 static int read_small(const char *path, char **ret, size_t *ret_len, struct nd_err **err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t n;
+	int r = nd_read_file(path, MAX_META_BLOB, ret, ret_len);
 
-	if (fd < 0)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, errno, "'%s': %s", path, strerror(errno));
-	for (;;) {
-		if (len + 4096 > cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 16384;
-			if (cap > MAX_META_BLOB + 4096)
-				return nd_err_set(err, ND_CNI_INVALID_CONFIG, EFBIG, "'%s' is too large", path);
-			if (!(nb = realloc(buf, cap)))
-				return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return nd_err_set(err, ND_CNI_IO, errno, "'%s': %s", path, strerror(errno));
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = 0;
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
+	if (r == -ENOMEM)
+		return nd_oom(err);
+	if (r == -EFBIG)
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EFBIG, "'%s' is too large", path);
+	if (r < 0)
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, -r, "'%s': %s", path, strerror(-r));
 	return 0;
 }
 
@@ -1104,9 +1063,8 @@ static int walk_dir(struct walk *w, int dfd, const char *prefix, struct nd_err *
 {
 	int fd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 0); /* no fd of ours outlives an exec */
 	DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
+	struct nd_strv names = { 0 };
 	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, i;
 	int r = 0;
 
 	if (!d) {
@@ -1114,28 +1072,18 @@ static int walk_dir(struct walk *w, int dfd, const char *prefix, struct nd_err *
 			close(fd2);
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "commit '%s': %s", prefix, strerror(errno));
 	}
-	/* Sorted, so the same upper directory always gives the same tar (and diff_id). */
-	while ((de = readdir(d))) {
-		char **nn;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (!(nn = realloc(names, (n + 1) * sizeof(*nn))) || !(nn[n] = strdup(de->d_name))) {
-			names = nn ? nn : names;
-			r = nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-			break;
-		}
-		names = nn;
-		n++;
-	}
+	while (r == 0 && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			r = nd_strv_push(&names, de->d_name);
 	closedir(d);
-	if (r == 0)
-		qsort(names, n, sizeof(*names), cmp_names);
-	for (i = 0; r == 0 && i < n; i++)
-		r = put_one(w, dfd, names[i], prefix, err);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	if (r < 0)
+		r = nd_oom(err);
+	/* Sorted, so the same upper directory always gives the same tar (and diff_id). */
+	if (r == 0 && names.n)
+		qsort(names.v, names.n, sizeof(*names.v), cmp_names);
+	for (size_t i = 0; r == 0 && i < names.n; i++)
+		r = put_one(w, dfd, names.v[i], prefix, err);
+	nd_strv_clear(&names);
 	return r;
 }
 
