@@ -15,7 +15,6 @@
 #include "kernel/link.h"
 #include "kernel/netns.h"
 #include "kernel/netnsname.h"
-#include "kernel/nl.h"
 #include "networks/attach.h"
 #include "networks/network.h"
 
@@ -98,18 +97,6 @@ int nd_run_net_create(struct nd_ctr *c, int *ret_fd, struct nd_err **err)
 	return 0;
 }
 
-static int lo_up(int netns_fd, struct nd_err **err)
-{
-	_cleanup_nl_sock_ struct nl_sock *sk = NULL;
-	int ifindex = 0, r;
-
-	if ((r = nd_nl_open(netns_fd, &sk, err)) < 0)
-		return r;
-	if ((r = nd_link_get(sk, "lo", &ifindex, NULL, NULL, NULL, err)) < 0)
-		return r == -ENODEV ? nd_err_set(err, ND_ERR_INTERNAL, ENODEV, "the container's netns has no lo") : r;
-	return nd_link_up(sk, ifindex, err);
-}
-
 int nd_run_net_attach(struct nd_ctr *c, int netns_fd, struct nd_err **err)
 {
 	struct nd_attach_req req = { 0 };
@@ -119,8 +106,8 @@ int nd_run_net_attach(struct nd_ctr *c, int netns_fd, struct nd_err **err)
 
 	if (!c->netns)
 		return 0; /* host, or another container's netns: nothing of ours to set up */
-	if ((r = lo_up(netns_fd, err)) < 0)
-		return nd_err_wrap(err, "lo");
+	if ((r = nd_link_lo_up(netns_fd, err)) < 0)
+		return nd_err_wrap(err, "the container's netns");
 	if (!c->network)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", ND_NETNS_RUN_DIR, c->netns);
