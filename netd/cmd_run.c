@@ -31,7 +31,7 @@
 #include "cli.h"
 #include "kernel/netnsname.h"
 #include "networks/network.h" /* ND_ERR_BUSY */
-#include "run_net.h"
+#include "runtime/netsetup.h"
 #include "runtime/container.h"
 #include "runtime/ctrstate.h"
 #include "runtime/oci.h"
@@ -375,7 +375,7 @@ static void forward(int sig)
 static int release(const struct nd_ctr *c, struct nd_err **err)
 {
 	struct nd_cgroup cg = { 0 };
-	int r = nd_run_net_release(c, err), r2;
+	int r = nd_ctr_net_release(c, err), r2;
 
 	r2 = nd_cg_open(c->cg_parent ? c->cg_parent : "netd", c->id, &cg, r < 0 ? NULL : err);
 	if (r2 >= 0)
@@ -470,7 +470,7 @@ static int monitor(const struct run_opts *o, int notify)
 	c.created = (long long)time(NULL);
 	c.status = strdup("created");
 	if ((r = limits_of(o, &c.limits, &err)) < 0 || (r = build_ctr(o, state, &c, &err)) < 0 ||
-	    (r = nd_run_net_plan(state, &c, &netns_fd, &err)) < 0)
+	    (r = nd_ctr_net_plan(state, &c, &netns_fd, &err)) < 0)
 		goto fail;
 	phase("options and layers");
 	cdir = nd_ctr_dir(state, c.id);
@@ -507,7 +507,7 @@ static int monitor(const struct run_opts *o, int notify)
 	if ((r = nd_fault("run-dirs", &err)) < 0)
 		goto fail;
 	phase("dirs, lock, record");
-	if ((r = nd_run_net_create(&c, &netns_fd, &err)) < 0 || (r = nd_fault("run-netns", &err)) < 0)
+	if ((r = nd_ctr_net_create(&c, &netns_fd, &err)) < 0 || (r = nd_fault("run-netns", &err)) < 0)
 		goto fail;
 	phase("netns");
 	if ((r = nd_cg_create(c.cg_parent, c.id, &c.limits, &cg, &err)) < 0 || (r = nd_fault("run-cgroup", &err)) < 0)
@@ -533,7 +533,7 @@ static int monitor(const struct run_opts *o, int notify)
 		goto fail;
 	phase("clone");
 	/* The container prepares its root meanwhile: the two cores work in parallel. */
-	if ((r = nd_run_net_attach(&c, netns_fd, &err)) < 0 || (r = nd_fault("run-attach", &err)) < 0)
+	if ((r = nd_ctr_net_attach(&c, netns_fd, &err)) < 0 || (r = nd_fault("run-attach", &err)) < 0)
 		goto fail;
 	phase("network attached");
 	nd_closep(&netns_fd);

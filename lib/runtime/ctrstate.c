@@ -15,6 +15,7 @@
 
 #include "base/cleanup.h"
 #include "base/json.h"
+#include "base/proc.h"
 #include "base/state.h"
 #include "base/strv.h"
 #include "networks/network.h" /* ND_ERR_BUSY */
@@ -252,6 +253,14 @@ int nd_ctr_resolve(const char *state, const char *ref, char ret[ND_CTR_ID_LEN + 
 	return 0;
 }
 
+int nd_ctr_find(const char *state, const char *ref, struct nd_ctr *ret, struct nd_err **err)
+{
+	char id[ND_CTR_ID_LEN + 1];
+	int r = nd_ctr_resolve(state, ref, id, err);
+
+	return r < 0 ? r : nd_ctr_load(state, id, ret, err);
+}
+
 int nd_ctr_name_take(const char *state, const char *name, const char *id, struct nd_err **err)
 {
 	_cleanup_free_ char *dir = NULL, *path = NULL;
@@ -380,4 +389,11 @@ bool nd_ctr_monitored(const char *state, const char *id)
 	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK;
 	return false;
+}
+
+int nd_ctr_pidfd(const char *state, const struct nd_ctr *c, int *ret_fd, struct nd_err **err)
+{
+	if (!nd_ctr_monitored(state, c->id) || nd_proc_pidfd(c->pid, c->pid_start, ret_fd) < 0)
+		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ESRCH, "container %.12s is not running", c->id);
+	return 0;
 }

@@ -61,6 +61,8 @@ int nd_ctr_load(const char *state, const char *id, struct nd_ctr *ret, struct nd
 
 /* A name, a full id or an unambiguous id prefix -> the id. Code 3 when unknown. */
 int nd_ctr_resolve(const char *state, const char *ref, char ret[ND_CTR_ID_LEN + 1], struct nd_err **err);
+/* nd_ctr_resolve, then nd_ctr_load: the record a user's reference names. */
+int nd_ctr_find(const char *state, const char *ref, struct nd_ctr *ret, struct nd_err **err);
 /* Take name for id; code ND_ERR_EXISTS (103) when another container has it. */
 int nd_ctr_name_take(const char *state, const char *name, const char *id, struct nd_err **err);
 /* Drop name if it still points at id. */
@@ -72,3 +74,8 @@ int nd_ctr_list(const char *state, char ***ret, struct nd_err **err);
 int nd_ctr_lock(const char *state, const char *id, bool wait, int *ret_fd, struct nd_err **err);
 /* Does a monitor hold the container's lock? */
 bool nd_ctr_monitored(const char *state, const char *id);
+/*
+ * A pidfd of the container's init when the container runs: a monitor holds it and the
+ * recorded (pid, start time) is still that process (base/proc.h). Code 3, ESRCH otherwise.
+ */
+int nd_ctr_pidfd(const char *state, const struct nd_ctr *c, int *ret_fd, struct nd_err **err);
