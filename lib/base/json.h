@@ -5,7 +5,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/cleanup.h"
 #include "base/err.h"
+
+#define _cleanup_json_ _cleanup_(json_decrefp)
 
 /*
  * Each getter: a missing key is an error (code 7) only when required; a key of the wrong

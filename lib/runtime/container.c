@@ -23,7 +23,6 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "base/proc.h"
 #include "runtime/ctrstate.h"
 #include "runtime/overlay.h"
 #include "runtime/secprofile.h"
@@ -318,7 +317,9 @@ static int become(const char *user, const char *cwd, char *errbuf, size_t errlen
 	return 0;
 }
 
+/* Why the command did not run: ND_ERR_NO_COMMAND (exit 127) or ND_ERR_CANNOT_EXEC (126). */
 struct exec_fail {
+	int code;
 	int errnum;
 	char text[400];
 };
@@ -332,6 +333,7 @@ static void exec_command(int fail, char *const *argv, char *const *env, const ch
 			 const struct nd_seccomp *filter)
 {
 	struct exec_fail f = { 0 };
+	bool exec_failed = false;
 	sigset_t none;
 	int r;
 
@@ -350,12 +352,14 @@ static void exec_command(int fail, char *const *argv, char *const *env, const ch
 		} else {
 			execvp(argv[0], argv);
 			r = -errno;
+			exec_failed = true;
 			snprintf(f.text, sizeof(f.text), "exec '%s': %s", argv[0], strerror(errno));
 		}
 	}
 	f.errnum = -r;
+	f.code = exec_failed && r == -ENOENT ? ND_ERR_NO_COMMAND : ND_ERR_CANNOT_EXEC;
 	(void)!write(fail, &f, sizeof(f));
-	_exit(r == -ENOENT ? 127 : 126);
+	_exit(nd_code_info(f.code)->exit);
 }
 
 static int status_code(int st)
@@ -483,7 +487,7 @@ static pid_t start_command(int sync, const struct nd_ctr_spec *s, const struct n
 		n = read(fail[0], &f, sizeof(f));
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)sizeof(f)) {
-		send_msg(sync, MSG_ERR, f.errnum, ND_CNI_INVALID_CONFIG, "%s", f.text);
+		send_msg(sync, MSG_ERR, f.errnum, f.code, "%s", f.text);
 		_exit(1);
 	}
 	close(fail[0]);
@@ -702,69 +706,74 @@ static bool same_ns(pid_t pid, const char *ns)
 
 DEFINE_CLEANUP(struct nd_seccomp, nd_seccomp_free)
 
-int nd_ctr_exec(pid_t pid, unsigned long long start_time, const struct nd_cgroup *cg, char *const *argv,
-		char *const *env, const char *cwd, const char *user, bool seccomp_unconfined, int *ret_code,
-		struct nd_err **err)
+/* The helper of nd_ctr_exec: join the container, fork the command, wait for it; never returns. */
+static __attribute__((noreturn)) void exec_helper(int pidfd, int flags, const struct nd_exec_spec *s,
+						  const struct nd_seccomp *filter, int fail)
 {
-	_cleanup_close_ int pidfd = -1;
+	struct exec_fail f = { 0 };
+	struct nd_err *e = NULL;
+	pid_t cmd;
+	int st;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (s->cg && nd_cg_join_self(s->cg, &e) < 0) {
+		f.errnum = e->errnum;
+		snprintf(f.text, sizeof(f.text), "%s", e->msg);
+	} else if (setns(pidfd, flags) < 0) {
+		f.errnum = errno;
+		snprintf(f.text, sizeof(f.text), "join the container's namespaces: %s", strerror(errno));
+	} else if ((flags & CLONE_NEWUSER) && (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+		f.errnum = errno;
+		snprintf(f.text, sizeof(f.text), "become root in the user namespace: %s", strerror(errno));
+	}
+	if (f.errnum) {
+		f.code = ND_ERR_CANNOT_EXEC;
+		(void)!write(fail, &f, sizeof(f));
+		_exit(126);
+	}
+	/* Joining a PID namespace takes effect for children: the command is one. */
+	cmd = fork();
+	if (cmd == 0)
+		exec_command(fail, s->argv, s->env, s->cwd, s->user, filter);
+	close(fail);
+	if (cmd < 0)
+		_exit(126);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	while (waitpid(cmd, &st, 0) < 0)
+		if (errno != EINTR)
+			_exit(126);
+	_exit(status_code(st));
+}
+
+int nd_ctr_exec(pid_t pid, int pidfd, const struct nd_exec_spec *s, int *ret_code, struct nd_err **err)
+{
 	_cleanup_(nd_seccomp_freep) struct nd_seccomp *filter = NULL;
 	int fail[2], flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP, st, r;
 	struct exec_fail f = { 0 };
 	pid_t helper;
 	ssize_t n;
 
-	if (nd_proc_pidfd(pid, start_time, &pidfd) < 0)
-		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ESRCH, "the container is not running");
 	if (!same_ns(pid, "net"))
 		flags |= CLONE_NEWNET;
 	if (!same_ns(pid, "user"))
 		flags |= CLONE_NEWUSER;
 	/* The container's own profile, as its command got it. */
-	if (!seccomp_unconfined && (r = nd_seccomp_build(nd_ctr_default_caps(), &filter, err)) < 0)
+	if (!s->seccomp_unconfined && (r = nd_seccomp_build(nd_ctr_default_caps(), &filter, err)) < 0)
 		return r;
 	if (pipe2(fail, O_CLOEXEC) < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "pipe: %s", strerror(errno));
 	helper = fork();
-	if (helper < 0) {
-		close(fail[0]);
-		close(fail[1]);
-		return nd_err_set(err, ND_ERR_INTERNAL, errno, "fork: %s", strerror(errno));
-	}
 	if (helper == 0) {
 		/* A short-lived child joins, so the caller never leaves its namespaces. */
-		struct nd_err *e = NULL;
-		pid_t cmd;
-
 		close(fail[0]);
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		if (cg && nd_cg_join_self(cg, &e) < 0) {
-			f.errnum = e->errnum;
-			snprintf(f.text, sizeof(f.text), "%s", e->msg);
-		} else if (setns(pidfd, flags) < 0) {
-			f.errnum = errno;
-			snprintf(f.text, sizeof(f.text), "join the container's namespaces: %s", strerror(errno));
-		} else if ((flags & CLONE_NEWUSER) &&
-			   (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
-			f.errnum = errno;
-			snprintf(f.text, sizeof(f.text), "become root in the user namespace: %s", strerror(errno));
-		}
-		if (f.errnum) {
-			(void)!write(fail[1], &f, sizeof(f));
-			_exit(126);
-		}
-		/* Joining a PID namespace takes effect for children: the command is one. */
-		cmd = fork();
-		if (cmd == 0)
-			exec_command(fail[1], argv, env, cwd, user, filter);
+		exec_helper(pidfd, flags, s, filter, fail[1]);
+	}
+	if (helper < 0) {
+		r = nd_err_set(err, ND_ERR_INTERNAL, errno, "fork: %s", strerror(errno));
+		close(fail[0]);
 		close(fail[1]);
-		if (cmd < 0)
-			_exit(126);
-		signal(SIGINT, SIG_IGN);
-		signal(SIGTERM, SIG_IGN);
-		while (waitpid(cmd, &st, 0) < 0)
-			if (errno != EINTR)
-				_exit(126);
-		_exit(status_code(st));
+		return r;
 	}
 	close(fail[1]);
 	do
@@ -775,7 +784,7 @@ int nd_ctr_exec(pid_t pid, unsigned long long start_time, const struct nd_cgroup
 		if (errno != EINTR)
 			return nd_err_set(err, ND_ERR_INTERNAL, errno, "wait: %s", strerror(errno));
 	if (n == (ssize_t)sizeof(f))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, f.errnum ? f.errnum : EIO, "%s", f.text);
+		return nd_err_set(err, f.code, f.errnum ? f.errnum : EIO, "%s", f.text);
 	*ret_code = status_code(st);
 	return 0;
 }

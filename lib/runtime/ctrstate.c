@@ -43,6 +43,17 @@ void nd_ctr_clear(struct nd_ctr *c)
 	memset(c, 0, sizeof(*c));
 }
 
+int nd_ctr_set_status(struct nd_ctr *c, const char *status, struct nd_err **err)
+{
+	char *s = strdup(status);
+
+	if (!s)
+		return nd_oom(err);
+	free(c->status);
+	c->status = s;
+	return 0;
+}
+
 char *nd_ctr_dir(const char *state, const char *id)
 {
 	char *p = NULL;
@@ -50,6 +61,13 @@ char *nd_ctr_dir(const char *state, const char *id)
 	if (asprintf(&p, "%s/containers/%s", state, id) < 0)
 		return NULL;
 	return p;
+}
+
+bool nd_ctr_exists(const char *state, const char *id)
+{
+	_cleanup_free_ char *dir = nd_ctr_dir(state, id);
+
+	return dir && access(dir, F_OK) == 0;
 }
 
 int nd_ctr_new_id(char ret[ND_CTR_ID_LEN + 1], struct nd_err **err)
@@ -396,4 +414,15 @@ int nd_ctr_pidfd(const char *state, const struct nd_ctr *c, int *ret_fd, struct 
 	if (!nd_ctr_monitored(state, c->id) || nd_proc_pidfd(c->pid, c->pid_start, ret_fd) < 0)
 		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ESRCH, "container %.12s is not running", c->id);
 	return 0;
+}
+
+const char *nd_ctr_status(const char *state, const struct nd_ctr *c, char *buf, size_t size)
+{
+	if (nd_ctr_monitored(state, c->id))
+		return !strcmp(c->status, "running") ? "running" : "created";
+	if (!strcmp(c->status, "exited")) {
+		snprintf(buf, size, "exited (%d)%s", c->exit_code, c->oom ? " oom" : "");
+		return buf;
+	}
+	return "dead";
 }

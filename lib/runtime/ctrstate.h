@@ -47,9 +47,13 @@ struct nd_ctr {
 };
 
 void nd_ctr_clear(struct nd_ctr *c);
+/* c->status = status (created, running, exited, dead); -ENOMEM leaves it as it was. */
+int nd_ctr_set_status(struct nd_ctr *c, const char *status, struct nd_err **err);
 
 /* <state>/containers/<id> (malloc'd). */
 char *nd_ctr_dir(const char *state, const char *id);
+/* Does the container's directory exist (with or without a record)? */
+bool nd_ctr_exists(const char *state, const char *id);
 /* A new random id (64 hex digits). */
 int nd_ctr_new_id(char ret[ND_CTR_ID_LEN + 1], struct nd_err **err);
 /* Docker's name rule: ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$, at most 64 bytes. */
@@ -79,3 +83,8 @@ bool nd_ctr_monitored(const char *state, const char *id);
  * recorded (pid, start time) is still that process (base/proc.h). Code 3, ESRCH otherwise.
  */
 int nd_ctr_pidfd(const char *state, const struct nd_ctr *c, int *ret_fd, struct nd_err **err);
+/*
+ * What ps shows: "running" or "created" while a monitor holds the lock, "exited (N)" (and
+ * " oom") after a normal end, else "dead" (its monitor was killed). Written into buf.
+ */
+const char *nd_ctr_status(const char *state, const struct nd_ctr *c, char *buf, size_t size);

@@ -123,14 +123,6 @@ int nd_ctr_net_attach(struct nd_ctr *c, int netns_fd, struct nd_err **err)
 	return r;
 }
 
-/* r < 0 with its error in e: keep e as *err when no earlier failure is there. Returns r. */
-static int keep_first(int r, struct nd_err **e, struct nd_err **err)
-{
-	if (r < 0 && err && !*err)
-		*err = TAKE_PTR(*e);
-	return r;
-}
-
 int nd_ctr_net_release(const struct nd_ctr *c, struct nd_err **err)
 {
 	char path[PATH_MAX];
@@ -149,7 +141,7 @@ int nd_ctr_net_release(const struct nd_ctr *c, struct nd_err **err)
 			r = 0;
 		if (r < 0) {
 			nd_err_wrap(&e, "network '%s'", c->network);
-			first = keep_first(r, &e, err);
+			first = nd_err_move(err, &e, r);
 		}
 	}
 	if (c->netns) {
@@ -157,7 +149,7 @@ int nd_ctr_net_release(const struct nd_ctr *c, struct nd_err **err)
 
 		r = nd_netns_delete(c->netns, &e);
 		if (r < 0 && r != -ENOENT && !first)
-			first = keep_first(r, &e, err);
+			first = nd_err_move(err, &e, r);
 	}
 	return first;
 }

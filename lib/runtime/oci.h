@@ -14,7 +14,7 @@
 
 #include "base/err.h"
 
-#define ND_DIGEST_LEN 71 /* "sha256:" + 64 hex */
+#include "runtime/image.h" /* ND_DIGEST_LEN */
 
 /* "sha256:" followed by 64 lowercase hex digits. */
 bool nd_oci_digest_valid(const char *d);
