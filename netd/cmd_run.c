@@ -24,12 +24,7 @@
 #include "runtime/lifecycle.h"
 #include "runtime/spec.h"
 
-#ifdef ND_WITH_OCI
-#include "runtime/ociimage.h"
-const struct nd_image_ops *nd_run_images = &nd_oci_images;
-#else
 const struct nd_image_ops *nd_run_images;
-#endif
 
 #define EXIT_SETUP 125 /* Docker's: the runtime failed, the command never ran */
 
