@@ -60,7 +60,7 @@ int nd_cg_parse_mountinfo(const char *text, bool *ret_v2, char *ret_mounts[ND_CG
 	int i;
 
 	if (!copy)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *f[6] = { 0 }, *sep = strstr(line, " - "), *p, *s2 = NULL;
 		int n = 0;
@@ -102,7 +102,7 @@ int nd_cg_parse_mountinfo(const char *text, bool *ret_v2, char *ret_mounts[ND_CG
 	}
 	free(v2);
 	if (!any_v1)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOENT, "no cgroup hierarchy is mounted");
+		return nd_err_set(err, ND_ERR_SETUP, ENOENT, "no cgroup hierarchy is mounted");
 	*ret_v2 = false;
 	for (i = 0; i < ND_CG_NCTRL; i++)
 		ret_mounts[i] = v1[i] ? v1[i] : strdup("");
@@ -145,7 +145,7 @@ int nd_cg_parse_size(const char *s, uint64_t *ret, struct nd_err **err)
 	*ret = v * mult;
 	return 0;
 bad:
-	return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "size '%s' is invalid (e.g. 64m, 1g, 4096)", s ? s : "");
+	return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "size '%s' is invalid (e.g. 64m, 1g, 4096)", s ? s : "");
 }
 
 int nd_cg_parse_cpus(const char *s, uint64_t *ret, struct nd_err **err)
@@ -176,7 +176,7 @@ int nd_cg_parse_cpus(const char *s, uint64_t *ret, struct nd_err **err)
 		goto bad;
 	return 0;
 bad:
-	return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "cpus '%s' is invalid (e.g. 0.5, 2; at least 0.01)",
+	return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "cpus '%s' is invalid (e.g. 0.5, 2; at least 0.01)",
 			  s ? s : "");
 }
 
@@ -230,7 +230,7 @@ static int build(const char *parent, const char *name, struct nd_cgroup *cg, cha
 	int i, n = cg->v2 ? 1 : ND_CG_NCTRL;
 
 	if (!valid_rel(parent) || !valid_rel(name) || strchr(name, '/'))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "cgroup '%s/%s' is invalid", parent ? parent : "",
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "cgroup '%s/%s' is invalid", parent ? parent : "",
 				  name ? name : "");
 	for (i = 0; i < ND_CG_NCTRL; i++) {
 		if (i >= n || !*m[i])
@@ -238,7 +238,7 @@ static int build(const char *parent, const char *name, struct nd_cgroup *cg, cha
 		else if (asprintf(&cg->dirs[i], "%s/%s/%s", m[i], parent, name) < 0)
 			cg->dirs[i] = NULL;
 		if (!cg->dirs[i])
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+			return nd_oom(err);
 	}
 	return 0;
 }
@@ -319,7 +319,7 @@ static int set_limits(const struct nd_cgroup *cg, const struct nd_cg_limits *lim
 		snprintf(val, sizeof(val), "%" PRIu64, lim->memory);
 		r = nd_write_at(dir, cg->v2 ? "memory.max" : "memory.limit_in_bytes", val);
 		if (r < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup: memory limit %s: %s", val, strerror(-r));
+			return nd_err_set(err, ND_ERR_SETUP, -r, "cgroup: memory limit %s: %s", val, strerror(-r));
 		/* No swap beyond the limit (the file exists only with swap accounting). */
 		if (cg->v2)
 			(void)nd_write_at(dir, "memory.swap.max", "0");
@@ -338,13 +338,13 @@ static int set_limits(const struct nd_cgroup *cg, const struct nd_cg_limits *lim
 				r = nd_write_at(cg->dirs[ND_CG_CPU], "cpu.cfs_quota_us", val);
 		}
 		if (r < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup: cpu quota: %s", strerror(-r));
+			return nd_err_set(err, ND_ERR_SETUP, -r, "cgroup: cpu quota: %s", strerror(-r));
 	}
 	if (lim->pids) {
 		snprintf(val, sizeof(val), "%" PRId64, lim->pids);
 		r = nd_write_at(cg->dirs[cg->v2 ? 0 : ND_CG_PIDS], "pids.max", val);
 		if (r < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup: pids limit: %s", strerror(-r));
+			return nd_err_set(err, ND_ERR_SETUP, -r, "cgroup: pids limit: %s", strerror(-r));
 	}
 	return 0;
 }
@@ -367,7 +367,7 @@ int nd_cg_create(const char *parent, const char *name, const struct nd_cg_limits
 			/* Without the devices controller a container could open any host device. */
 			if (!*m[i] && ((i == ND_CG_MEMORY && lim->memory) || (i == ND_CG_CPU && lim->cpu_quota) ||
 				       (i == ND_CG_PIDS && lim->pids) || i == ND_CG_DEVICES)) {
-				r = nd_err_set(err, ND_ERR_INTERNAL, ENOENT,
+				r = nd_err_set(err, ND_ERR_SETUP, ENOENT,
 					       "cgroup: the %s controller is not mounted on this host", ctrl_names[i]);
 				goto out;
 			}
@@ -385,7 +385,7 @@ int nd_cg_create(const char *parent, const char *name, const struct nd_cg_limits
 		if (r == 0 && mkdir(cg.dirs[i], 0755) < 0 && errno != EEXIST)
 			r = -errno;
 		if (r < 0) {
-			nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup '%s': %s", cg.dirs[i], strerror(-r));
+			nd_err_set(err, ND_ERR_SETUP, -r, "cgroup '%s': %s", cg.dirs[i], strerror(-r));
 			goto undo;
 		}
 	}
@@ -419,7 +419,7 @@ int nd_cg_join_self(const struct nd_cgroup *cg, struct nd_err **err)
 		 */
 		r = nd_write_at(cg->dirs[i], cg->v2 ? "cgroup.procs" : "tasks", "0");
 		if (r < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup '%s': join: %s", cg->dirs[i], strerror(-r));
+			return nd_err_set(err, ND_ERR_SETUP, -r, "cgroup '%s': join: %s", cg->dirs[i], strerror(-r));
 	}
 	return 0;
 }

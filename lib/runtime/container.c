@@ -75,7 +75,7 @@ static void send_msg(int fd, int type, int errnum, int code, const char *fmt, ..
 
 #define DIE(fd, e, ...)                                                                                            \
 	do {                                                                                                       \
-		send_msg(fd, MSG_ERR, e, ND_ERR_INTERNAL, __VA_ARGS__);                                            \
+		send_msg(fd, MSG_ERR, e, ND_ERR_SETUP, __VA_ARGS__);                                            \
 		_exit(1);                                                                                          \
 	} while (0)
 
@@ -565,7 +565,7 @@ int nd_ctr_spawn(const struct nd_ctr_spec *s, struct nd_ctr_proc *ret, struct nd
 	long pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, errno, "socketpair: %s", strerror(errno));
+		return nd_err_set(err, ND_ERR_SETUP, errno, "socketpair: %s", strerror(errno));
 	a.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
 	a.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	a.exit_signal = SIGCHLD;
@@ -594,7 +594,7 @@ int nd_ctr_spawn(const struct nd_ctr_spec *s, struct nd_ctr_proc *ret, struct nd
 
 		close(sp[0]);
 		close(sp[1]);
-		return nd_err_set(err, ND_ERR_INTERNAL, e, "clone: %s", strerror(e));
+		return nd_err_set(err, ND_ERR_SETUP, e, "clone: %s", strerror(e));
 	}
 	if (pid == 0) {
 		close(sp[0]);
@@ -628,7 +628,7 @@ static int recv_msg(struct nd_ctr_proc *p, struct msg *m, struct nd_err **err)
 		n = recv(p->sync, m, sizeof(*m), 0);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(*m))
-		return nd_err_set(err, ND_ERR_INTERNAL, EPIPE, "container init exited during setup");
+		return nd_err_set(err, ND_ERR_SETUP, EPIPE, "container init exited during setup");
 	if (m->type == MSG_ERR)
 		return nd_err_set(err, m->code ? m->code : ND_ERR_INTERNAL, m->errnum ? m->errnum : EIO, "%s", m->text);
 	return 0;
@@ -657,7 +657,7 @@ int nd_ctr_start(struct nd_ctr_proc *p, const struct nd_ctr_spec *s, struct nd_e
 		/* We are root outside, so the maps need no setgroups=deny first. */
 		snprintf(map, sizeof(map), "0 %d %d\n", ND_USERNS_BASE, ND_USERNS_SIZE);
 		if ((r = write_map(p->pid, "uid_map", map)) < 0 || (r = write_map(p->pid, "gid_map", map)) < 0)
-			r = nd_err_set(err, ND_ERR_INTERNAL, -r, "user namespace map: %s", strerror(-r));
+			r = nd_err_set(err, ND_ERR_SETUP, -r, "user namespace map: %s", strerror(-r));
 	}
 	if (r >= 0) {
 		m = (struct msg){ .type = MSG_GO };

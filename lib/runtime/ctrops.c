@@ -129,11 +129,11 @@ int nd_run_remove(const char *state, const char *ref, bool force, struct nd_err 
 	if (!nd_ctr_exists(state, id)) {
 		/* A name left pointing at nothing: free it. */
 		nd_ctr_name_drop(state, ref, id);
-		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ENOENT, "no such container: '%s'", ref);
+		return nd_err_set(err, ND_ERR_NO_CONTAINER, ENOENT, "no such container: '%s'", ref);
 	}
 	if (nd_ctr_lock(state, id, false, &lock, NULL) < 0) {
 		if (!force)
-			return nd_err_set(err, ND_ERR_BUSY, EBUSY, "container %.12s is running: stop it first, or rm -f", id);
+			return nd_err_set(err, ND_ERR_RUNNING, EBUSY, "container %.12s is running: stop it first, or rm -f", id);
 		if ((r = nd_run_stop(state, id, 0, err)) < 0 || (r = nd_ctr_lock(state, id, true, &lock, err)) < 0)
 			return r;
 	}

@@ -30,7 +30,7 @@ bool nd_ctr_removing(const char *name);
 int nd_run_stop(const char *state, const char *ref, int timeout_s, struct nd_err **err);
 /*
  * Release everything a container's record names and remove it. A running container is
- * refused (code ND_ERR_BUSY) unless force, which stops it first. A name pointing at no
+ * refused (code ND_ERR_RUNNING) unless force, which stops it first. A name pointing at no
  * container is dropped (and reported unknown).
  */
 int nd_run_remove(const char *state, const char *ref, bool force, struct nd_err **err);

@@ -18,7 +18,6 @@
 #include "base/proc.h"
 #include "base/state.h"
 #include "base/strv.h"
-#include "networks/network.h" /* ND_ERR_BUSY */
 
 
 void nd_ctr_clear(struct nd_ctr *c)
@@ -128,7 +127,7 @@ int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err)
 
 	if (!j || !dir || !lim) {
 		json_decref(lim);
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "container record: out of memory");
+		return nd_oom(err);
 	}
 	json_object_set_new(j, "id", json_string(c->id));
 	json_object_set_new(j, "name", jstr(c->name));
@@ -161,7 +160,7 @@ int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err)
 	json_object_set_new(j, "finished", json_integer(c->finished));
 	data = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
 	if (!data || asprintf(&path, "%s/config.json", dir) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "container record: out of memory");
+		return nd_oom(err);
 	/*
 	 * Whole or absent against a killed writer; no fsync: a container does not outlive a
 	 * reboot, and an fsync would cost more than the rest of a container's start.
@@ -178,11 +177,11 @@ int nd_ctr_load(const char *state, const char *id, struct nd_ctr *ret, struct nd
 	struct nd_ctr c = { 0 };
 
 	if (!dir || asprintf(&path, "%s/config.json", dir) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	j = json_load_file(path, 0, &je);
 	if (!j) {
 		if (access(path, F_OK) < 0 && errno == ENOENT)
-			return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ENOENT, "no such container: '%s'", id);
+			return nd_err_set(err, ND_ERR_NO_CONTAINER, ENOENT, "no such container: '%s'", id);
 		return nd_err_set(err, ND_ERR_INTERNAL, EBADMSG, "container record '%s': %s", path, je.text);
 	}
 	snprintf(c.id, sizeof(c.id), "%s", id);
@@ -240,10 +239,10 @@ int nd_ctr_resolve(const char *state, const char *ref, char ret[ND_CTR_ID_LEN + 
 	DIR *d;
 
 	if (!ref || !*ref)
-		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, EINVAL, "container id or name is empty");
+		return nd_err_set(err, ND_ERR_NO_CONTAINER, EINVAL, "container id or name is empty");
 	if (nd_ctr_valid_name(ref)) {
 		if (asprintf(&path, "%s/names/%s", state, ref) < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+			return nd_oom(err);
 		n = readlink(path, target, sizeof(target) - 1);
 		if (n == ND_CTR_ID_LEN) {
 			target[n] = 0;
@@ -252,9 +251,9 @@ int nd_ctr_resolve(const char *state, const char *ref, char ret[ND_CTR_ID_LEN + 
 		}
 	}
 	if (!is_hex(ref) || len > ND_CTR_ID_LEN)
-		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ENOENT, "no such container: '%s'", ref);
+		return nd_err_set(err, ND_ERR_NO_CONTAINER, ENOENT, "no such container: '%s'", ref);
 	if (asprintf(&cdir, "%s/containers", state) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	d = opendir(cdir);
 	while (d && (e = readdir(d)))
 		if (strlen(e->d_name) == ND_CTR_ID_LEN && !strncmp(e->d_name, ref, len)) {
@@ -264,9 +263,9 @@ int nd_ctr_resolve(const char *state, const char *ref, char ret[ND_CTR_ID_LEN + 
 	if (d)
 		closedir(d);
 	if (matches == 0)
-		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ENOENT, "no such container: '%s'", ref);
+		return nd_err_set(err, ND_ERR_NO_CONTAINER, ENOENT, "no such container: '%s'", ref);
 	if (matches > 1)
-		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, EINVAL, "container id prefix '%s' is ambiguous", ref);
+		return nd_err_set(err, ND_ERR_NO_CONTAINER, EINVAL, "container id prefix '%s' is ambiguous", ref);
 	memcpy(ret, found, ND_CTR_ID_LEN + 1);
 	return 0;
 }
@@ -284,9 +283,9 @@ int nd_ctr_name_take(const char *state, const char *name, const char *id, struct
 	_cleanup_free_ char *dir = NULL, *path = NULL;
 
 	if (!nd_ctr_valid_name(name))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "container name '%s' is invalid", name ? name : "");
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "container name '%s' is invalid", name ? name : "");
 	if (asprintf(&dir, "%s/names", state) < 0 || asprintf(&path, "%s/%s", dir, name) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "'%s': %s", dir, strerror(errno));
 	if (symlink(id, path) < 0) {
@@ -336,7 +335,7 @@ int nd_ctr_list(const char *state, char ***ret, struct nd_err **err)
 	DIR *d;
 
 	if (asprintf(&cdir, "%s/containers", state) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	d = opendir(cdir);
 	while (d && (e = readdir(d))) {
 		struct stat st;
@@ -360,7 +359,7 @@ int nd_ctr_list(const char *state, char ***ret, struct nd_err **err)
 	if (!out) {
 		for (size_t i = 0; i < n; i++)
 			free(v[i].id);
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	}
 	for (size_t i = 0; i < n; i++)
 		out[i] = v[i].id;
@@ -379,7 +378,7 @@ int nd_ctr_lock(const char *state, const char *id, bool wait, int *ret_fd, struc
 	_cleanup_close_ int fd = -1;
 
 	if (lock_path(state, id, &path) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "lock '%s': %s", path, strerror(errno));
@@ -387,7 +386,7 @@ int nd_ctr_lock(const char *state, const char *id, bool wait, int *ret_fd, struc
 		if (errno == EINTR)
 			continue;
 		if (errno == EWOULDBLOCK)
-			return nd_err_set(err, ND_ERR_BUSY, EBUSY, "container %.12s is running", id);
+			return nd_err_set(err, ND_ERR_RUNNING, EBUSY, "container %.12s is running", id);
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "lock '%s': %s", path, strerror(errno));
 	}
 	*ret_fd = TAKE_FD(fd);
@@ -412,7 +411,7 @@ bool nd_ctr_monitored(const char *state, const char *id)
 int nd_ctr_pidfd(const char *state, const struct nd_ctr *c, int *ret_fd, struct nd_err **err)
 {
 	if (!nd_ctr_monitored(state, c->id) || nd_proc_pidfd(c->pid, c->pid_start, ret_fd) < 0)
-		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ESRCH, "container %.12s is not running", c->id);
+		return nd_err_set(err, ND_ERR_NOT_RUNNING, ESRCH, "container %.12s is not running", c->id);
 	return 0;
 }
 

@@ -60,10 +60,10 @@ int nd_ctr_new_id(char ret[ND_CTR_ID_LEN + 1], struct nd_err **err);
 bool nd_ctr_valid_name(const char *name);
 
 int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err);
-/* -ENOENT with code ND_CNI_UNKNOWN_CONTAINER when there is no such record. */
+/* -ENOENT with code ND_ERR_NO_CONTAINER when there is no such record. */
 int nd_ctr_load(const char *state, const char *id, struct nd_ctr *ret, struct nd_err **err);
 
-/* A name, a full id or an unambiguous id prefix -> the id. Code 3 when unknown. */
+/* A name, a full id or an unambiguous id prefix -> the id. Code ND_ERR_NO_CONTAINER when unknown. */
 int nd_ctr_resolve(const char *state, const char *ref, char ret[ND_CTR_ID_LEN + 1], struct nd_err **err);
 /* nd_ctr_resolve, then nd_ctr_load: the record a user's reference names. */
 int nd_ctr_find(const char *state, const char *ref, struct nd_ctr *ret, struct nd_err **err);
@@ -80,7 +80,7 @@ int nd_ctr_lock(const char *state, const char *id, bool wait, int *ret_fd, struc
 bool nd_ctr_monitored(const char *state, const char *id);
 /*
  * A pidfd of the container's init when the container runs: a monitor holds it and the
- * recorded (pid, start time) is still that process (base/proc.h). Code 3, ESRCH otherwise.
+ * recorded (pid, start time) is still that process (base/proc.h). Code ND_ERR_NOT_RUNNING otherwise.
  */
 int nd_ctr_pidfd(const char *state, const struct nd_ctr *c, int *ret_fd, struct nd_err **err);
 /*

@@ -49,7 +49,7 @@ int nd_ctr_net_plan(const char *state, struct nd_ctr *c, int *ret_fd, struct nd_
 	if (!strncmp(net, "container:", 10))
 		return join_target(state, net + 10, c, ret_fd, err);
 	if (strcmp(net, "none") && !nd_network_valid_name(net))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL,
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL,
 				  "--net '%s': use bridge, host, none, container:ID or a network name", net);
 	snprintf(name, sizeof(name), "netd-%.*s", ND_CTR_SHORT, c->id);
 	if (!(c->netns = strdup(name)) || (strcmp(net, "none") && !(c->network = strdup(net))))

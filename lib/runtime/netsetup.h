@@ -11,7 +11,7 @@
 /*
  * Before anything is made: for bridge, none and a named network, c->netns
  * ("netd-<short id>") and c->network; for container:ID, that container's netns opened into
- * *ret_fd (code 3 when it is not running); for host, nothing (*ret_fd -1).
+ * *ret_fd (code ND_ERR_NOT_RUNNING when it is not running); for host, nothing (*ret_fd -1).
  * Changes nothing outside c.
  */
 int nd_ctr_net_plan(const char *state, struct nd_ctr *c, int *ret_fd, struct nd_err **err);

@@ -102,17 +102,17 @@ int nd_oci_split_ref(const char *ref, char **ret_dir, char **ret_tag, struct nd_
 	char *dir, *tag = NULL;
 
 	if (!ref || !*ref)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image reference is empty");
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "image reference is empty");
 	if (c && c != ref && c[1] && !strchr(c, '/')) {
 		dir = strndup(ref, (size_t)(c - ref));
 		tag = strdup(c + 1);
 		if (!dir || !tag) {
 			free(dir);
 			free(tag);
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+			return nd_oom(err);
 		}
 	} else if (!(dir = strdup(ref))) {
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	}
 	*ret_dir = dir;
 	*ret_tag = tag;
@@ -147,12 +147,12 @@ int nd_oci_pick_manifest(json_t *index, const char *tag, json_t **ret, struct nd
 	size_t i, n_ok = 0;
 
 	if (!json_is_array(m) || json_array_size(m) == 0)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "index has no manifests");
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "index has no manifests");
 	json_array_foreach(m, i, d) {
 		const char *name = json_string_value(json_object_get(json_object_get(d, "annotations"), REF_NAME));
 
 		if (!json_is_object(d))
-			return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "index: manifest %zu is not an object", i);
+			return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "index: manifest %zu is not an object", i);
 		if (tag) {
 			if (name && !strcmp(name, tag) && platform_ok(d)) {
 				*ret = d;
@@ -171,15 +171,15 @@ int nd_oci_pick_manifest(json_t *index, const char *tag, json_t **ret, struct nd
 		}
 	}
 	if (tag)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, ENOENT, "tag '%s' is not in the image index", tag);
+		return nd_err_set(err, ND_ERR_NO_IMAGE, ENOENT, "tag '%s' is not in the image index", tag);
 	if (n_ok == 1) {
 		*ret = found;
 		return 0;
 	}
 	if (n_ok == 0)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, ENOENT, "no manifest for linux/%s in the image index",
+		return nd_err_set(err, ND_ERR_NO_IMAGE, ENOENT, "no manifest for linux/%s in the image index",
 				  goarch());
-	return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "the image index has %zu manifests: name a tag", n_ok);
+	return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "the image index has %zu manifests: name a tag", n_ok);
 }
 
 /* A JSON array of strings as a NULL-terminated vector; absent or null gives NULL. */
@@ -190,7 +190,7 @@ static int strv_of(json_t *a, const char *what, char ***ret, struct nd_err **err
 	if (r == -ENOMEM)
 		return nd_oom(err);
 	if (r < 0)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image config: %s is not an array of strings", what);
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image config: %s is not an array of strings", what);
 	return 0;
 }
 
@@ -202,9 +202,9 @@ static int opt_str(json_t *o, const char *key, char **ret, struct nd_err **err)
 	if (!v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v)))
 		return 0;
 	if (!json_is_string(v))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image config: %s is not a string", key);
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image config: %s is not a string", key);
 	if (!(*ret = strdup(json_string_value(v))))
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	return 0;
 }
 
@@ -217,29 +217,29 @@ int nd_oci_parse_config(json_t *config, struct nd_oci_image *img, struct nd_err 
 	int r;
 
 	if (!json_is_object(config))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image config is not an object");
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image config is not an object");
 	if ((r = strv_of(json_object_get(c, "Env"), "Env", &img->env, err)) < 0 ||
 	    (r = strv_of(json_object_get(c, "Entrypoint"), "Entrypoint", &img->entrypoint, err)) < 0 ||
 	    (r = strv_of(json_object_get(c, "Cmd"), "Cmd", &img->cmd, err)) < 0 ||
 	    (r = opt_str(c, "WorkingDir", &img->workdir, err)) < 0 || (r = opt_str(c, "User", &img->user, err)) < 0)
 		return r;
 	if (!type || strcmp(type, "layers") || !json_is_array(ids))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image config: rootfs must be {\"type\":\"layers\"} with diff_ids");
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image config: rootfs must be {\"type\":\"layers\"} with diff_ids");
 	if (json_array_size(ids) > MAX_LAYERS)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, E2BIG, "image config: more than %d layers", MAX_LAYERS);
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, E2BIG, "image config: more than %d layers", MAX_LAYERS);
 	if (img->n_layers && img->n_layers != json_array_size(ids))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image: %zu layers in the manifest, %zu diff_ids in the config",
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image: %zu layers in the manifest, %zu diff_ids in the config",
 				  img->n_layers, json_array_size(ids));
 	img->n_layers = json_array_size(ids);
 	free(img->diff_ids);
 	img->diff_ids = calloc(img->n_layers + 1, sizeof(char *));
 	if (!img->diff_ids)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	json_array_foreach(ids, i, d) {
 		if (!nd_oci_digest_valid(json_string_value(d)))
-			return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image config: diff_id %zu is not a sha256 digest", i);
+			return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image config: diff_id %zu is not a sha256 digest", i);
 		if (!(img->diff_ids[i] = strdup(json_string_value(d))))
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+			return nd_oom(err);
 	}
 	return 0;
 }
@@ -267,28 +267,28 @@ int nd_oci_parse_manifest(json_t *manifest, struct nd_oci_image *img, struct nd_
 	size_t i, n;
 
 	if (!json_is_array(layers))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image manifest has no layers array");
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image manifest has no layers array");
 	n = json_array_size(layers);
 	if (n > MAX_LAYERS)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, E2BIG, "image manifest: more than %d layers", MAX_LAYERS);
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, E2BIG, "image manifest: more than %d layers", MAX_LAYERS);
 	if (img->diff_ids && img->n_layers != n)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image: %zu layers in the manifest, %zu diff_ids in the config",
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image: %zu layers in the manifest, %zu diff_ids in the config",
 				  n, img->n_layers);
 	img->layer_digests = calloc(n + 1, sizeof(char *));
 	if (!img->layer_digests)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	img->n_layers = n;
 	json_array_foreach(layers, i, d) {
 		const char *t = json_string_value(json_object_get(d, "mediaType"));
 		const char *dg = json_string_value(json_object_get(d, "digest"));
 
 		if (!layer_type_ok(t))
-			return nd_err_set(err, ND_CNI_UNSUPPORTED_FIELD, EINVAL, "image layer %zu: media type '%s' is not supported",
+			return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image layer %zu: media type '%s' is not supported",
 					  i, t ? t : "");
 		if (!nd_oci_digest_valid(dg))
-			return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image layer %zu: digest is not sha256", i);
+			return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image layer %zu: digest is not sha256", i);
 		if (!(img->layer_digests[i] = strdup(dg)))
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+			return nd_oom(err);
 	}
 	return 0;
 }
@@ -307,10 +307,10 @@ int nd_oci_argv(const struct nd_oci_image *img, char *const *args, size_t n_args
 		for (char **p = img->cmd; p && *p; p++)
 			n++;
 	if (n == 0)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "no command: the image has no Entrypoint or Cmd");
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "no command: the image has no Entrypoint or Cmd");
 	v = calloc(n + 1, sizeof(*v));
 	if (!v)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	for (char **p = img->entrypoint; p && *p; p++)
 		v[i++] = *p;
 	for (size_t k = 0; tail && i < n; k++)
@@ -320,7 +320,7 @@ int nd_oci_argv(const struct nd_oci_image *img, char *const *args, size_t n_args
 			while (i--)
 				free(v[i]);
 			free(v);
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+			return nd_oom(err);
 		}
 	*ret = v;
 	return 0;
@@ -336,13 +336,13 @@ int nd_oci_whiteout(const char *path, char **ret_dir, char **ret_name, struct nd
 	/* Normalise: no leading "./" or "/", no empty or "." components, refuse "..". */
 	p = malloc(strlen(path) + 1);
 	if (!p)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	w = p;
 	for (s = path; *s;) {
 		size_t len = strcspn(s, "/");
 
 		if (len == 2 && !strncmp(s, "..", 2))
-			return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "layer member '%s' leaves the layer", path);
+			return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "layer member '%s' leaves the layer", path);
 		if (len && !(len == 1 && *s == '.')) {
 			if (w != p)
 				*w++ = '/';
@@ -363,26 +363,32 @@ int nd_oci_whiteout(const char *path, char **ret_dir, char **ret_name, struct nd
 	else if (base[4] && strcmp(base + 4, ".") && strcmp(base + 4, ".."))
 		kind = 1;
 	else
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "layer member '%s' is an invalid whiteout", path);
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "layer member '%s' is an invalid whiteout", path);
 	*ret_name = kind == 1 ? strdup(base + 4) : NULL;
 	base[base == p ? 0 : -1] = 0; /* cut "/.wh.x" (or ".wh.x" at the top) */
 	*ret_dir = strdup(p);
 	if (!*ret_dir || (kind == 1 && !*ret_name)) {
 		free(*ret_dir);
 		free(*ret_name);
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	}
 	return kind;
 }
 
 /* ---- blobs ---- */
 
+/* A file that is not there is a missing image or layer; other failures are otherwise's. */
+static int missing_or(int errnum, int otherwise)
+{
+	return errnum == ENOENT || errnum == ENOTDIR ? ND_ERR_NO_IMAGE : otherwise;
+}
+
 static int blob_path(const char *layout, const char *digest, char *buf, size_t size, struct nd_err **err)
 {
 	if (!nd_oci_digest_valid(digest))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "digest '%s' is not a sha256 digest", digest ? digest : "");
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "digest '%s' is not a sha256 digest", digest ? digest : "");
 	if ((size_t)snprintf(buf, size, "%s/blobs/sha256/%s", layout, digest + 7) >= size)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, ENAMETOOLONG, "image path is too long");
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, ENAMETOOLONG, "image path is too long");
 	return 0;
 }
 
@@ -393,9 +399,9 @@ static int read_small(const char *path, char **ret, size_t *ret_len, struct nd_e
 	if (r == -ENOMEM)
 		return nd_oom(err);
 	if (r == -EFBIG)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EFBIG, "'%s' is too large", path);
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EFBIG, "'%s' is too large", path);
 	if (r < 0)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, -r, "'%s': %s", path, strerror(-r));
+		return nd_err_set(err, missing_or(-r, ND_ERR_INTERNAL), -r, "'%s': %s", path, strerror(-r));
 	return 0;
 }
 
@@ -414,17 +420,17 @@ static int load_blob(const char *layout, json_t *desc, const char *what, json_t 
 	if ((r = blob_path(layout, digest, path, sizeof(path), err)) < 0 || (r = read_small(path, &data, &len, err)) < 0)
 		return nd_err_wrap(err, "image %s", what);
 	if (json_is_integer(jsize) && (json_int_t)len != json_integer_value(jsize))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EBADMSG, "image %s %s: size %zu, the descriptor says %lld", what,
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EBADMSG, "image %s %s: size %zu, the descriptor says %lld", what,
 				  digest, len, (long long)json_integer_value(jsize));
 	if ((r = sha_new(&c, err)) < 0)
 		return r;
 	EVP_DigestUpdate(c, data, len);
 	sha_done(c, got);
 	if (strcmp(got, digest))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EBADMSG, "image %s: blob %s has digest %s", what, digest, got);
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EBADMSG, "image %s: blob %s has digest %s", what, digest, got);
 	*ret = json_loadb(data, len, 0, &je);
 	if (!*ret)
-		return nd_err_set(err, ND_CNI_DECODE, EBADMSG, "image %s %s: %s", what, digest, je.text);
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EBADMSG, "image %s %s: %s", what, digest, je.text);
 	return 0;
 }
 
@@ -445,7 +451,7 @@ int nd_oci_load(const char *layout, const char *tag, struct nd_oci_image *ret, s
 	index = json_loadb(data, len, 0, &je);
 	ver = json_object_get(index, "imageLayoutVersion");
 	if (!json_is_string(ver))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image '%s': oci-layout has no imageLayoutVersion", layout);
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image '%s': oci-layout has no imageLayoutVersion", layout);
 	json_decref(index);
 	free(data);
 	data = NULL;
@@ -453,7 +459,7 @@ int nd_oci_load(const char *layout, const char *tag, struct nd_oci_image *ret, s
 	if ((r = read_small(path, &data, &len, err)) < 0)
 		return nd_err_wrap(err, "image '%s'", layout);
 	if (!(index = json_loadb(data, len, 0, &je)))
-		return nd_err_set(err, ND_CNI_DECODE, EBADMSG, "image '%s': index.json: %s", layout, je.text);
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EBADMSG, "image '%s': index.json: %s", layout, je.text);
 	if ((r = nd_oci_pick_manifest(index, tag, &desc, err)) < 0)
 		return nd_err_wrap(err, "image '%s'", layout);
 	/* An index may point at a platform index (one level is what layouts use; allow two). */
@@ -464,7 +470,7 @@ int nd_oci_load(const char *layout, const char *tag, struct nd_oci_image *ret, s
 			json_t *next;
 
 			if (depth == 2)
-				return nd_err_set(err, ND_CNI_INVALID_CONFIG, ELOOP, "image '%s': indexes nested too deep", layout);
+				return nd_err_set(err, ND_ERR_BAD_IMAGE, ELOOP, "image '%s': indexes nested too deep", layout);
 			json_decref(inner);
 			inner = NULL;
 			if ((r = load_blob(layout, desc, "index", &next, err)) < 0)
@@ -475,7 +481,7 @@ int nd_oci_load(const char *layout, const char *tag, struct nd_oci_image *ret, s
 			continue;
 		}
 		if (mt && strcmp(mt, MT_MANIFEST) && strcmp(mt, "application/vnd.docker.distribution.manifest.v2+json"))
-			return nd_err_set(err, ND_CNI_UNSUPPORTED_FIELD, EINVAL, "image '%s': media type '%s' is not supported",
+			return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image '%s': media type '%s' is not supported",
 					  layout, mt);
 		break;
 	}
@@ -591,7 +597,7 @@ static int apply_whiteouts(const char *root, struct wh *w, size_t n, struct nd_e
 		int r;
 
 		if (d < 0)
-			return nd_err_set(err, ND_CNI_INVALID_CONFIG, -d, "layer whiteout in '%s': %s", w[i].dir, strerror(-d));
+			return nd_err_set(err, ND_ERR_BAD_IMAGE, -d, "layer whiteout in '%s': %s", w[i].dir, strerror(-d));
 		r = w[i].name ? nd_ovl_make_whiteout(d, w[i].name) : nd_ovl_make_opaque(d);
 		if (r < 0)
 			return nd_err_set(err, ND_ERR_INTERNAL, -r, "layer whiteout '%s/%s': %s", w[i].dir,
@@ -609,11 +615,12 @@ static void wh_free(struct wh *w, size_t n)
 	free(w);
 }
 
-static int ar_err(struct nd_err **err, struct archive *a, const char *what)
+/* libarchive's error on a as code (a layer that does not unpack is a bad image; a commit's is ours). */
+static int ar_err(struct nd_err **err, int code, struct archive *a, const char *what)
 {
 	int e = archive_errno(a) > 0 ? archive_errno(a) : EIO;
 
-	return nd_err_set(err, ND_CNI_INVALID_CONFIG, e, "%s: %s", what,
+	return nd_err_set(err, code, e, "%s: %s", what,
 			  archive_error_string(a) ? archive_error_string(a) : strerror(e));
 }
 
@@ -678,7 +685,7 @@ static int extract(struct archive *tar, struct wh **ret_wh, size_t *ret_n, struc
 	int r;
 
 	if (!out)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	/* Numeric owners (no lookup in the host's passwd); never through a symlink or "..". */
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
 						    ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
@@ -691,7 +698,7 @@ static int extract(struct archive *tar, struct wh **ret_wh, size_t *ret_n, struc
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			r = ar_err(err, tar, "layer");
+			r = ar_err(err, ND_ERR_BAD_IMAGE, tar, "layer");
 			goto fail;
 		}
 		r = nd_oci_whiteout(archive_entry_pathname(e), &dir, &name, err);
@@ -703,7 +710,7 @@ static int extract(struct archive *tar, struct wh **ret_wh, size_t *ret_n, struc
 			if (!nw) {
 				free(dir);
 				free(name);
-				r = nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+				r = nd_oom(err);
 				goto fail;
 			}
 			w = nw;
@@ -711,7 +718,7 @@ static int extract(struct archive *tar, struct wh **ret_wh, size_t *ret_n, struc
 			continue;
 		}
 		if ((r = filter_xattrs(e)) < 0) {
-			r = nd_err_set(err, ND_CNI_INVALID_CONFIG, -r, "layer entry '%s': extended attributes: %s",
+			r = nd_err_set(err, ND_ERR_BAD_IMAGE, -r, "layer entry '%s': extended attributes: %s",
 				       archive_entry_pathname(e), strerror(-r));
 			goto fail;
 		}
@@ -723,22 +730,22 @@ static int extract(struct archive *tar, struct wh **ret_wh, size_t *ret_n, struc
 
 			while ((r = archive_read_data_block(tar, &buf, &size, &off)) == ARCHIVE_OK)
 				if (archive_write_data_block(out, buf, size, off) < ARCHIVE_WARN) {
-					r = ar_err(err, out, archive_entry_pathname(e));
+					r = ar_err(err, ND_ERR_BAD_IMAGE, out, archive_entry_pathname(e));
 					goto fail;
 				}
 			if (r != ARCHIVE_EOF) {
-				r = ar_err(err, tar, "layer");
+				r = ar_err(err, ND_ERR_BAD_IMAGE, tar, "layer");
 				goto fail;
 			}
 			r = ARCHIVE_OK;
 		}
 		if (r < ARCHIVE_WARN || archive_write_finish_entry(out) < ARCHIVE_WARN) {
-			r = ar_err(err, out, archive_entry_pathname(e));
+			r = ar_err(err, ND_ERR_BAD_IMAGE, out, archive_entry_pathname(e));
 			goto fail;
 		}
 	}
 	if (archive_write_close(out) < ARCHIVE_WARN) {
-		r = ar_err(err, out, "layer");
+		r = ar_err(err, ND_ERR_BAD_IMAGE, out, "layer");
 		goto fail;
 	}
 	*ret_wh = w;
@@ -765,7 +772,7 @@ static int unpack(const char *blob, const char *blob_digest, const char *diff_id
 	int r;
 
 	if (!bs || !ts)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	bs->fd = -1;
 	if ((r = sha_new(&cblob, err)) < 0 || (r = sha_new(&cdiff, err)) < 0)
 		return r;
@@ -773,24 +780,24 @@ static int unpack(const char *blob, const char *blob_digest, const char *diff_id
 	ts->ctx = cdiff;
 	bs->fd = open(blob, O_RDONLY | O_CLOEXEC);
 	if (bs->fd < 0)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, errno, "layer '%s': %s", blob, strerror(errno));
+		return nd_err_set(err, missing_or(errno, ND_ERR_INTERNAL), errno, "layer '%s': %s", blob, strerror(errno));
 	raw = archive_read_new();
 	tar = archive_read_new();
 	if (!raw || !tar) {
-		r = nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		r = nd_oom(err);
 		goto out;
 	}
 	archive_read_support_filter_all(raw);
 	archive_read_support_format_raw(raw);
 	if (archive_read_open(raw, bs, NULL, blob_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(raw, &e) != ARCHIVE_OK) {
-		r = ar_err(err, raw, "layer");
+		r = ar_err(err, ND_ERR_BAD_IMAGE, raw, "layer");
 		goto out;
 	}
 	ts->raw = raw;
 	archive_read_support_format_tar(tar);
 	if (archive_read_open(tar, ts, NULL, tar_read, NULL) != ARCHIVE_OK) {
-		r = ar_err(err, tar, "layer");
+		r = ar_err(err, ND_ERR_BAD_IMAGE, tar, "layer");
 		goto out;
 	}
 	/* libarchive's disk writer works relative to the cwd; we come back on every path. */
@@ -808,24 +815,24 @@ static int unpack(const char *blob, const char *blob_digest, const char *diff_id
 	while ((r = (int)tar_read(tar, ts, &(const void *){ NULL })) > 0)
 		;
 	if (r < 0) {
-		r = ar_err(err, raw, "layer");
+		r = ar_err(err, ND_ERR_BAD_IMAGE, raw, "layer");
 		goto out;
 	}
 	while ((r = (int)blob_read(raw, bs, &(const void *){ NULL })) > 0)
 		;
 	if (r < 0) {
-		r = nd_err_set(err, ND_CNI_IO, errno, "layer '%s': %s", blob, strerror(errno));
+		r = nd_err_set(err, ND_ERR_INTERNAL, errno, "layer '%s': %s", blob, strerror(errno));
 		goto out;
 	}
 	sha_done(cblob, got);
 	hashed = true;
 	if (blob_digest && strcmp(got, blob_digest)) {
-		r = nd_err_set(err, ND_CNI_INVALID_CONFIG, EBADMSG, "layer blob %s has digest %s", blob_digest, got);
+		r = nd_err_set(err, ND_ERR_BAD_IMAGE, EBADMSG, "layer blob %s has digest %s", blob_digest, got);
 		goto out;
 	}
 	sha_done(cdiff, got);
 	if (diff_id && strcmp(got, diff_id)) {
-		r = nd_err_set(err, ND_CNI_INVALID_CONFIG, EBADMSG, "layer %s: uncompressed digest is %s, the config says %s",
+		r = nd_err_set(err, ND_ERR_BAD_IMAGE, EBADMSG, "layer %s: uncompressed digest is %s, the config says %s",
 			       blob_digest ? blob_digest : blob, got, diff_id);
 		goto out;
 	}
@@ -838,7 +845,7 @@ out:
 		sha_done(cblob, got);
 		if (strcmp(got, blob_digest) && err) {
 			nd_err_freep(err);
-			r = nd_err_set(err, ND_CNI_INVALID_CONFIG, EBADMSG, "layer blob %s has digest %s", blob_digest, got);
+			r = nd_err_set(err, ND_ERR_BAD_IMAGE, EBADMSG, "layer blob %s has digest %s", blob_digest, got);
 		}
 	}
 	wh_free(w, n_wh);
@@ -856,10 +863,10 @@ int nd_layer_ensure(const char *store, const char *blob, const char *blob_digest
 	int r;
 
 	if (!nd_oci_digest_valid(diff_id))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "layer diff_id '%s' is not a sha256 digest",
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "layer diff_id '%s' is not a sha256 digest",
 				  diff_id ? diff_id : "");
 	if (asprintf(&final, "%s/%s", store, diff_id + 7) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	if (stat(final, &st) == 0 && S_ISDIR(st.st_mode)) {
 		*ret_dir = TAKE_PTR(final);
 		return 0;
@@ -870,7 +877,7 @@ int nd_layer_ensure(const char *store, const char *blob, const char *blob_digest
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "getrandom: %s", strerror(errno));
 	if (asprintf(&tmp, "%s/.tmp-%.12s-%02x%02x%02x%02x%02x%02x", store, diff_id + 7, rnd[0], rnd[1], rnd[2], rnd[3],
 		     rnd[4], rnd[5]) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	if (mkdir(tmp, 0755) < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "layer store '%s': %s", tmp, strerror(errno));
 	r = unpack(blob, blob_digest, diff_id, tmp, err);
@@ -893,14 +900,14 @@ int nd_sha256_file(const char *path, char ret[ND_DIGEST_LEN + 1], struct nd_err 
 	int r;
 
 	if (fd < 0)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, errno, "'%s': %s", path, strerror(errno));
+		return nd_err_set(err, missing_or(errno, ND_ERR_INTERNAL), errno, "'%s': %s", path, strerror(errno));
 	if ((r = sha_new(&c, err)) < 0)
 		return r;
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return nd_err_set(err, ND_CNI_IO, errno, "'%s': %s", path, strerror(errno));
+			return nd_err_set(err, ND_ERR_INTERNAL, errno, "'%s': %s", path, strerror(errno));
 		EVP_DigestUpdate(c, buf, (size_t)n);
 	}
 	sha_done(c, ret);
@@ -955,7 +962,7 @@ static int cmp_names(const void *x, const void *y)
 static int put_header(struct walk *w, struct archive_entry *e, const char *what, struct nd_err **err)
 {
 	if (archive_write_header(w->a, e) < ARCHIVE_WARN)
-		return ar_err(err, w->a, what);
+		return ar_err(err, ND_ERR_INTERNAL, w->a, what);
 	return 0;
 }
 
@@ -964,7 +971,7 @@ static int put_marker(struct walk *w, const char *path, const struct stat *st, s
 	_cleanup_(archive_entry_freep) struct archive_entry *e = archive_entry_new();
 
 	if (!e)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	archive_entry_set_pathname(e, path);
 	archive_entry_set_filetype(e, AE_IFREG);
 	archive_entry_set_perm(e, 0644);
@@ -986,11 +993,11 @@ static int put_one(struct walk *w, int dfd, const char *name, const char *prefix
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "commit '%s%s': %s", prefix, name, strerror(errno));
 	if (nd_ovl_is_whiteout(&st)) {
 		if (asprintf(&path, "%s.wh.%s", prefix, name) < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+			return nd_oom(err);
 		return put_marker(w, path, &st, err);
 	}
 	if (asprintf(&path, "%s%s", prefix, name) < 0 || !(e = archive_entry_new()))
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	if (st.st_uid >= w->shift)
 		st.st_uid -= w->shift;
 	if (st.st_gid >= w->shift)
@@ -1016,7 +1023,7 @@ static int put_one(struct walk *w, int dfd, const char *name, const char *prefix
 		struct link *nl = realloc(w->links, (w->n_links + 1) * sizeof(*nl));
 
 		if (!nl)
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+			return nd_oom(err);
 		w->links = nl;
 		w->links[w->n_links++] = (struct link){ st.st_dev, st.st_ino, strdup(path) };
 	}
@@ -1030,12 +1037,12 @@ static int put_one(struct walk *w, int dfd, const char *name, const char *prefix
 		if ((r = put_header(w, e, path, err)) < 0)
 			return r;
 		if (asprintf(&sp, "%s/", path) < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+			return nd_oom(err);
 		if (nd_ovl_is_opaque(sub)) {
 			_cleanup_free_ char *m = NULL;
 
 			if (asprintf(&m, "%s.wh..wh..opq", sp) < 0)
-				return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+				return nd_oom(err);
 			if ((r = put_marker(w, m, &st, err)) < 0)
 				return r;
 		}
@@ -1052,7 +1059,7 @@ static int put_one(struct walk *w, int dfd, const char *name, const char *prefix
 			return nd_err_set(err, ND_ERR_INTERNAL, errno, "commit '%s': %s", path, strerror(errno));
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
 			if (archive_write_data(w->a, buf, (size_t)n) < 0)
-				return ar_err(err, w->a, path);
+				return ar_err(err, ND_ERR_INTERNAL, w->a, path);
 		if (n < 0)
 			return nd_err_set(err, ND_ERR_INTERNAL, errno, "commit '%s': %s", path, strerror(errno));
 	}
@@ -1102,26 +1109,26 @@ int nd_layer_commit(const char *upper, const char *out, uid_t id_shift, char ret
 	if ((r = sha_new(&c, err)) < 0)
 		return r;
 	if (asprintf(&tmp, "%s.tmp", out) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	s.ctx = c;
 	s.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (s.fd < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "commit: '%s': %s", tmp, strerror(errno));
 	w.a = archive_write_new();
 	if (!w.a) {
-		r = nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		r = nd_oom(err);
 		goto out;
 	}
 	archive_write_set_format_pax_restricted(w.a);
 	archive_write_add_filter_none(w.a);
 	archive_write_set_bytes_in_last_block(w.a, 1);
 	if (archive_write_open(w.a, &s, NULL, sink_write, NULL) != ARCHIVE_OK) {
-		r = ar_err(err, w.a, "commit");
+		r = ar_err(err, ND_ERR_INTERNAL, w.a, "commit");
 		goto out;
 	}
 	r = walk_dir(&w, dfd, "", err);
 	if (r >= 0 && archive_write_close(w.a) != ARCHIVE_OK)
-		r = ar_err(err, w.a, "commit");
+		r = ar_err(err, ND_ERR_INTERNAL, w.a, "commit");
 	if (r >= 0 && fsync(s.fd) < 0)
 		r = nd_err_set(err, ND_ERR_INTERNAL, errno, "commit: fsync: %s", strerror(errno));
 	if (r >= 0 && rename(tmp, out) < 0)

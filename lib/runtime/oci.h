@@ -34,7 +34,7 @@ void nd_oci_image_clear(struct nd_oci_image *img);
 /*
  * The manifest descriptor of index for tag (annotation org.opencontainers.image.ref.name);
  * tag NULL takes the only manifest, or the one tagged "latest". A nested index is
- * returned as is (the caller follows it). *ret is a borrowed reference. Code 7 if none.
+ * returned as is (the caller follows it). *ret is a borrowed reference. Code ND_ERR_NO_IMAGE if none.
  */
 int nd_oci_pick_manifest(json_t *index, const char *tag, json_t **ret, struct nd_err **err);
 /* Env, Entrypoint, Cmd, WorkingDir, User and rootfs.diff_ids of a config blob. */
@@ -44,7 +44,7 @@ int nd_oci_parse_manifest(json_t *manifest, struct nd_oci_image *img, struct nd_
 
 /*
  * The command to run: the image's Entrypoint followed by args when args is non-empty,
- * else Entrypoint + Cmd (Docker's rule). Code 7 when the result is empty.
+ * else Entrypoint + Cmd (Docker's rule). Code ND_ERR_BAD_SPEC when the result is empty.
  */
 int nd_oci_argv(const struct nd_oci_image *img, char *const *args, size_t n_args, char ***ret, struct nd_err **err);
 
@@ -60,7 +60,7 @@ int nd_oci_load(const char *layout, const char *tag, struct nd_oci_image *ret, s
 /*
  * An OCI whiteout, given a tar member path: 1 for ".wh.NAME" (ret_dir/ret_name name the
  * hidden entry), 2 for an opaque marker ".wh..wh..opq" (ret_dir is the directory), 0 when
- * not a whiteout. Paths with ".." components are refused (code 7). Outputs malloc'd.
+ * not a whiteout. Paths with ".." components are refused (code ND_ERR_BAD_IMAGE). Outputs malloc'd.
  */
 int nd_oci_whiteout(const char *path, char **ret_dir, char **ret_name, struct nd_err **err);
 

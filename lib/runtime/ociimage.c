@@ -26,7 +26,7 @@ static int layout_of(const char *ref, char ret_dir[PATH_MAX], char **ret_tag, st
 		return r;
 	}
 	if (!realpath(dir, ret_dir))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, errno, "--image '%s': %s", ref, strerror(errno));
+		return nd_err_set(err, ND_ERR_NO_IMAGE, errno, "--image '%s': %s", ref, strerror(errno));
 	return 0;
 }
 
@@ -64,7 +64,7 @@ static int oci_open(const char *ref, const char *store, char *const *args, size_
 	if ((r = layout_of(ref, layout, &tag, err)) < 0 || (r = nd_oci_load(layout, tag, &img, err)) < 0)
 		return r;
 	if (img.n_layers == 0)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "image '%s' has no layers", ref);
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image '%s' has no layers", ref);
 	if ((r = layers_of(&img, layout, store, &ret->lower, err)) < 0 ||
 	    (r = nd_oci_argv(&img, args, n_args, &ret->argv, err)) < 0)
 		return r;

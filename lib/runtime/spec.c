@@ -25,11 +25,11 @@ int nd_spec_check(const struct nd_run_spec *s, struct nd_err **err)
 	const char *net = s->net;
 
 	if (!s->rootfs == !s->image)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "give exactly one of --rootfs and --image");
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "give exactly one of --rootfs and --image");
 	if (s->rootfs && s->n_args == 0)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "no command given");
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "no command given");
 	if (s->ip && net && (!strcmp(net, "host") || !strcmp(net, "none") || !strncmp(net, "container:", 10)))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "--ip needs a network (bridge or a named one)");
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--ip needs a network (bridge or a named one)");
 	return 0;
 }
 
@@ -68,7 +68,7 @@ static int limits_of(const struct nd_run_spec *s, struct nd_cg_limits *l, struct
 		long long v = strtoll(s->pids, &end, 10);
 
 		if (*end || v < 1 || v > (1LL << 30))
-			return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "--pids-limit '%s' is invalid", s->pids);
+			return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--pids-limit '%s' is invalid", s->pids);
 		l->pids = v;
 	}
 	return 0;
@@ -84,7 +84,7 @@ static int rootfs_image(const struct nd_run_spec *s, struct nd_ctr *c, struct nd
 	if (!realpath(s->rootfs, buf) || stat(buf, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		int e = errno ? errno : ENOTDIR;
 
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, e, "--rootfs '%s': %s", s->rootfs, strerror(e));
+		return nd_err_set(err, ND_ERR_NO_IMAGE, e, "--rootfs '%s': %s", s->rootfs, strerror(e));
 	}
 	if (!(c->rootfs = strdup(buf)) || nd_strv_push(&lower, buf) < 0)
 		goto oom;
@@ -165,7 +165,7 @@ static int env_of(const struct nd_run_spec *s, const struct nd_image *img, struc
 	for (char *const *e = s->env; r >= 0 && e && *e; e++) {
 		if (!strchr(*e, '=') || **e == '=') {
 			nd_strv_clear(&env);
-			return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "-e '%s': expected K=V", *e);
+			return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "-e '%s': expected K=V", *e);
 		}
 		r = nd_env_set(&env, *e);
 	}
@@ -194,6 +194,6 @@ int nd_spec_to_ctr(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err 
 	if (!(c->cwd = strdup(cwd)) || dup_or_null(user, &c->user) < 0)
 		return nd_oom(err);
 	if (c->cwd[0] != '/')
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "working directory '%s' is not absolute", c->cwd);
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "working directory '%s' is not absolute", c->cwd);
 	return 0;
 }

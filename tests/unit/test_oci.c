@@ -102,7 +102,7 @@ static void test_whiteout_names(void **state)
 		if (t[i].kind < 0) {
 			assert_true(r < 0);
 			assert_non_null(e);
-			assert_int_equal(e->code, ND_CNI_INVALID_CONFIG);
+			assert_int_equal(e->code, ND_ERR_BAD_IMAGE);
 			nd_err_free(e);
 			continue;
 		}
@@ -192,7 +192,7 @@ static void test_config_and_manifest(void **state)
 	nd_err_freep(&e);
 	nd_oci_image_clear(&img2);
 	assert_true(nd_oci_parse_manifest(enc, &img2, &e) < 0);
-	assert_int_equal(e->code, ND_CNI_UNSUPPORTED_FIELD);
+	assert_int_equal(e->code, ND_ERR_BAD_IMAGE);
 	nd_err_freep(&e);
 	nd_oci_image_clear(&img2);
 	assert_true(nd_oci_parse_config(badcfg, &img2, &e) < 0);
