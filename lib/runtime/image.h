@@ -12,8 +12,7 @@
 #include <sys/types.h>
 
 #include "base/err.h"
-
-#define ND_DIGEST_LEN 71 /* "sha256:" + 64 hex */
+#include "runtime/digest.h" /* ND_DIGEST_LEN */
 
 struct nd_image {
 	char **lower;         /* the layers' directories in the layer store, bottom first */
@@ -22,6 +21,11 @@ struct nd_image {
 	char *workdir, *user; /* NULL when the image sets none */
 };
 void nd_image_clear(struct nd_image *img);
+/*
+ * A file of an image, a layer or a rootfs that cannot be opened: code ND_ERR_NO_IMAGE
+ * when it is not there, else ND_ERR_INTERNAL; "'path': reason".
+ */
+int nd_image_file_err(struct nd_err **err, int errnum, const char *path);
 
 struct nd_image_ops {
 	/*

@@ -9,6 +9,9 @@
 
 #include "base/cleanup.h"
 #include "base/strv.h"
+#include "runtime/commit.h"
+#include "runtime/digest.h"
+#include "runtime/layer.h"
 #include "runtime/oci.h"
 
 /* ref's layout directory, resolved, and its tag (NULL: none). */
@@ -26,7 +29,7 @@ static int layout_of(const char *ref, char ret_dir[PATH_MAX], char **ret_tag, st
 		return r;
 	}
 	if (!realpath(dir, ret_dir))
-		return nd_err_set(err, ND_ERR_NO_IMAGE, errno, "--image '%s': %s", ref, strerror(errno));
+		return nd_image_file_err(err, errno, ref) < 0 ? nd_err_wrap(err, "--image") : 0;
 	return 0;
 }
 

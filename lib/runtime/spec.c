@@ -80,11 +80,15 @@ static int rootfs_image(const struct nd_run_spec *s, struct nd_ctr *c, struct nd
 	struct nd_strv lower = { 0 }, argv = { 0 };
 	char buf[PATH_MAX];
 	struct stat st;
+	int e = 0;
 
-	if (!realpath(s->rootfs, buf) || stat(buf, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		int e = errno ? errno : ENOTDIR;
-
-		return nd_err_set(err, ND_ERR_NO_IMAGE, e, "--rootfs '%s': %s", s->rootfs, strerror(e));
+	if (!realpath(s->rootfs, buf) || stat(buf, &st) < 0)
+		e = errno;
+	else if (!S_ISDIR(st.st_mode))
+		e = ENOTDIR;
+	if (e) {
+		nd_image_file_err(err, e, s->rootfs);
+		return nd_err_wrap(err, "--rootfs");
 	}
 	if (!(c->rootfs = strdup(buf)) || nd_strv_push(&lower, buf) < 0)
 		goto oom;

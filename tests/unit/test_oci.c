@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/digest.h"
+#include "runtime/layer.h"
 #include "runtime/oci.h"
 
 #define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -40,8 +42,8 @@ static void test_digest_valid(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		assert_int_equal(nd_oci_digest_valid(t[i].in), t[i].ok);
-	assert_false(nd_oci_digest_valid(NULL));
+		assert_int_equal(nd_digest_valid(t[i].in), t[i].ok);
+	assert_false(nd_digest_valid(NULL));
 }
 
 static void test_split_ref(void **state)
