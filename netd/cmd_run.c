@@ -373,9 +373,36 @@ static int parse_timeout(int *argc, char ***argv, int *ret)
 	return 0;
 }
 
+/* op on each container argv names from i on; each one done is printed, as Docker does. */
+static int each_ref(const char *what, int i, int argc, char **argv, int (*op)(const char *ref, int arg, struct nd_err **err),
+		    int arg)
+{
+	int rc = ND_EXIT_OK;
+
+	for (; i < argc; i++) {
+		_cleanup_err_ struct nd_err *err = NULL;
+
+		if (op(argv[i], arg, &err) < 0)
+			rc = fail(what, err);
+		else
+			printf("%s\n", argv[i]);
+	}
+	return rc;
+}
+
+static int stop_ref(const char *ref, int timeout, struct nd_err **err)
+{
+	return nd_run_stop(nd_state_dir(), ref, timeout, err);
+}
+
+static int rm_ref(const char *ref, int force, struct nd_err **err)
+{
+	return nd_run_remove(nd_state_dir(), ref, force, err);
+}
+
 int nd_cmd_stop(int argc, char **argv)
 {
-	int timeout = 10, rc = ND_EXIT_OK;
+	int timeout = 10;
 
 	if (parse_timeout(&argc, &argv, &timeout) < 0)
 		return usage_err("stop", "-t takes seconds");
@@ -383,21 +410,13 @@ int nd_cmd_stop(int argc, char **argv)
 		printf("Usage: netd stop [-t SECONDS] ID|NAME...\n  SIGTERM, then SIGKILL after SECONDS (10)\n");
 		return argc < 2 ? ND_EXIT_USAGE : ND_EXIT_OK;
 	}
-	for (int i = 1; i < argc; i++) {
-		_cleanup_err_ struct nd_err *err = NULL;
-
-		if (nd_run_stop(nd_state_dir(), argv[i], timeout, &err) < 0)
-			rc = fail("stop", err);
-		else
-			printf("%s\n", argv[i]);
-	}
-	return rc;
+	return each_ref("stop", 1, argc, argv, stop_ref, timeout);
 }
 
 int nd_cmd_rm(int argc, char **argv)
 {
 	bool force = false;
-	int rc = ND_EXIT_OK, i = 1;
+	int i = 1;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force")) {
@@ -411,15 +430,7 @@ int nd_cmd_rm(int argc, char **argv)
 	}
 	if (i == argc)
 		return usage_err("rm", "no container given");
-	for (; i < argc; i++) {
-		_cleanup_err_ struct nd_err *err = NULL;
-
-		if (nd_run_remove(nd_state_dir(), argv[i], force, &err) < 0)
-			rc = fail("rm", err);
-		else
-			printf("%s\n", argv[i]);
-	}
-	return rc;
+	return each_ref("rm", i, argc, argv, rm_ref, force);
 }
 
 /* netd gc's runtime part. */

@@ -51,61 +51,66 @@ static bool has_token(const char *list, const char *tok)
 	return false;
 }
 
+/* One mountinfo line: a cgroup2 mount into *v2, a v1 one into each controller it holds. */
+static int mount_line(char *line, char **v2, char *v1[ND_CG_NCTRL])
+{
+	char *f[6] = { 0 }, *sep = strstr(line, " - "), *s2 = NULL, *fs, *src, *opts;
+	int n = 0;
+
+	if (!sep)
+		return 0;
+	*sep = 0;
+	for (char *p = strtok_r(line, " ", &s2); p && n < 5; p = strtok_r(NULL, " ", &s2))
+		f[n++] = p;
+	/* After " - ": fstype source superopts. */
+	fs = strtok_r(sep + 3, " ", &s2);
+	src = fs ? strtok_r(NULL, " ", &s2) : NULL;
+	opts = src ? strtok_r(NULL, " ", &s2) : NULL;
+	if (n < 5 || !fs)
+		return 0;
+	unescape(f[4]);
+	if (!strcmp(fs, "cgroup2")) {
+		/* The first one wins; /sys/fs/cgroup itself is the unified layout. */
+		if (!*v2 || !strcmp(f[4], "/sys/fs/cgroup")) {
+			free(*v2);
+			if (!(*v2 = strdup(f[4])))
+				return -ENOMEM;
+		}
+	} else if (!strcmp(fs, "cgroup") && opts) {
+		for (int i = 0; i < ND_CG_NCTRL; i++)
+			if (!v1[i] && has_token(opts, ctrl_names[i]) && !(v1[i] = strdup(f[4])))
+				return -ENOMEM;
+	}
+	return 0;
+}
+
 int nd_cg_parse_mountinfo(const char *text, bool *ret_v2, char *ret_mounts[ND_CG_NCTRL], struct nd_err **err)
 {
-	char *v1[ND_CG_NCTRL] = { 0 }, *v2 = NULL;
 	_cleanup_free_ char *copy = strdup(text ? text : "");
-	char *save = NULL, *line;
-	bool any_v1 = false;
-	int i;
+	char *v1[ND_CG_NCTRL] = { 0 }, *v2 = NULL, *save = NULL;
+	bool any_v1 = false, unified;
+	int r = copy ? 0 : -ENOMEM;
 
-	if (!copy)
-		return nd_oom(err);
-	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[6] = { 0 }, *sep = strstr(line, " - "), *p, *s2 = NULL;
-		int n = 0;
-
-		if (!sep)
-			continue;
-		*sep = 0;
-		for (p = strtok_r(line, " ", &s2); p && n < 5; p = strtok_r(NULL, " ", &s2))
-			f[n++] = p;
-		if (n < 5)
-			continue;
-		/* After " - ": fstype source superopts. */
-		char *fs = strtok_r(sep + 3, " ", &s2), *src = fs ? strtok_r(NULL, " ", &s2) : NULL;
-		char *opts = src ? strtok_r(NULL, " ", &s2) : NULL;
-
-		if (!fs)
-			continue;
-		unescape(f[4]);
-		if (!strcmp(fs, "cgroup2")) {
-			/* The first one wins; /sys/fs/cgroup itself is the unified layout. */
-			if (!v2 || !strcmp(f[4], "/sys/fs/cgroup")) {
-				free(v2);
-				v2 = strdup(f[4]);
-			}
-		} else if (!strcmp(fs, "cgroup") && opts) {
-			for (i = 0; i < ND_CG_NCTRL; i++)
-				if (!v1[i] && has_token(opts, ctrl_names[i])) {
-					v1[i] = strdup(f[4]);
-					any_v1 = true;
-				}
-		}
-	}
-	if (!any_v1 && v2) {
-		*ret_v2 = true;
-		ret_mounts[0] = v2;
-		for (i = 1; i < ND_CG_NCTRL; i++)
-			ret_mounts[i] = strdup("");
-		return 0;
-	}
+	for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; r == 0 && line; line = strtok_r(NULL, "\n", &save))
+		r = mount_line(line, &v2, v1);
+	for (int i = 0; i < ND_CG_NCTRL; i++)
+		any_v1 = any_v1 || v1[i];
+	if (r == 0 && !any_v1 && !v2)
+		r = nd_err_set(err, ND_ERR_SETUP, ENOENT, "no cgroup hierarchy is mounted");
+	/* v1 controllers win: a hybrid host's cgroup2 mount is empty. */
+	if ((unified = r == 0 && !any_v1))
+		v1[0] = TAKE_PTR(v2);
 	free(v2);
-	if (!any_v1)
-		return nd_err_set(err, ND_ERR_SETUP, ENOENT, "no cgroup hierarchy is mounted");
-	*ret_v2 = false;
-	for (i = 0; i < ND_CG_NCTRL; i++)
-		ret_mounts[i] = v1[i] ? v1[i] : strdup("");
+	for (int i = 0; r == 0 && i < ND_CG_NCTRL; i++)
+		if (!v1[i] && !(v1[i] = strdup("")))
+			r = -ENOMEM;
+	if (r < 0) {
+		for (int i = 0; i < ND_CG_NCTRL; i++)
+			free(v1[i]);
+		return r == -ENOMEM ? nd_oom(err) : r;
+	}
+	*ret_v2 = unified;
+	memcpy(ret_mounts, v1, sizeof(v1));
 	return 0;
 }
 

@@ -51,44 +51,41 @@ static int gc_ctr(const char *state, const char *id, size_t *n, struct nd_err **
 	return 0;
 }
 
-/* Removals cut short (nd_ctr_remove). */
-static void gc_removals(const char *state)
+/* fn for each entry of <state>/<sub>; an absent directory has none. */
+static void each_entry(const char *state, const char *sub, void (*fn)(const char *state, int dfd, const char *name))
 {
-	_cleanup_free_ char *cdir = NULL;
+	_cleanup_free_ char *dir = NULL;
 	struct dirent *e;
 	DIR *d;
 
-	if (asprintf(&cdir, "%s/containers", state) < 0 || !(d = opendir(cdir)))
+	if (asprintf(&dir, "%s/%s", state, sub) < 0 || !(d = opendir(dir)))
 		return;
-	while ((e = readdir(d))) {
-		_cleanup_free_ char *p = NULL;
-
-		if (nd_ctr_removing(e->d_name) && asprintf(&p, "%s/%s", cdir, e->d_name) >= 0)
-			(void)nd_rmtree(p, NULL);
-	}
+	while ((e = readdir(d)))
+		fn(state, dirfd(d), e->d_name);
 	closedir(d);
 }
 
-/* Names whose container is gone. */
-static void gc_names(const char *state)
+/* A removal cut short (nd_ctr_remove): finish it. */
+static void gc_removal(const char *state, int dfd, const char *name)
 {
-	_cleanup_free_ char *ndir = NULL;
-	struct dirent *e;
-	DIR *d;
+	_cleanup_free_ char *path = NULL;
 
-	if (asprintf(&ndir, "%s/names", state) < 0 || !(d = opendir(ndir)))
+	(void)dfd;
+	if (nd_ctr_removing(name) && asprintf(&path, "%s/containers/%s", state, name) >= 0)
+		(void)nd_rmtree(path, NULL);
+}
+
+/* A name whose container is gone: drop it. */
+static void gc_name(const char *state, int dfd, const char *name)
+{
+	char target[ND_CTR_ID_LEN + 2];
+	ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
+
+	if (n != ND_CTR_ID_LEN)
 		return;
-	while ((e = readdir(d))) {
-		char target[ND_CTR_ID_LEN + 2];
-		ssize_t n = readlinkat(dirfd(d), e->d_name, target, sizeof(target) - 1);
-
-		if (n != ND_CTR_ID_LEN)
-			continue;
-		target[n] = 0;
-		if (!nd_ctr_exists(state, target))
-			nd_ctr_name_drop(state, e->d_name, target);
-	}
-	closedir(d);
+	target[n] = 0;
+	if (!nd_ctr_exists(state, target))
+		nd_ctr_name_drop(state, name, target);
 }
 
 /* Some container's ID starts with the netns's 12 hex digits (or a name reads so: kept). */
@@ -114,8 +111,8 @@ int nd_ctr_gc(const char *state, size_t *ret_ctrs, size_t *ret_netns, struct nd_
 	for (char **id = ids; *id; id++)
 		if ((r = gc_ctr(state, *id, &n_ctr, err)) < 0)
 			return r;
-	gc_removals(state);
-	gc_names(state);
+	each_entry(state, "containers", gc_removal);
+	each_entry(state, "names", gc_name);
 	for (char **ns = nss; *ns; ns++) {
 		_cleanup_err_ struct nd_err *e = NULL;
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,26 +21,37 @@
 #include "base/strv.h"
 
 
+/* The record's string and string-vector fields by JSON key: clear, save and load read this one list. */
+struct field {
+	const char *key;
+	size_t off;
+};
+#define FIELD(key, member) { key, offsetof(struct nd_ctr, member) }
+static const struct field strs[] = {
+	FIELD("name", name),	     FIELD("hostname", hostname), FIELD("cwd", cwd),	     FIELD("user", user),
+	FIELD("net", net),	     FIELD("network", network),	  FIELD("netns", netns),     FIELD("ip", ip),
+	FIELD("image", image),	     FIELD("rootfs", rootfs),	  FIELD("cgroupParent", cg_parent),
+	FIELD("seccomp", seccomp), FIELD("status", status),
+};
+static const struct field strvs[] = { FIELD("argv", argv), FIELD("env", env), FIELD("ips", ips), FIELD("lower", lower) };
+
+static char **str_at(const struct nd_ctr *c, const struct field *f)
+{
+	return (char **)((const char *)c + f->off);
+}
+
+static char ***strv_at(const struct nd_ctr *c, const struct field *f)
+{
+	return (char ***)((const char *)c + f->off);
+}
+
 void nd_ctr_clear(struct nd_ctr *c)
 {
-	free(c->name);
-	free(c->hostname);
-	nd_strv_free(c->argv);
-	nd_strv_free(c->env);
-	free(c->cwd);
-	free(c->user);
-	free(c->net);
-	free(c->network);
-	free(c->netns);
-	free(c->ip);
-	nd_strv_free(c->ips);
-	free(c->image);
-	free(c->rootfs);
-	nd_strv_free(c->lower);
-	free(c->cg_parent);
-	free(c->seccomp);
-	free(c->status);
-	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < ND_ARRAY_SIZE(strs); i++)
+		free(*str_at(c, &strs[i]));
+	for (size_t i = 0; i < ND_ARRAY_SIZE(strvs); i++)
+		nd_strv_free(*strv_at(c, &strvs[i]));
+	*c = (struct nd_ctr){ 0 };
 }
 
 int nd_ctr_set_status(struct nd_ctr *c, const char *status, struct nd_err **err)
@@ -99,67 +111,40 @@ bool nd_ctr_valid_name(const char *s)
 	return true;
 }
 
-static json_t *jstr(const char *s)
+/* The record as JSON, or NULL when out of memory. */
+static json_t *record_json(const struct nd_ctr *c)
 {
-	return s ? json_string(s) : json_null();
-}
+	bool exited = c->status && !strcmp(c->status, "exited");
+	json_t *j = json_pack("{s:s, s:{s:I, s:I, s:I}, s:b, s:b, s:b, s:i, s:I, s:o, s:b, s:I, s:I}", "id", c->id,
+			      "limits", "memory", (json_int_t)c->limits.memory, "cpuQuota", (json_int_t)c->limits.cpu_quota,
+			      "pids", (json_int_t)c->limits.pids, "userns", c->userns, "autoRemove", c->auto_rm, "detach",
+			      c->detach, "pid", (int)c->pid, "pidStart", (json_int_t)c->pid_start, "exitCode",
+			      exited ? json_integer(c->exit_code) : json_null(), "oom", c->oom, "created",
+			      (json_int_t)c->created, "finished", (json_int_t)c->finished);
+	bool bad = !j;
 
-static char *gstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
+	/* A string JSON cannot hold (not UTF-8: json_string refuses it) is recorded as null. */
+	for (size_t i = 0; !bad && i < ND_ARRAY_SIZE(strs); i++) {
+		const char *s = *str_at(c, &strs[i]);
+		json_t *v = s ? json_string(s) : NULL;
 
-	return s ? strdup(s) : NULL;
-}
-
-static char **gstrv(json_t *o, const char *k)
-{
-	char **v = NULL;
-
-	return nd_json_to_strv(json_object_get(o, k), &v) < 0 ? NULL : v;
+		bad = json_object_set_new(j, strs[i].key, v ? v : json_null()) < 0;
+	}
+	for (size_t i = 0; !bad && i < ND_ARRAY_SIZE(strvs); i++)
+		bad = json_object_set_new(j, strvs[i].key, nd_json_from_strv(*strv_at(c, &strvs[i]))) < 0;
+	if (bad) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err)
 {
-	_cleanup_(json_decrefp) json_t *j = json_object();
-	json_t *lim = json_pack("{s:I, s:I, s:I}", "memory", (json_int_t)c->limits.memory, "cpuQuota",
-				(json_int_t)c->limits.cpu_quota, "pids", (json_int_t)c->limits.pids);
-	_cleanup_free_ char *dir = nd_ctr_dir(state, c->id), *data = NULL, *path = NULL;
+	_cleanup_json_ json_t *j = record_json(c);
+	_cleanup_free_ char *data = j ? json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL, *path = NULL;
 
-	if (!j || !dir || !lim) {
-		json_decref(lim);
-		return nd_oom(err);
-	}
-	json_object_set_new(j, "id", json_string(c->id));
-	json_object_set_new(j, "name", jstr(c->name));
-	json_object_set_new(j, "hostname", jstr(c->hostname));
-	json_object_set_new(j, "argv", nd_json_from_strv(c->argv));
-	json_object_set_new(j, "env", nd_json_from_strv(c->env));
-	json_object_set_new(j, "cwd", jstr(c->cwd));
-	json_object_set_new(j, "user", jstr(c->user));
-	json_object_set_new(j, "net", jstr(c->net));
-	json_object_set_new(j, "network", jstr(c->network));
-	json_object_set_new(j, "netns", jstr(c->netns));
-	json_object_set_new(j, "ip", jstr(c->ip));
-	json_object_set_new(j, "ips", nd_json_from_strv(c->ips));
-	json_object_set_new(j, "image", jstr(c->image));
-	json_object_set_new(j, "rootfs", jstr(c->rootfs));
-	json_object_set_new(j, "lower", nd_json_from_strv(c->lower));
-	json_object_set_new(j, "cgroupParent", jstr(c->cg_parent));
-	json_object_set_new(j, "seccomp", jstr(c->seccomp));
-	json_object_set_new(j, "status", jstr(c->status));
-	json_object_set_new(j, "limits", lim);
-	json_object_set_new(j, "userns", json_boolean(c->userns));
-	json_object_set_new(j, "autoRemove", json_boolean(c->auto_rm));
-	json_object_set_new(j, "detach", json_boolean(c->detach));
-	json_object_set_new(j, "pid", json_integer(c->pid));
-	json_object_set_new(j, "pidStart", json_integer((json_int_t)c->pid_start));
-	json_object_set_new(j, "exitCode", c->status && !strcmp(c->status, "exited") ? json_integer(c->exit_code)
-										     : json_null());
-	json_object_set_new(j, "oom", json_boolean(c->oom));
-	json_object_set_new(j, "created", json_integer(c->created));
-	json_object_set_new(j, "finished", json_integer(c->finished));
-	data = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
-	if (!data || asprintf(&path, "%s/config.json", dir) < 0)
+	if (!data || asprintf(&path, "%s/containers/%s/config.json", state, c->id) < 0)
 		return nd_oom(err);
 	/*
 	 * Whole or absent against a killed writer; no fsync: a container does not outlive a
@@ -168,58 +153,67 @@ int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err)
 	return nd_state_write_volatile(path, data, strlen(data), err) < 0 ? nd_err_wrap(err, "container record") : 0;
 }
 
+static long long jint(json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+static bool jbool(json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
+
+/* A parsed record's fields into c (id aside); -ENOMEM when a copy could not be made. */
+static int record_of(json_t *j, struct nd_ctr *c)
+{
+	json_t *lim = json_object_get(j, "limits");
+	int r = 0;
+
+	for (size_t i = 0; i < ND_ARRAY_SIZE(strs); i++) {
+		const char *s = json_string_value(json_object_get(j, strs[i].key));
+
+		if (s && !(*str_at(c, &strs[i]) = strdup(s)))
+			r = -ENOMEM;
+	}
+	for (size_t i = 0; i < ND_ARRAY_SIZE(strvs); i++)
+		if (nd_json_to_strv(json_object_get(j, strvs[i].key), strv_at(c, &strvs[i])) == -ENOMEM)
+			r = -ENOMEM;
+	c->limits.memory = (uint64_t)jint(lim, "memory");
+	c->limits.cpu_quota = (uint64_t)jint(lim, "cpuQuota");
+	c->limits.pids = (int64_t)jint(lim, "pids");
+	c->userns = jbool(j, "userns");
+	c->auto_rm = jbool(j, "autoRemove");
+	c->detach = jbool(j, "detach");
+	c->pid = (pid_t)jint(j, "pid");
+	c->pid_start = (unsigned long long)jint(j, "pidStart");
+	c->exit_code = (int)jint(j, "exitCode");
+	c->oom = jbool(j, "oom");
+	c->created = jint(j, "created");
+	c->finished = jint(j, "finished");
+	return r;
+}
+
 int nd_ctr_load(const char *state, const char *id, struct nd_ctr *ret, struct nd_err **err)
 {
-	_cleanup_free_ char *dir = nd_ctr_dir(state, id), *path = NULL;
-	_cleanup_(json_decrefp) json_t *j = NULL;
-	json_t *lim;
+	_cleanup_(nd_ctr_clear) struct nd_ctr c = { 0 };
+	_cleanup_free_ char *path = NULL;
+	_cleanup_json_ json_t *j = NULL;
 	json_error_t je;
-	struct nd_ctr c = { 0 };
 
-	if (!dir || asprintf(&path, "%s/config.json", dir) < 0)
+	if (asprintf(&path, "%s/containers/%s/config.json", state, id) < 0)
 		return nd_oom(err);
-	j = json_load_file(path, 0, &je);
-	if (!j) {
+	if (!(j = json_load_file(path, 0, &je))) {
 		if (access(path, F_OK) < 0 && errno == ENOENT)
 			return nd_err_set(err, ND_ERR_NO_CONTAINER, ENOENT, "no such container: '%s'", id);
 		return nd_err_set(err, ND_ERR_INTERNAL, EBADMSG, "container record '%s': %s", path, je.text);
 	}
 	snprintf(c.id, sizeof(c.id), "%s", id);
-	c.name = gstr(j, "name");
-	c.hostname = gstr(j, "hostname");
-	c.argv = gstrv(j, "argv");
-	c.env = gstrv(j, "env");
-	c.cwd = gstr(j, "cwd");
-	c.user = gstr(j, "user");
-	c.net = gstr(j, "net");
-	c.network = gstr(j, "network");
-	c.netns = gstr(j, "netns");
-	c.ip = gstr(j, "ip");
-	c.ips = gstrv(j, "ips");
-	c.image = gstr(j, "image");
-	c.rootfs = gstr(j, "rootfs");
-	c.lower = gstrv(j, "lower");
-	c.cg_parent = gstr(j, "cgroupParent");
-	c.seccomp = gstr(j, "seccomp");
-	c.status = gstr(j, "status");
-	lim = json_object_get(j, "limits");
-	c.limits.memory = (uint64_t)json_integer_value(json_object_get(lim, "memory"));
-	c.limits.cpu_quota = (uint64_t)json_integer_value(json_object_get(lim, "cpuQuota"));
-	c.limits.pids = (int64_t)json_integer_value(json_object_get(lim, "pids"));
-	c.userns = json_is_true(json_object_get(j, "userns"));
-	c.auto_rm = json_is_true(json_object_get(j, "autoRemove"));
-	c.detach = json_is_true(json_object_get(j, "detach"));
-	c.pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
-	c.pid_start = (unsigned long long)json_integer_value(json_object_get(j, "pidStart"));
-	c.exit_code = (int)json_integer_value(json_object_get(j, "exitCode"));
-	c.oom = json_is_true(json_object_get(j, "oom"));
-	c.created = (long long)json_integer_value(json_object_get(j, "created"));
-	c.finished = (long long)json_integer_value(json_object_get(j, "finished"));
-	if (!c.argv || !c.status) {
-		nd_ctr_clear(&c);
+	if (record_of(j, &c) < 0)
+		return nd_oom(err);
+	if (!c.argv || !c.status)
 		return nd_err_set(err, ND_ERR_INTERNAL, EBADMSG, "container record '%s' is incomplete", path);
-	}
 	*ret = c;
+	c = (struct nd_ctr){ 0 };
 	return 0;
 }
 
@@ -310,7 +304,7 @@ void nd_ctr_name_drop(const char *state, const char *name, const char *id)
 }
 
 struct ent {
-	char *id;
+	char id[ND_CTR_ID_LEN + 1];
 	struct timespec t;
 };
 
@@ -325,45 +319,55 @@ static int cmp_ent(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-int nd_ctr_list(const char *state, char ***ret, struct nd_err **err)
+/* The records' directories with the time each was made. */
+static int list_ents(const char *state, struct ent **ret, size_t *ret_n)
 {
 	_cleanup_free_ char *cdir = NULL;
-	_cleanup_free_ struct ent *v = NULL;
-	size_t n = 0;
+	struct ent *v = NULL, *nv;
 	struct dirent *e;
-	char **out;
+	size_t n = 0;
 	DIR *d;
 
 	if (asprintf(&cdir, "%s/containers", state) < 0)
-		return nd_oom(err);
+		return -ENOMEM;
 	d = opendir(cdir);
 	while (d && (e = readdir(d))) {
 		struct stat st;
-		struct ent *nv;
 
-		if (strlen(e->d_name) != ND_CTR_ID_LEN || !is_hex(e->d_name) ||
-		    fstatat(dirfd(d), e->d_name, &st, 0) < 0)
+		if (strlen(e->d_name) != ND_CTR_ID_LEN || !is_hex(e->d_name) || fstatat(dirfd(d), e->d_name, &st, 0) < 0)
 			continue;
-		if (!(nv = realloc(v, (n + 1) * sizeof(*v))))
-			break;
+		if (!(nv = realloc(v, (n + 1) * sizeof(*v)))) {
+			closedir(d);
+			free(v);
+			return -ENOMEM;
+		}
 		v = nv;
-		v[n].id = strdup(e->d_name);
+		memcpy(v[n].id, e->d_name, sizeof(v[n].id));
 		v[n++].t = st.st_ctim;
 	}
 	if (d)
 		closedir(d);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int nd_ctr_list(const char *state, char ***ret, struct nd_err **err)
+{
+	_cleanup_free_ struct ent *v = NULL;
+	struct nd_strv out = { 0 };
+	size_t n = 0;
+	int r = list_ents(state, &v, &n);
+
 	/* v is NULL when there is no container, and qsort must not be given NULL. */
-	if (n)
+	if (r >= 0 && n)
 		qsort(v, n, sizeof(*v), cmp_ent);
-	out = calloc(n + 1, sizeof(*out));
-	if (!out) {
-		for (size_t i = 0; i < n; i++)
-			free(v[i].id);
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = nd_strv_push(&out, v[i].id);
+	if (r < 0 || !(*ret = nd_strv_take(&out))) {
+		nd_strv_clear(&out);
 		return nd_oom(err);
 	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = v[i].id;
-	*ret = out;
 	return 0;
 }
 
