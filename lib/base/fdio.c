@@ -46,37 +46,30 @@ long nd_read_upto(int fd, void *buf, size_t max)
 	return (long)len;
 }
 
-int nd_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+int nd_read_all(int fd, size_t max, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
-	long n;
 
-	if (fd < 0)
-		return -errno;
+	/* Until a read leaves room: EOF. Room for one byte past max tells max bytes from more. */
 	do {
-		if (len == cap) {
-			/* One byte past max tells a file of exactly max bytes from a larger one. */
-			size_t ncap = cap ? cap * 2 : 4096;
-			char *nb;
+		size_t ncap = cap ? cap * 2 : 4096;
+		char *nb;
+		long n;
 
-			if (cap > max)
-				return -EFBIG;
-			if (ncap > max + 1)
-				ncap = max + 1;
-			if (!(nb = realloc(buf, ncap + 1)))
-				return -ENOMEM;
-			buf = nb;
-			cap = ncap;
-		}
+		if (cap > max)
+			return -EFBIG;
+		if (ncap > max + 1)
+			ncap = max + 1;
+		if (!(nb = realloc(buf, ncap + 1)))
+			return -ENOMEM;
+		buf = nb;
+		cap = ncap;
 		n = nd_read_upto(fd, buf + len, cap - len);
 		if (n < 0)
 			return (int)n;
 		len += (size_t)n;
-	} while (n > 0);
-	if (len > max)
-		return -EFBIG;
+	} while (len == cap);
 	buf[len] = '\0';
 	if (ret_len)
 		*ret_len = len;

@@ -8,6 +8,7 @@
 #include "base/cleanup.h"
 #include "base/err.h"
 
+/* A json_t reference dropped at the end of its scope (jansson's json_decrefp). */
 #define _cleanup_json_ _cleanup_(json_decrefp)
 
 /*

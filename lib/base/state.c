@@ -102,15 +102,19 @@ int nd_state_write_volatile(const char *path, const char *data, size_t len, stru
 
 int nd_state_read(const char *path, char **ret, size_t *ret_len, struct nd_err **err)
 {
-	int r = nd_read_file(path, STATE_FILE_MAX, ret, ret_len);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r;
 
-	if (r == -ENOENT || r >= 0)
-		return r;
-	if (r == -ENOMEM)
-		return nd_oom(err);
+	if (fd < 0 && errno == ENOENT)
+		return -ENOENT;
+	if (fd < 0)
+		return nd_err_set(err, ND_ERR_INTERNAL, errno, "state file '%s': %s", path, strerror(errno));
+	r = nd_read_all(fd, STATE_FILE_MAX, ret, ret_len);
 	if (r == -EFBIG)
 		return nd_err_set(err, ND_ERR_INTERNAL, EFBIG, "state file '%s' is too large", path);
-	return nd_err_set(err, ND_ERR_INTERNAL, -r, "state file '%s': %s", path, strerror(-r));
+	if (r == -ENOMEM)
+		return nd_oom(err);
+	return r < 0 ? nd_err_set(err, ND_ERR_INTERNAL, -r, "state file '%s': %s", path, strerror(-r)) : 0;
 }
 
 int nd_state_remove(const char *path, struct nd_err **err)

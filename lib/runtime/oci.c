@@ -1,6 +1,7 @@
 #include "runtime/oci.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,7 +279,8 @@ static int blob_path(const char *layout, const char *digest, char *buf, size_t s
 
 static int read_small(const char *path, char **ret, size_t *ret_len, struct nd_err **err)
 {
-	int r = nd_read_file(path, MAX_META_BLOB, ret, ret_len);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r = fd < 0 ? -errno : nd_read_all(fd, MAX_META_BLOB, ret, ret_len);
 
 	if (r == -ENOMEM)
 		return nd_oom(err);
