@@ -15,6 +15,7 @@
 
 #include "base/err.h"
 #include "runtime/cgroup.h"
+#include "runtime/creds.h" /* nd_ctr_default_caps */
 
 #define ND_USERNS_BASE 100000
 #define ND_USERNS_SIZE 65536
@@ -73,5 +74,3 @@ struct nd_exec_spec {
  */
 int nd_ctr_exec(pid_t pid, int pidfd, const struct nd_exec_spec *s, int *ret_code, struct nd_err **err);
 
-/* Docker's default capability set as a bit mask (exported for tests). */
-unsigned long long nd_ctr_default_caps(void);
