@@ -166,7 +166,7 @@ static int run_opt(int ch, char *arg, struct run_args *a)
 		if (security_opt(arg, s) < 0)
 			return option_unsupported(arg);
 		break;
-	default: run_usage(stderr); return ND_EXIT_USAGE;
+	default: return usage_err("run", "unknown option or missing argument");
 	}
 	return 0;
 }
@@ -406,9 +406,11 @@ int nd_cmd_stop(int argc, char **argv)
 
 	if (parse_timeout(&argc, &argv, &timeout) < 0)
 		return usage_err("stop", "-t takes seconds");
-	if (argc < 2 || is_help(argv[1])) {
+	if (argc < 2)
+		return usage_err("stop", "no container given");
+	if (is_help(argv[1])) {
 		printf("Usage: netd stop [-t SECONDS] ID|NAME...\n  SIGTERM, then SIGKILL after SECONDS (10)\n");
-		return argc < 2 ? ND_EXIT_USAGE : ND_EXIT_OK;
+		return ND_EXIT_OK;
 	}
 	return each_ref("stop", 1, argc, argv, stop_ref, timeout);
 }
@@ -455,10 +457,12 @@ int nd_cmd_logs(int argc, char **argv)
 	char buf[65536];
 	long n;
 
-	if (argc != 2 || argv[1][0] == '-') {
+	if (argc == 2 && is_help(argv[1])) {
 		printf("Usage: netd logs ID|NAME\n  the output of a detached container (-d)\n");
-		return argc == 2 && is_help(argv[1]) ? ND_EXIT_OK : ND_EXIT_USAGE;
+		return ND_EXIT_OK;
 	}
+	if (argc != 2 || argv[1][0] == '-')
+		return usage_err("logs", "give one container");
 	if (nd_run_log_open(nd_state_dir(), argv[1], &fd, &err) < 0)
 		return fail("logs", err);
 	fflush(stdout);
@@ -511,12 +515,14 @@ int nd_cmd_commit(int argc, char **argv)
 	_cleanup_err_ struct nd_err *err = NULL;
 	char diff_id[ND_DIGEST_LEN + 1];
 
-	if (argc != 3 || argv[1][0] == '-') {
+	if (argc == 2 && is_help(argv[1])) {
 		printf("Usage: netd commit ID|NAME DIR\n"
 		       "  save the container's writable layer as DIR/layer.tar (OCI whiteouts); prints its diff_id.\n"
 		       "  Stack it on later with netd run --layer DIR/layer.tar.\n");
-		return argc == 2 && is_help(argv[1]) ? ND_EXIT_OK : ND_EXIT_USAGE;
+		return ND_EXIT_OK;
 	}
+	if (argc != 3 || argv[1][0] == '-')
+		return usage_err("commit", "give a container and a directory");
 	if (!nd_run_images)
 		return exec_oci(argc, argv);
 	if (nd_run_commit(nd_state_dir(), argv[1], nd_run_images, argv[2], diff_id, &err) < 0)
