@@ -69,27 +69,24 @@ $(BENCH): $(BUILD)/tests/bench/bench.o $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- bin/netd (CLI, runtime), bin/netd-daemon (alone in linking libmicrohttpd) and
-# bin/netd-oci (the runtime's commands with OCI image support: libarchive, libcrypto),
-# all from netd/*.c over libnetd.a. Each links only what it needs, so that no netd start
-# pays for loading the others' libraries. cmd_run.c (the runtime's commands) overrides the
-# weak stand-ins of cmd_run_stub.c.
+# bin/netd-oci (the same CLI with OCI image support: libarchive, libcrypto), all from
+# netd/*.c over libnetd.a. Each links only what it needs, so that no netd start pays for
+# loading the others' libraries: netd and netd-oci differ in their main alone, and only
+# oci_main.c refers to lib/runtime/ociimage.c, which pulls in the image code.
 NETD_BIN    := $(BIN)/netd
 DAEMON_BIN  := $(BIN)/netd-daemon
 OCI_BIN     := $(BIN)/netd-oci
 DAEMON_ONLY := netd/daemon_main.c netd/daemon.c netd/httpd.c
-NETD_SRC    := $(filter-out $(DAEMON_ONLY),$(wildcard netd/*.c))
+NETD_MAINS  := netd/netd_main.c netd/oci_main.c
+NETD_SRC    := $(filter-out $(DAEMON_ONLY) $(NETD_MAINS),$(wildcard netd/*.c))
 NETD_OBJ    := $(NETD_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ  := $(DAEMON_ONLY:%.c=$(BUILD)/%.o) $(BUILD)/netd/routes.o $(BUILD)/netd/output.o
-OCI_OBJ     := $(filter-out $(BUILD)/netd/cmd_run.o,$(NETD_OBJ)) $(BUILD)/netd/cmd_run-oci.o
 RUNTIME_LIBS = $(shell pkg-config --libs libarchive libcrypto)
-$(NETD_OBJ) $(DAEMON_OBJ) $(BUILD)/netd/cmd_run-oci.o: override CFLAGS += $(shell pkg-config --cflags libmicrohttpd)
-$(BUILD)/netd/cmd_run-oci.o: netd/cmd_run.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -DND_WITH_OCI -c -o $@ $<
-$(NETD_BIN): $(NETD_OBJ) $(LIBA)
+$(NETD_OBJ) $(DAEMON_OBJ) $(NETD_MAINS:%.c=$(BUILD)/%.o): override CFLAGS += $(shell pkg-config --cflags libmicrohttpd)
+$(NETD_BIN): $(BUILD)/netd/netd_main.o $(NETD_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SECCOMP_LDLIBS) $(PLUGIN_LDLIBS) -lpthread
-$(OCI_BIN): $(OCI_OBJ) $(LIBA)
+$(OCI_BIN): $(BUILD)/netd/oci_main.o $(NETD_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SECCOMP_LDLIBS) $(PLUGIN_LDLIBS) $(RUNTIME_LIBS) -lpthread
 $(DAEMON_BIN): $(DAEMON_OBJ) $(LIBA)

@@ -15,6 +15,9 @@ struct nd_cli {
 };
 extern struct nd_cli nd_cli;
 
+/* The CLI: global options, then the subcommand (main.c); returns the exit status. */
+int nd_cli_main(int argc, char **argv);
+
 /*
  * A request to the daemon's API; when no daemon answers and allow_local is set, the same
  * request served in-process (lib/ against the state dir). *ret_local tells which it was.

@@ -1,4 +1,7 @@
-/* netd: the CLI entry. Global options, then a table of subcommands. */
+/*
+ * The CLI entry of bin/netd and bin/netd-oci (netd_main.c, oci_main.c): global options,
+ * then a table of subcommands.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +51,7 @@ static void usage(FILE *f)
 		   "Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 conflict, 5 no daemon, 6 exhausted.\n");
 }
 
-int main(int argc, char **argv)
+int nd_cli_main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' }, { "state-dir", required_argument, NULL, 'd' },

@@ -5,21 +5,12 @@ A function is counted from the line of its opening brace (in column 0) to the li
 closing one, as the style writes them. `--list N` prints every function longer than N
 lines, longest first, and checks nothing.
 
-PENDING names functions over the limit that issue 9's runtime branch (rf-runtime) splits
-as it moves the container lifecycle into lib/runtime; the integrator empties it when that
-branch is merged. Nothing may be added to it.
 """
 import glob
 import re
 import sys
 
 LIMIT = 80
-PENDING = {
-    ("netd/cmd_run.c", "monitor"),
-    ("netd/cmd_run.c", "build_ctr"),
-    ("lib/runtime/oci.c", "unpack"),
-    ("lib/runtime/oci.c", "put_one"),
-}
 SIGNATURE = re.compile(r"(\w+)\s*\([^;{]*$", re.S)
 
 
@@ -54,15 +45,14 @@ def main():
             print(f"{n:5d} {f}:{at} {name}")
         return 0
     bad = [(n, f, at, name) for f in files for n, name, at in functions(f)
-           if n > LIMIT and (f, name) not in PENDING]
+           if n > LIMIT]
     for n, f, at, name in bad:
         print(f"{f}:{at}: {name} is {n} lines, more than {LIMIT}: split it")
     if bad:
         print("FAIL check_funcs")
         return 1
     count = sum(len(functions(f)) for f in files)
-    print(f"ok   check_funcs: {count} functions in lib/, netd/, plugins/, none over {LIMIT} lines"
-          + (f" ({len(PENDING)} pending the runtime's move)" if PENDING else ""))
+    print(f"ok   check_funcs: {count} functions in lib/, netd/, plugins/, none over {LIMIT} lines")
     return 0
 
 

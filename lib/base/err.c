@@ -54,6 +54,15 @@ int nd_oom(struct nd_err **err)
 	return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
 }
 
+int nd_err_move(struct nd_err **to, struct nd_err **from, int r)
+{
+	if (to && !*to) {
+		*to = *from;
+		*from = NULL;
+	}
+	return r;
+}
+
 void nd_err_free(struct nd_err *err)
 {
 	if (!err)

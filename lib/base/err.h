@@ -106,3 +106,10 @@ int nd_oom(struct nd_err **err);
 void nd_err_free(struct nd_err *err);
 void nd_err_freep(struct nd_err **err);
 #define _cleanup_err_ __attribute__((cleanup(nd_err_freep)))
+
+/*
+ * Hand on a failure that was met with a private error slot (one that may also be
+ * ignored, e.g. an absent file): *from moves to *to unless *to already holds one.
+ * Returns r, so that "return nd_err_move(err, &e, r);" reads naturally.
+ */
+int nd_err_move(struct nd_err **to, struct nd_err **from, int r);

@@ -15,3 +15,8 @@ long nd_read_upto(int fd, void *buf, size_t max);
  * -ENOMEM, -errno.
  */
 int nd_read_all(int fd, size_t max, char **ret, size_t *ret_len);
+/*
+ * val into the existing file dir/file in a single write(2), as kernel interface files
+ * (cgroup knobs, device rules) want: the kernel parses each write as one value. 0 or -errno.
+ */
+int nd_write_at(const char *dir, const char *file, const char *val);

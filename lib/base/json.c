@@ -1,7 +1,10 @@
 #include "base/json.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "base/strv.h"
 
 static json_t *lookup(json_t *o, const char *key)
 {
@@ -204,4 +207,40 @@ json_t *nd_json_built(json_t *j, bool ok)
 		return j;
 	json_decref(j);
 	return NULL;
+}
+
+int nd_json_to_strv(json_t *a, char ***ret)
+{
+	char **v;
+	json_t *s;
+	size_t i;
+
+	*ret = NULL;
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a))
+		return -EINVAL;
+	if (!(v = calloc(json_array_size(a) + 1, sizeof(*v))))
+		return -ENOMEM;
+	json_array_foreach(a, i, s) {
+		if (!json_is_string(s) || !(v[i] = strdup(json_string_value(s)))) {
+			nd_strv_free(v);
+			return json_is_string(s) ? -ENOMEM : -EINVAL;
+		}
+	}
+	*ret = v;
+	return 0;
+}
+
+json_t *nd_json_from_strv(char *const *v)
+{
+	json_t *a;
+
+	if (!v)
+		return json_null();
+	a = json_array();
+	/* A string that is not UTF-8 has no JSON form: it is left out (json_string gives NULL). */
+	for (; a && *v; v++)
+		(void)json_array_append_new(a, json_string(*v));
+	return a;
 }

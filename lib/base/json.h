@@ -53,3 +53,11 @@ void nd_json_top_strings(const char *buf, size_t len, const char *const keys[], 
 void nd_json_set(json_t *o, const char *key, json_t *v, bool *ok);
 void nd_json_append(json_t *a, json_t *v, bool *ok);
 json_t *nd_json_built(json_t *j, bool ok);
+
+/*
+ * A JSON array of strings as a string vector (base/strv.h); absent or null gives NULL.
+ * -EINVAL when a is not an array of strings, -ENOMEM.
+ */
+int nd_json_to_strv(json_t *a, char ***ret);
+/* A string vector as a JSON array (NULL: JSON null), non-UTF-8 strings left out; NULL when out of memory. */
+json_t *nd_json_from_strv(char *const *v);

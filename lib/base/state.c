@@ -74,6 +74,9 @@ static int write_file(const char *path, const char *data, size_t len, bool durab
 	r = nd_write_all(fd, data, len);
 	if (r >= 0 && durable && fsync(fd) < 0)
 		r = -errno;
+	/* A file that did not reach the disk whole (full disk, a late error) never replaces the old one. */
+	if (close(TAKE_FD(fd)) < 0 && r >= 0)
+		r = -errno;
 	if (r >= 0 && rename(tmp, path) < 0)
 		r = -errno;
 	if (r < 0) {
@@ -141,45 +144,21 @@ int nd_state_lock(const char *dir, int *ret_fd, struct nd_err **err)
 	return 0;
 }
 
-void nd_strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Takes the name (suffix already stripped) into v when it qualifies. */
-static int list_take(char ***v, size_t *n, const char *name, bool (*valid)(const char *))
-{
-	char **nv;
-
-	if (!valid(name))
-		return 0;
-	nv = realloc(*v, (*n + 2) * sizeof(**v));
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	if (!(nv[*n] = strdup(name)))
-		return -ENOMEM;
-	nv[++*n] = NULL;
-	return 0;
-}
-
 int nd_state_list(const char *dir, const char *suffix, bool (*valid)(const char *name), char ***ret,
 		  size_t *ret_n, struct nd_err **err)
 {
-	size_t n = 0, slen = strlen(suffix);
-	char **v = calloc(1, sizeof(*v));
+	struct nd_strv v = { 0 };
+	size_t slen = strlen(suffix);
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	int r = v ? 0 : -ENOMEM;
+	int r = 0;
 
-	if (!d && errno != ENOENT && r == 0)
+	if (!d && errno != ENOENT)
 		r = -errno;
 	while (r == 0 && d && (e = readdir(d))) {
 		size_t len = strlen(e->d_name);
@@ -188,17 +167,20 @@ int nd_state_list(const char *dir, const char *suffix, bool (*valid)(const char 
 		if (len <= slen || strcmp(e->d_name + len - slen, suffix))
 			continue;
 		e->d_name[len - slen] = '\0';
-		r = list_take(&v, &n, e->d_name, valid);
+		if (valid(e->d_name))
+			r = nd_strv_push(&v, e->d_name);
 	}
 	if (d)
 		closedir(d);
 	if (r < 0) {
-		nd_strv_free(v);
+		nd_strv_clear(&v);
 		return nd_err_set(err, ND_ERR_INTERNAL, -r, "listing '%s'", dir);
 	}
-	qsort(v, n, sizeof(*v), cmp_str);
-	*ret = v;
 	if (ret_n)
-		*ret_n = n;
+		*ret_n = v.n;
+	if (v.n)
+		qsort(v.v, v.n, sizeof(*v.v), cmp_str);
+	if (!(*ret = nd_strv_take(&v)))
+		return nd_oom(err);
 	return 0;
 }

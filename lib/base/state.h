@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "base/err.h"
+#include "base/strv.h"
 
 #define ND_STATE_DIR "/var/lib/netd"
 
@@ -46,4 +47,3 @@ int nd_state_lock(const char *dir, int *ret_fd, struct nd_err **err);
  */
 int nd_state_list(const char *dir, const char *suffix, bool (*valid)(const char *name), char ***ret,
 		  size_t *ret_n, struct nd_err **err);
-void nd_strv_free(char **v);

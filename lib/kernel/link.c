@@ -356,6 +356,38 @@ int nd_link_up(struct nl_sock *sk, int ifindex, struct nd_err **err)
 	return 0;
 }
 
+/* A socket in the netns of netns_fd and the ifindex of its lo. */
+static int lo_open(int netns_fd, struct nl_sock **ret_sk, int *ret_ifindex, struct nd_err **err)
+{
+	_cleanup_nl_sock_ struct nl_sock *sk = NULL;
+	int r = nd_nl_open(netns_fd, &sk, err);
+
+	if (r < 0)
+		return r;
+	if ((r = nd_link_get(sk, "lo", ret_ifindex, NULL, NULL, NULL, err)) == -ENODEV)
+		return nd_err_set(err, ND_ERR_INTERNAL, ENODEV, "no loopback device 'lo'");
+	if (r < 0)
+		return r;
+	*ret_sk = TAKE_PTR(sk);
+	return 0;
+}
+
+int nd_link_lo_up(int netns_fd, struct nd_err **err)
+{
+	_cleanup_nl_sock_ struct nl_sock *sk = NULL;
+	int ifindex = 0, r = lo_open(netns_fd, &sk, &ifindex, err);
+
+	return r < 0 ? r : nd_link_up(sk, ifindex, err);
+}
+
+int nd_link_lo_check(int netns_fd, struct nd_err **err)
+{
+	_cleanup_nl_sock_ struct nl_sock *sk = NULL;
+	int ifindex = 0;
+
+	return lo_open(netns_fd, &sk, &ifindex, err);
+}
+
 /*
  * An AF_BRIDGE RTM_SETLINK goes to the port's master (br_setlink), which reads the nested
  * IFLA_PROTINFO as IFLA_BRPORT_* (un-nested it would be the legacy STP state byte).

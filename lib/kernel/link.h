@@ -52,6 +52,13 @@ int nd_link_get(struct nl_sock *sk, const char *name, int *ret_ifindex, char ret
  */
 int nd_link_del(struct nl_sock *sk, const char *name, struct nd_err **err);
 int nd_link_up(struct nl_sock *sk, int ifindex, struct nd_err **err);
+/*
+ * lo of the netns of netns_fd: brought up, or only found (check). A new netns has lo
+ * down; the loopback plugin and the runtime's netns setup both bring it up with this.
+ * Code ND_ERR_INTERNAL, ENODEV when the netns has no lo.
+ */
+int nd_link_lo_up(int netns_fd, struct nd_err **err);
+int nd_link_lo_check(int netns_fd, struct nd_err **err);
 /* The bridge-port flags on the host end (IFLA_BRPORT_MODE, IFLA_BRPORT_ISOLATED); both are
  * set explicitly. ifindex must already be a bridge port (else -EOPNOTSUPP). */
 int nd_link_brport_set(struct nl_sock *sk, int ifindex, bool hairpin, bool isolated, struct nd_err **err);

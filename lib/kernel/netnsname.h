@@ -38,7 +38,7 @@ bool nd_path_is_clean(const char *path);
 int nd_netns_create(const char *name, struct nd_err **err);
 /* Unmount and remove; code ND_ERR_NOT_FOUND/-ENOENT when absent. */
 int nd_netns_delete(const char *name, struct nd_err **err);
-/* Sorted names (nd_strv_free from network.h). */
+/* Sorted names (nd_strv_free, base/strv.h). */
 int nd_netns_list(char ***ret, size_t *ret_n, struct nd_err **err);
 /*
  * Move the calling (single-threaded) process into the named netns as `ip netns exec`

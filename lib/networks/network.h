@@ -11,7 +11,8 @@
 
 #include "base/err.h"
 #include "base/ip.h"
-#include "base/state.h" /* nd_strv_free */
+#include "base/state.h"
+#include "base/strv.h" /* nd_strv_free */
 
 #define ND_NET_NAME_MAX 64
 #define ND_DEFAULT_NETWORK "bridge"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fdio.h"
 #include "runtime/devices.h"
 
 static const char *const ctrl_names[ND_CG_NCTRL] = { "memory", "cpu", "pids", "devices" };
@@ -50,61 +51,66 @@ static bool has_token(const char *list, const char *tok)
 	return false;
 }
 
+/* One mountinfo line: a cgroup2 mount into *v2, a v1 one into each controller it holds. */
+static int mount_line(char *line, char **v2, char *v1[ND_CG_NCTRL])
+{
+	char *f[6] = { 0 }, *sep = strstr(line, " - "), *s2 = NULL, *fs, *src, *opts;
+	int n = 0;
+
+	if (!sep)
+		return 0;
+	*sep = 0;
+	for (char *p = strtok_r(line, " ", &s2); p && n < 5; p = strtok_r(NULL, " ", &s2))
+		f[n++] = p;
+	/* After " - ": fstype source superopts. */
+	fs = strtok_r(sep + 3, " ", &s2);
+	src = fs ? strtok_r(NULL, " ", &s2) : NULL;
+	opts = src ? strtok_r(NULL, " ", &s2) : NULL;
+	if (n < 5 || !fs)
+		return 0;
+	unescape(f[4]);
+	if (!strcmp(fs, "cgroup2")) {
+		/* The first one wins; /sys/fs/cgroup itself is the unified layout. */
+		if (!*v2 || !strcmp(f[4], "/sys/fs/cgroup")) {
+			free(*v2);
+			if (!(*v2 = strdup(f[4])))
+				return -ENOMEM;
+		}
+	} else if (!strcmp(fs, "cgroup") && opts) {
+		for (int i = 0; i < ND_CG_NCTRL; i++)
+			if (!v1[i] && has_token(opts, ctrl_names[i]) && !(v1[i] = strdup(f[4])))
+				return -ENOMEM;
+	}
+	return 0;
+}
+
 int nd_cg_parse_mountinfo(const char *text, bool *ret_v2, char *ret_mounts[ND_CG_NCTRL], struct nd_err **err)
 {
-	char *v1[ND_CG_NCTRL] = { 0 }, *v2 = NULL;
 	_cleanup_free_ char *copy = strdup(text ? text : "");
-	char *save = NULL, *line;
-	bool any_v1 = false;
-	int i;
+	char *v1[ND_CG_NCTRL] = { 0 }, *v2 = NULL, *save = NULL;
+	bool any_v1 = false, unified;
+	int r = copy ? 0 : -ENOMEM;
 
-	if (!copy)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[6] = { 0 }, *sep = strstr(line, " - "), *p, *s2 = NULL;
-		int n = 0;
-
-		if (!sep)
-			continue;
-		*sep = 0;
-		for (p = strtok_r(line, " ", &s2); p && n < 5; p = strtok_r(NULL, " ", &s2))
-			f[n++] = p;
-		if (n < 5)
-			continue;
-		/* After " - ": fstype source superopts. */
-		char *fs = strtok_r(sep + 3, " ", &s2), *src = fs ? strtok_r(NULL, " ", &s2) : NULL;
-		char *opts = src ? strtok_r(NULL, " ", &s2) : NULL;
-
-		if (!fs)
-			continue;
-		unescape(f[4]);
-		if (!strcmp(fs, "cgroup2")) {
-			/* The first one wins; /sys/fs/cgroup itself is the unified layout. */
-			if (!v2 || !strcmp(f[4], "/sys/fs/cgroup")) {
-				free(v2);
-				v2 = strdup(f[4]);
-			}
-		} else if (!strcmp(fs, "cgroup") && opts) {
-			for (i = 0; i < ND_CG_NCTRL; i++)
-				if (!v1[i] && has_token(opts, ctrl_names[i])) {
-					v1[i] = strdup(f[4]);
-					any_v1 = true;
-				}
-		}
-	}
-	if (!any_v1 && v2) {
-		*ret_v2 = true;
-		ret_mounts[0] = v2;
-		for (i = 1; i < ND_CG_NCTRL; i++)
-			ret_mounts[i] = strdup("");
-		return 0;
-	}
+	for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; r == 0 && line; line = strtok_r(NULL, "\n", &save))
+		r = mount_line(line, &v2, v1);
+	for (int i = 0; i < ND_CG_NCTRL; i++)
+		any_v1 = any_v1 || v1[i];
+	if (r == 0 && !any_v1 && !v2)
+		r = nd_err_set(err, ND_ERR_SETUP, ENOENT, "no cgroup hierarchy is mounted");
+	/* v1 controllers win: a hybrid host's cgroup2 mount is empty. */
+	if ((unified = r == 0 && !any_v1))
+		v1[0] = TAKE_PTR(v2);
 	free(v2);
-	if (!any_v1)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOENT, "no cgroup hierarchy is mounted");
-	*ret_v2 = false;
-	for (i = 0; i < ND_CG_NCTRL; i++)
-		ret_mounts[i] = v1[i] ? v1[i] : strdup("");
+	for (int i = 0; r == 0 && i < ND_CG_NCTRL; i++)
+		if (!v1[i] && !(v1[i] = strdup("")))
+			r = -ENOMEM;
+	if (r < 0) {
+		for (int i = 0; i < ND_CG_NCTRL; i++)
+			free(v1[i]);
+		return r == -ENOMEM ? nd_oom(err) : r;
+	}
+	*ret_v2 = unified;
+	memcpy(ret_mounts, v1, sizeof(v1));
 	return 0;
 }
 
@@ -144,7 +150,7 @@ int nd_cg_parse_size(const char *s, uint64_t *ret, struct nd_err **err)
 	*ret = v * mult;
 	return 0;
 bad:
-	return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "size '%s' is invalid (e.g. 64m, 1g, 4096)", s ? s : "");
+	return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "size '%s' is invalid (e.g. 64m, 1g, 4096)", s ? s : "");
 }
 
 int nd_cg_parse_cpus(const char *s, uint64_t *ret, struct nd_err **err)
@@ -175,24 +181,8 @@ int nd_cg_parse_cpus(const char *s, uint64_t *ret, struct nd_err **err)
 		goto bad;
 	return 0;
 bad:
-	return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "cpus '%s' is invalid (e.g. 0.5, 2; at least 0.01)",
+	return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "cpus '%s' is invalid (e.g. 0.5, 2; at least 0.01)",
 			  s ? s : "");
-}
-
-static int write_file(const char *dir, const char *file, const char *val)
-{
-	char path[PATH_MAX];
-	_cleanup_close_ int fd = -1;
-	size_t n = strlen(val);
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, n) != (ssize_t)n)
-		return errno ? -errno : -EIO;
-	return 0;
 }
 
 static int read_file(const char *dir, const char *file, char *buf, size_t size)
@@ -245,7 +235,7 @@ static int build(const char *parent, const char *name, struct nd_cgroup *cg, cha
 	int i, n = cg->v2 ? 1 : ND_CG_NCTRL;
 
 	if (!valid_rel(parent) || !valid_rel(name) || strchr(name, '/'))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "cgroup '%s/%s' is invalid", parent ? parent : "",
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "cgroup '%s/%s' is invalid", parent ? parent : "",
 				  name ? name : "");
 	for (i = 0; i < ND_CG_NCTRL; i++) {
 		if (i >= n || !*m[i])
@@ -253,7 +243,7 @@ static int build(const char *parent, const char *name, struct nd_cgroup *cg, cha
 		else if (asprintf(&cg->dirs[i], "%s/%s/%s", m[i], parent, name) < 0)
 			cg->dirs[i] = NULL;
 		if (!cg->dirs[i])
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+			return nd_oom(err);
 	}
 	return 0;
 }
@@ -312,7 +302,7 @@ static int mkdirs(const char *mnt, const char *rel, bool v2)
 			char *slash = strrchr(path, '/');
 
 			*slash = 0;
-			(void)write_file(path, "cgroup.subtree_control", "+memory +cpu +pids");
+			(void)nd_write_at(path, "cgroup.subtree_control", "+memory +cpu +pids");
 			*slash = '/';
 		}
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
@@ -332,34 +322,34 @@ static int set_limits(const struct nd_cgroup *cg, const struct nd_cg_limits *lim
 		const char *dir = cg->dirs[ND_CG_MEMORY];
 
 		snprintf(val, sizeof(val), "%" PRIu64, lim->memory);
-		r = write_file(dir, cg->v2 ? "memory.max" : "memory.limit_in_bytes", val);
+		r = nd_write_at(dir, cg->v2 ? "memory.max" : "memory.limit_in_bytes", val);
 		if (r < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup: memory limit %s: %s", val, strerror(-r));
+			return nd_err_set(err, ND_ERR_SETUP, -r, "cgroup: memory limit %s: %s", val, strerror(-r));
 		/* No swap beyond the limit (the file exists only with swap accounting). */
 		if (cg->v2)
-			(void)write_file(dir, "memory.swap.max", "0");
+			(void)nd_write_at(dir, "memory.swap.max", "0");
 		else
-			(void)write_file(dir, "memory.memsw.limit_in_bytes", val);
+			(void)nd_write_at(dir, "memory.memsw.limit_in_bytes", val);
 	}
 	if (lim->cpu_quota) {
 		if (cg->v2) {
 			snprintf(val, sizeof(val), "%" PRIu64 " %d", lim->cpu_quota, ND_CG_CPU_PERIOD);
-			r = write_file(cg->dirs[0], "cpu.max", val);
+			r = nd_write_at(cg->dirs[0], "cpu.max", val);
 		} else {
 			snprintf(val, sizeof(val), "%d", ND_CG_CPU_PERIOD);
-			r = write_file(cg->dirs[ND_CG_CPU], "cpu.cfs_period_us", val);
+			r = nd_write_at(cg->dirs[ND_CG_CPU], "cpu.cfs_period_us", val);
 			snprintf(val, sizeof(val), "%" PRIu64, lim->cpu_quota);
 			if (r >= 0)
-				r = write_file(cg->dirs[ND_CG_CPU], "cpu.cfs_quota_us", val);
+				r = nd_write_at(cg->dirs[ND_CG_CPU], "cpu.cfs_quota_us", val);
 		}
 		if (r < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup: cpu quota: %s", strerror(-r));
+			return nd_err_set(err, ND_ERR_SETUP, -r, "cgroup: cpu quota: %s", strerror(-r));
 	}
 	if (lim->pids) {
 		snprintf(val, sizeof(val), "%" PRId64, lim->pids);
-		r = write_file(cg->dirs[cg->v2 ? 0 : ND_CG_PIDS], "pids.max", val);
+		r = nd_write_at(cg->dirs[cg->v2 ? 0 : ND_CG_PIDS], "pids.max", val);
 		if (r < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup: pids limit: %s", strerror(-r));
+			return nd_err_set(err, ND_ERR_SETUP, -r, "cgroup: pids limit: %s", strerror(-r));
 	}
 	return 0;
 }
@@ -382,7 +372,7 @@ int nd_cg_create(const char *parent, const char *name, const struct nd_cg_limits
 			/* Without the devices controller a container could open any host device. */
 			if (!*m[i] && ((i == ND_CG_MEMORY && lim->memory) || (i == ND_CG_CPU && lim->cpu_quota) ||
 				       (i == ND_CG_PIDS && lim->pids) || i == ND_CG_DEVICES)) {
-				r = nd_err_set(err, ND_ERR_INTERNAL, ENOENT,
+				r = nd_err_set(err, ND_ERR_SETUP, ENOENT,
 					       "cgroup: the %s controller is not mounted on this host", ctrl_names[i]);
 				goto out;
 			}
@@ -400,7 +390,7 @@ int nd_cg_create(const char *parent, const char *name, const struct nd_cg_limits
 		if (r == 0 && mkdir(cg.dirs[i], 0755) < 0 && errno != EEXIST)
 			r = -errno;
 		if (r < 0) {
-			nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup '%s': %s", cg.dirs[i], strerror(-r));
+			nd_err_set(err, ND_ERR_SETUP, -r, "cgroup '%s': %s", cg.dirs[i], strerror(-r));
 			goto undo;
 		}
 	}
@@ -432,9 +422,9 @@ int nd_cg_join_self(const struct nd_cgroup *cg, struct nd_err **err)
 		 * the kernel does without write-locking cgroup_threadgroup_rwsem, that is without
 		 * waiting for an RCU grace period (~15 ms here) as a cgroup.procs write does.
 		 */
-		r = write_file(cg->dirs[i], cg->v2 ? "cgroup.procs" : "tasks", "0");
+		r = nd_write_at(cg->dirs[i], cg->v2 ? "cgroup.procs" : "tasks", "0");
 		if (r < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup '%s': join: %s", cg->dirs[i], strerror(-r));
+			return nd_err_set(err, ND_ERR_SETUP, -r, "cgroup '%s': join: %s", cg->dirs[i], strerror(-r));
 	}
 	return 0;
 }
@@ -456,7 +446,7 @@ static void kill_all(const char *dir)
 	FILE *f;
 	long pid;
 
-	if (write_file(dir, "cgroup.kill", "1") == 0)
+	if (nd_write_at(dir, "cgroup.kill", "1") == 0)
 		return;
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	f = fopen(path, "re");

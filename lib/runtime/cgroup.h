@@ -31,9 +31,9 @@ struct nd_cgroup {
  */
 int nd_cg_parse_mountinfo(const char *text, bool *ret_v2, char *ret_mounts[ND_CG_NCTRL], struct nd_err **err);
 
-/* "64m", "1g", "4096", "512k" -> bytes (code 7 when invalid). */
+/* "64m", "1g", "4096", "512k" -> bytes (code ND_ERR_BAD_SPEC when invalid). */
 int nd_cg_parse_size(const char *s, uint64_t *ret, struct nd_err **err);
-/* "0.5", "2", "1.25" -> quota in microseconds per ND_CG_CPU_PERIOD (code 7 when invalid). */
+/* "0.5", "2", "1.25" -> quota in microseconds per ND_CG_CPU_PERIOD (code ND_ERR_BAD_SPEC when invalid). */
 int nd_cg_parse_cpus(const char *s, uint64_t *ret, struct nd_err **err);
 
 /*

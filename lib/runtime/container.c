@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "runtime/creds.h"
 #include "runtime/ctrstate.h"
 #include "runtime/overlay.h"
 #include "runtime/secprofile.h"
@@ -41,20 +42,6 @@ struct msg {
 	int code;
 	char text[500];
 };
-
-unsigned long long nd_ctr_default_caps(void)
-{
-	/* moby's oci/caps/defaults.go. */
-	static const int caps[] = { CAP_CHOWN,	    CAP_DAC_OVERRIDE, CAP_FSETID,	    CAP_FOWNER,
-				    CAP_MKNOD,	    CAP_NET_RAW,      CAP_SETGID,	    CAP_SETUID,
-				    CAP_SETFCAP,    CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
-				    CAP_KILL,	    CAP_AUDIT_WRITE };
-	unsigned long long m = 0;
-
-	for (size_t i = 0; i < ND_ARRAY_SIZE(caps); i++)
-		m |= 1ULL << caps[i];
-	return m;
-}
 
 /* ---- in the child: report and die ---- */
 
@@ -75,7 +62,7 @@ static void send_msg(int fd, int type, int errnum, int code, const char *fmt, ..
 
 #define DIE(fd, e, ...)                                                                                            \
 	do {                                                                                                       \
-		send_msg(fd, MSG_ERR, e, ND_ERR_INTERNAL, __VA_ARGS__);                                            \
+		send_msg(fd, MSG_ERR, e, ND_ERR_SETUP, __VA_ARGS__);                                            \
 		_exit(1);                                                                                          \
 	} while (0)
 
@@ -201,143 +188,9 @@ static void setup_root(int sync, const struct nd_ctr_spec *s)
 		DIE(sync, errno, "pivot_root into '%s': %s", s->merged, strerror(errno));
 }
 
-/* ---- the command's credentials ---- */
-
-static int drop_caps(unsigned long long keep)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2] = { 0 };
-
-	for (int cap = 0; cap < 64; cap++)
-		if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-			return -errno;
-	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	d[0].effective = d[0].permitted = (uint32_t)keep;
-	d[1].effective = d[1].permitted = (uint32_t)(keep >> 32);
-	/* Inheritable stays empty (CVE-2022-24769). */
-	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
-}
-
-/* uid (and gid) of name in the container's /etc/passwd or /etc/group. */
-static int lookup_id(const char *file, const char *name, unsigned long *ret_id, unsigned long *ret_gid)
-{
-	FILE *f = fopen(file, "re");
-	char line[1024];
-	int r = -ENOENT;
-
-	if (!f)
-		return -ENOENT;
-	while (fgets(line, sizeof(line), f)) {
-		char *save = NULL, *n = strtok_r(line, ":", &save), *pw = n ? strtok_r(NULL, ":", &save) : NULL;
-		char *id = pw ? strtok_r(NULL, ":", &save) : NULL, *gid = id ? strtok_r(NULL, ":", &save) : NULL;
-
-		if (n && id && !strcmp(n, name)) {
-			*ret_id = strtoul(id, NULL, 10);
-			if (ret_gid && gid)
-				*ret_gid = strtoul(gid, NULL, 10);
-			r = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return r;
-}
-
-static int lookup_uid(const char *file, unsigned long uid, unsigned long *ret_uid, unsigned long *ret_gid)
-{
-	FILE *f = fopen(file, "re");
-	char line[1024];
-	int r = -ENOENT;
-
-	if (!f)
-		return -ENOENT;
-	while (fgets(line, sizeof(line), f)) {
-		char *save = NULL, *n = strtok_r(line, ":", &save), *pw = n ? strtok_r(NULL, ":", &save) : NULL;
-		char *id = pw ? strtok_r(NULL, ":", &save) : NULL, *gid = id ? strtok_r(NULL, ":", &save) : NULL;
-
-		if (id && gid && strtoul(id, NULL, 10) == uid) {
-			*ret_uid = uid;
-			*ret_gid = strtoul(gid, NULL, 10);
-			r = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return r;
-}
-
-static int parse_user(const char *spec, uid_t *ret_uid, gid_t *ret_gid, char *errbuf, size_t errlen)
-{
-	char u[256], *g;
-	unsigned long uid = 0, gid = 0;
-	char *end;
-
-	snprintf(u, sizeof(u), "%s", spec);
-	g = strchr(u, ':');
-	if (g)
-		*g++ = 0;
-	uid = strtoul(u, &end, 10);
-	if (!*u || *end) {
-		if (lookup_id("/etc/passwd", u, &uid, &gid) < 0) {
-			snprintf(errbuf, errlen, "user '%s' is not in the container's /etc/passwd", u);
-			return -ENOENT;
-		}
-	} else {
-		unsigned long pw_uid, pw_gid;
-
-		/* A numeric uid takes its primary group from /etc/passwd when it is there. */
-		gid = uid;
-		if (lookup_uid("/etc/passwd", uid, &pw_uid, &pw_gid) == 0)
-			gid = pw_gid;
-	}
-	if (g && *g) {
-		gid = strtoul(g, &end, 10);
-		if (*end && lookup_id("/etc/group", g, &gid, NULL) < 0) {
-			snprintf(errbuf, errlen, "group '%s' is not in the container's /etc/group", g);
-			return -ENOENT;
-		}
-	}
-	*ret_uid = (uid_t)uid;
-	*ret_gid = (gid_t)gid;
-	return 0;
-}
-
-/*
- * In the command's process, just before exec: bounding set and capabilities first (the
- * id changes need CAP_SETUID/SETGID, which the default set keeps), then the ids, then
- * no_new_privs. Returns -errno and a message.
- */
-static int become(const char *user, const char *cwd, char *errbuf, size_t errlen)
-{
-	uid_t uid = 0;
-	gid_t gid = 0;
-	int r;
-
-	if (user && (r = parse_user(user, &uid, &gid, errbuf, errlen)) < 0)
-		return r;
-	if ((r = drop_caps(nd_ctr_default_caps())) < 0) {
-		snprintf(errbuf, errlen, "capabilities: %s", strerror(-r));
-		return r;
-	}
-	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
-		r = -errno;
-		snprintf(errbuf, errlen, "user %u:%u: %s", (unsigned)uid, (unsigned)gid, strerror(errno));
-		return r;
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		r = -errno;
-		snprintf(errbuf, errlen, "no_new_privs: %s", strerror(errno));
-		return r;
-	}
-	if (chdir(cwd ? cwd : "/") < 0) {
-		r = -errno;
-		snprintf(errbuf, errlen, "working directory '%s': %s", cwd ? cwd : "/", strerror(errno));
-		return r;
-	}
-	return 0;
-}
-
+/* Why the command did not run: ND_ERR_NO_COMMAND (exit 127) or ND_ERR_CANNOT_EXEC (126). */
 struct exec_fail {
+	int code;
 	int errnum;
 	char text[400];
 };
@@ -351,6 +204,7 @@ static void exec_command(int fail, char *const *argv, char *const *env, const ch
 			 const struct nd_seccomp *filter)
 {
 	struct exec_fail f = { 0 };
+	bool exec_failed = false;
 	sigset_t none;
 	int r;
 
@@ -359,7 +213,7 @@ static void exec_command(int fail, char *const *argv, char *const *env, const ch
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	r = become(user, cwd, f.text, sizeof(f.text));
+	r = nd_creds_become(user, cwd, f.text, sizeof(f.text));
 	if (r == 0) {
 		/* Whatever the caller's shell left open, the container does not get it. */
 		(void)syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -369,12 +223,14 @@ static void exec_command(int fail, char *const *argv, char *const *env, const ch
 		} else {
 			execvp(argv[0], argv);
 			r = -errno;
+			exec_failed = true;
 			snprintf(f.text, sizeof(f.text), "exec '%s': %s", argv[0], strerror(errno));
 		}
 	}
 	f.errnum = -r;
+	f.code = exec_failed && r == -ENOENT ? ND_ERR_NO_COMMAND : ND_ERR_CANNOT_EXEC;
 	(void)!write(fail, &f, sizeof(f));
-	_exit(r == -ENOENT ? 127 : 126);
+	_exit(nd_code_info(f.code)->exit);
 }
 
 static int status_code(int st)
@@ -450,7 +306,7 @@ static bool born_in_cgroup;
  */
 static int confine_init(const struct nd_seccomp *filter)
 {
-	int r = drop_caps(1ULL << CAP_KILL);
+	int r = nd_creds_drop_caps(1ULL << CAP_KILL);
 
 	if (r >= 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		r = -errno;
@@ -502,7 +358,7 @@ static pid_t start_command(int sync, const struct nd_ctr_spec *s, const struct n
 		n = read(fail[0], &f, sizeof(f));
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)sizeof(f)) {
-		send_msg(sync, MSG_ERR, f.errnum, ND_CNI_INVALID_CONFIG, "%s", f.text);
+		send_msg(sync, MSG_ERR, f.errnum, f.code, "%s", f.text);
 		_exit(1);
 	}
 	close(fail[0]);
@@ -580,7 +436,7 @@ int nd_ctr_spawn(const struct nd_ctr_spec *s, struct nd_ctr_proc *ret, struct nd
 	long pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, errno, "socketpair: %s", strerror(errno));
+		return nd_err_set(err, ND_ERR_SETUP, errno, "socketpair: %s", strerror(errno));
 	a.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
 	a.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	a.exit_signal = SIGCHLD;
@@ -609,7 +465,7 @@ int nd_ctr_spawn(const struct nd_ctr_spec *s, struct nd_ctr_proc *ret, struct nd
 
 		close(sp[0]);
 		close(sp[1]);
-		return nd_err_set(err, ND_ERR_INTERNAL, e, "clone: %s", strerror(e));
+		return nd_err_set(err, ND_ERR_SETUP, e, "clone: %s", strerror(e));
 	}
 	if (pid == 0) {
 		close(sp[0]);
@@ -643,7 +499,7 @@ static int recv_msg(struct nd_ctr_proc *p, struct msg *m, struct nd_err **err)
 		n = recv(p->sync, m, sizeof(*m), 0);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(*m))
-		return nd_err_set(err, ND_ERR_INTERNAL, EPIPE, "container init exited during setup");
+		return nd_err_set(err, ND_ERR_SETUP, EPIPE, "container init exited during setup");
 	if (m->type == MSG_ERR)
 		return nd_err_set(err, m->code ? m->code : ND_ERR_INTERNAL, m->errnum ? m->errnum : EIO, "%s", m->text);
 	return 0;
@@ -672,7 +528,7 @@ int nd_ctr_start(struct nd_ctr_proc *p, const struct nd_ctr_spec *s, struct nd_e
 		/* We are root outside, so the maps need no setgroups=deny first. */
 		snprintf(map, sizeof(map), "0 %d %d\n", ND_USERNS_BASE, ND_USERNS_SIZE);
 		if ((r = write_map(p->pid, "uid_map", map)) < 0 || (r = write_map(p->pid, "gid_map", map)) < 0)
-			r = nd_err_set(err, ND_ERR_INTERNAL, -r, "user namespace map: %s", strerror(-r));
+			r = nd_err_set(err, ND_ERR_SETUP, -r, "user namespace map: %s", strerror(-r));
 	}
 	if (r >= 0) {
 		m = (struct msg){ .type = MSG_GO };
@@ -721,70 +577,74 @@ static bool same_ns(pid_t pid, const char *ns)
 
 DEFINE_CLEANUP(struct nd_seccomp, nd_seccomp_free)
 
-int nd_ctr_exec(pid_t pid, unsigned long long start_time, const struct nd_cgroup *cg, char *const *argv,
-		char *const *env, const char *cwd, const char *user, bool seccomp_unconfined, int *ret_code,
-		struct nd_err **err)
+/* The helper of nd_ctr_exec: join the container, fork the command, wait for it; never returns. */
+static __attribute__((noreturn)) void exec_helper(int pidfd, int flags, const struct nd_exec_spec *s,
+						  const struct nd_seccomp *filter, int fail)
 {
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct exec_fail f = { 0 };
+	struct nd_err *e = NULL;
+	pid_t cmd;
+	int st;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (s->cg && nd_cg_join_self(s->cg, &e) < 0) {
+		f.errnum = e->errnum;
+		snprintf(f.text, sizeof(f.text), "%s", e->msg);
+	} else if (setns(pidfd, flags) < 0) {
+		f.errnum = errno;
+		snprintf(f.text, sizeof(f.text), "join the container's namespaces: %s", strerror(errno));
+	} else if ((flags & CLONE_NEWUSER) && (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+		f.errnum = errno;
+		snprintf(f.text, sizeof(f.text), "become root in the user namespace: %s", strerror(errno));
+	}
+	if (f.errnum) {
+		f.code = ND_ERR_CANNOT_EXEC;
+		(void)!write(fail, &f, sizeof(f));
+		_exit(126);
+	}
+	/* Joining a PID namespace takes effect for children: the command is one. */
+	cmd = fork();
+	if (cmd == 0)
+		exec_command(fail, s->argv, s->env, s->cwd, s->user, filter);
+	close(fail);
+	if (cmd < 0)
+		_exit(126);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	while (waitpid(cmd, &st, 0) < 0)
+		if (errno != EINTR)
+			_exit(126);
+	_exit(status_code(st));
+}
+
+int nd_ctr_exec(pid_t pid, int pidfd, const struct nd_exec_spec *s, int *ret_code, struct nd_err **err)
+{
 	_cleanup_(nd_seccomp_freep) struct nd_seccomp *filter = NULL;
 	int fail[2], flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP, st, r;
 	struct exec_fail f = { 0 };
 	pid_t helper;
 	ssize_t n;
 
-	/* The pidfd pins the process: checking the start time after opening it rules out reuse. */
-	if (pidfd < 0 || nd_proc_start_time(pid) != start_time)
-		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ESRCH, "the container is not running");
 	if (!same_ns(pid, "net"))
 		flags |= CLONE_NEWNET;
 	if (!same_ns(pid, "user"))
 		flags |= CLONE_NEWUSER;
 	/* The container's own profile, as its command got it. */
-	if (!seccomp_unconfined && (r = nd_seccomp_build(nd_ctr_default_caps(), &filter, err)) < 0)
+	if (!s->seccomp_unconfined && (r = nd_seccomp_build(nd_ctr_default_caps(), &filter, err)) < 0)
 		return r;
 	if (pipe2(fail, O_CLOEXEC) < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "pipe: %s", strerror(errno));
 	helper = fork();
-	if (helper < 0) {
-		close(fail[0]);
-		close(fail[1]);
-		return nd_err_set(err, ND_ERR_INTERNAL, errno, "fork: %s", strerror(errno));
-	}
 	if (helper == 0) {
 		/* A short-lived child joins, so the caller never leaves its namespaces. */
-		struct nd_err *e = NULL;
-		pid_t cmd;
-
 		close(fail[0]);
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		if (cg && nd_cg_join_self(cg, &e) < 0) {
-			f.errnum = e->errnum;
-			snprintf(f.text, sizeof(f.text), "%s", e->msg);
-		} else if (setns(pidfd, flags) < 0) {
-			f.errnum = errno;
-			snprintf(f.text, sizeof(f.text), "join the container's namespaces: %s", strerror(errno));
-		} else if ((flags & CLONE_NEWUSER) &&
-			   (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
-			f.errnum = errno;
-			snprintf(f.text, sizeof(f.text), "become root in the user namespace: %s", strerror(errno));
-		}
-		if (f.errnum) {
-			(void)!write(fail[1], &f, sizeof(f));
-			_exit(126);
-		}
-		/* Joining a PID namespace takes effect for children: the command is one. */
-		cmd = fork();
-		if (cmd == 0)
-			exec_command(fail[1], argv, env, cwd, user, filter);
+		exec_helper(pidfd, flags, s, filter, fail[1]);
+	}
+	if (helper < 0) {
+		r = nd_err_set(err, ND_ERR_INTERNAL, errno, "fork: %s", strerror(errno));
+		close(fail[0]);
 		close(fail[1]);
-		if (cmd < 0)
-			_exit(126);
-		signal(SIGINT, SIG_IGN);
-		signal(SIGTERM, SIG_IGN);
-		while (waitpid(cmd, &st, 0) < 0)
-			if (errno != EINTR)
-				_exit(126);
-		_exit(status_code(st));
+		return r;
 	}
 	close(fail[1]);
 	do
@@ -795,7 +655,7 @@ int nd_ctr_exec(pid_t pid, unsigned long long start_time, const struct nd_cgroup
 		if (errno != EINTR)
 			return nd_err_set(err, ND_ERR_INTERNAL, errno, "wait: %s", strerror(errno));
 	if (n == (ssize_t)sizeof(f))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, f.errnum ? f.errnum : EIO, "%s", f.text);
+		return nd_err_set(err, f.code, f.errnum ? f.errnum : EIO, "%s", f.text);
 	*ret_code = status_code(st);
 	return 0;
 }

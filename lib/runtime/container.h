@@ -15,6 +15,7 @@
 
 #include "base/err.h"
 #include "runtime/cgroup.h"
+#include "runtime/creds.h" /* nd_ctr_default_caps */
 
 #define ND_USERNS_BASE 100000
 #define ND_USERNS_SIZE 65536
@@ -49,23 +50,27 @@ struct nd_ctr_proc {
 int nd_ctr_spawn(const struct nd_ctr_spec *s, struct nd_ctr_proc *ret, struct nd_err **err);
 /*
  * Wait for the init to be ready, write its user namespace maps when asked, let it exec
- * the command, and report the exec's failure (code 7 for a missing command). On failure
- * the init has been killed and reaped.
+ * the command, and report why the command did not run: code ND_ERR_NO_COMMAND when it
+ * was not found, ND_ERR_CANNOT_EXEC when it (or its user or working directory) failed
+ * otherwise. On failure the init has been killed and reaped.
  */
 int nd_ctr_start(struct nd_ctr_proc *p, const struct nd_ctr_spec *s, struct nd_err **err);
 /* Reap the init: its exit status follows the shell's rule (128+N for a signal). */
 int nd_ctr_wait(struct nd_ctr_proc *p, int *ret_code, struct nd_err **err);
 void nd_ctr_proc_close(struct nd_ctr_proc *p);
 
+struct nd_exec_spec {
+	char *const *argv;
+	char *const *env;
+	const char *cwd, *user;     /* NULL: "/" and root */
+	const struct nd_cgroup *cg; /* NULL: none */
+	bool seccomp_unconfined;
+};
 /*
- * Run argv inside the running container whose init is pid (started at start_time, field
- * 22 of /proc/pid/stat): join its cgroup and every namespace it has (like nsenter), with
- * the same capability set, no_new_privs and seccomp profile, and wait for it. *ret_code
- * as nd_ctr_wait.
+ * Run s->argv inside the running container whose init is pid, pinned by pidfd (see
+ * nd_ctr_pidfd): join its cgroup and every namespace it has (like nsenter), with the
+ * same capability set, no_new_privs and seccomp profile, and wait for it. *ret_code as
+ * nd_ctr_wait.
  */
-int nd_ctr_exec(pid_t pid, unsigned long long start_time, const struct nd_cgroup *cg, char *const *argv,
-		char *const *env, const char *cwd, const char *user, bool seccomp_unconfined, int *ret_code,
-		struct nd_err **err);
+int nd_ctr_exec(pid_t pid, int pidfd, const struct nd_exec_spec *s, int *ret_code, struct nd_err **err);
 
-/* Docker's default capability set as a bit mask (exported for tests). */
-unsigned long long nd_ctr_default_caps(void);

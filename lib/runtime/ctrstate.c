@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,37 +15,54 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "base/fdio.h"
-#include "networks/network.h" /* ND_ERR_BUSY */
+#include "base/json.h"
+#include "base/proc.h"
+#include "base/state.h"
+#include "base/strv.h"
 
 
-static void strv_free(char **v)
+/* The record's string and string-vector fields by JSON key: clear, save and load read this one list. */
+struct field {
+	const char *key;
+	size_t off;
+};
+#define FIELD(key, member) { key, offsetof(struct nd_ctr, member) }
+static const struct field strs[] = {
+	FIELD("name", name),	     FIELD("hostname", hostname), FIELD("cwd", cwd),	     FIELD("user", user),
+	FIELD("net", net),	     FIELD("network", network),	  FIELD("netns", netns),     FIELD("ip", ip),
+	FIELD("image", image),	     FIELD("rootfs", rootfs),	  FIELD("cgroupParent", cg_parent),
+	FIELD("seccomp", seccomp), FIELD("status", status),
+};
+static const struct field strvs[] = { FIELD("argv", argv), FIELD("env", env), FIELD("ips", ips), FIELD("lower", lower) };
+
+static char **str_at(const struct nd_ctr *c, const struct field *f)
 {
-	for (char **p = v; p && *p; p++)
-		free(*p);
-	free(v);
+	return (char **)((const char *)c + f->off);
+}
+
+static char ***strv_at(const struct nd_ctr *c, const struct field *f)
+{
+	return (char ***)((const char *)c + f->off);
 }
 
 void nd_ctr_clear(struct nd_ctr *c)
 {
-	free(c->name);
-	free(c->hostname);
-	strv_free(c->argv);
-	strv_free(c->env);
-	free(c->cwd);
-	free(c->user);
-	free(c->net);
-	free(c->network);
-	free(c->netns);
-	free(c->ip);
-	strv_free(c->ips);
-	free(c->image);
-	free(c->rootfs);
-	strv_free(c->lower);
-	free(c->cg_parent);
-	free(c->seccomp);
+	for (size_t i = 0; i < ND_ARRAY_SIZE(strs); i++)
+		free(*str_at(c, &strs[i]));
+	for (size_t i = 0; i < ND_ARRAY_SIZE(strvs); i++)
+		nd_strv_free(*strv_at(c, &strvs[i]));
+	*c = (struct nd_ctr){ 0 };
+}
+
+int nd_ctr_set_status(struct nd_ctr *c, const char *status, struct nd_err **err)
+{
+	char *s = strdup(status);
+
+	if (!s)
+		return nd_oom(err);
 	free(c->status);
-	memset(c, 0, sizeof(*c));
+	c->status = s;
+	return 0;
 }
 
 char *nd_ctr_dir(const char *state, const char *id)
@@ -54,6 +72,13 @@ char *nd_ctr_dir(const char *state, const char *id)
 	if (asprintf(&p, "%s/containers/%s", state, id) < 0)
 		return NULL;
 	return p;
+}
+
+bool nd_ctr_exists(const char *state, const char *id)
+{
+	_cleanup_free_ char *dir = nd_ctr_dir(state, id);
+
+	return dir && access(dir, F_OK) == 0;
 }
 
 int nd_ctr_new_id(char ret[ND_CTR_ID_LEN + 1], struct nd_err **err)
@@ -86,163 +111,109 @@ bool nd_ctr_valid_name(const char *s)
 	return true;
 }
 
-static json_t *jstr(const char *s)
+/* The record as JSON, or NULL when out of memory. */
+static json_t *record_json(const struct nd_ctr *c)
 {
-	return s ? json_string(s) : json_null();
-}
+	bool exited = c->status && !strcmp(c->status, "exited");
+	json_t *j = json_pack("{s:s, s:{s:I, s:I, s:I}, s:b, s:b, s:b, s:i, s:I, s:o, s:b, s:I, s:I}", "id", c->id,
+			      "limits", "memory", (json_int_t)c->limits.memory, "cpuQuota", (json_int_t)c->limits.cpu_quota,
+			      "pids", (json_int_t)c->limits.pids, "userns", c->userns, "autoRemove", c->auto_rm, "detach",
+			      c->detach, "pid", (int)c->pid, "pidStart", (json_int_t)c->pid_start, "exitCode",
+			      exited ? json_integer(c->exit_code) : json_null(), "oom", c->oom, "created",
+			      (json_int_t)c->created, "finished", (json_int_t)c->finished);
+	bool bad = !j;
 
-static json_t *jstrv(char *const *v)
-{
-	json_t *a;
+	/* A string JSON cannot hold (not UTF-8: json_string refuses it) is recorded as null. */
+	for (size_t i = 0; !bad && i < ND_ARRAY_SIZE(strs); i++) {
+		const char *s = *str_at(c, &strs[i]);
+		json_t *v = s ? json_string(s) : NULL;
 
-	if (!v)
-		return json_null();
-	a = json_array();
-	for (; a && *v; v++)
-		json_array_append_new(a, json_string(*v));
-	return a;
-}
-
-static char *gstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? strdup(s) : NULL;
-}
-
-static char **gstrv(json_t *o, const char *k)
-{
-	json_t *a = json_object_get(o, k), *s;
-	size_t i;
-	char **v;
-
-	if (!json_is_array(a))
-		return NULL;
-	v = calloc(json_array_size(a) + 1, sizeof(*v));
-	json_array_foreach(a, i, s) {
-		if (v)
-			v[i] = strdup(json_string_value(s) ? json_string_value(s) : "");
+		bad = json_object_set_new(j, strs[i].key, v ? v : json_null()) < 0;
 	}
-	return v;
+	for (size_t i = 0; !bad && i < ND_ARRAY_SIZE(strvs); i++)
+		bad = json_object_set_new(j, strvs[i].key, nd_json_from_strv(*strv_at(c, &strvs[i]))) < 0;
+	if (bad) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err)
 {
-	_cleanup_(json_decrefp) json_t *j = json_object();
-	json_t *lim = json_pack("{s:I, s:I, s:I}", "memory", (json_int_t)c->limits.memory, "cpuQuota",
-				(json_int_t)c->limits.cpu_quota, "pids", (json_int_t)c->limits.pids);
-	_cleanup_free_ char *dir = nd_ctr_dir(state, c->id), *data = NULL, *path = NULL, *tmp = NULL;
-	_cleanup_close_ int fd = -1;
-	size_t len;
-	int r;
+	_cleanup_json_ json_t *j = record_json(c);
+	_cleanup_free_ char *data = j ? json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL, *path = NULL;
 
-	if (!j || !dir || !lim) {
-		json_decref(lim);
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "container record: out of memory");
-	}
-	json_object_set_new(j, "id", json_string(c->id));
-	json_object_set_new(j, "name", jstr(c->name));
-	json_object_set_new(j, "hostname", jstr(c->hostname));
-	json_object_set_new(j, "argv", jstrv(c->argv));
-	json_object_set_new(j, "env", jstrv(c->env));
-	json_object_set_new(j, "cwd", jstr(c->cwd));
-	json_object_set_new(j, "user", jstr(c->user));
-	json_object_set_new(j, "net", jstr(c->net));
-	json_object_set_new(j, "network", jstr(c->network));
-	json_object_set_new(j, "netns", jstr(c->netns));
-	json_object_set_new(j, "ip", jstr(c->ip));
-	json_object_set_new(j, "ips", jstrv(c->ips));
-	json_object_set_new(j, "image", jstr(c->image));
-	json_object_set_new(j, "rootfs", jstr(c->rootfs));
-	json_object_set_new(j, "lower", jstrv(c->lower));
-	json_object_set_new(j, "cgroupParent", jstr(c->cg_parent));
-	json_object_set_new(j, "seccomp", jstr(c->seccomp));
-	json_object_set_new(j, "status", jstr(c->status));
-	json_object_set_new(j, "limits", lim);
-	json_object_set_new(j, "userns", json_boolean(c->userns));
-	json_object_set_new(j, "autoRemove", json_boolean(c->auto_rm));
-	json_object_set_new(j, "detach", json_boolean(c->detach));
-	json_object_set_new(j, "pid", json_integer(c->pid));
-	json_object_set_new(j, "pidStart", json_integer((json_int_t)c->pid_start));
-	json_object_set_new(j, "exitCode", c->status && !strcmp(c->status, "exited") ? json_integer(c->exit_code)
-										     : json_null());
-	json_object_set_new(j, "oom", json_boolean(c->oom));
-	json_object_set_new(j, "created", json_integer(c->created));
-	json_object_set_new(j, "finished", json_integer(c->finished));
-	data = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
-	if (!data || asprintf(&path, "%s/config.json", dir) < 0 || asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "container record: out of memory");
-	len = strlen(data);
+	if (!data || asprintf(&path, "%s/containers/%s/config.json", state, c->id) < 0)
+		return nd_oom(err);
 	/*
 	 * Whole or absent against a killed writer; no fsync: a container does not outlive a
 	 * reboot, and an fsync would cost more than the rest of a container's start.
 	 */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	r = fd < 0 ? -errno : nd_write_all(fd, data, len);
-	/* A short write (full disk) must never be renamed over the whole record it replaces. */
-	if (fd >= 0 && close(TAKE_FD(fd)) < 0 && r >= 0)
-		r = -errno;
-	if (r >= 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		(void)unlink(tmp);
-		return nd_err_set(err, ND_ERR_INTERNAL, -r, "container record '%s': %s", path, strerror(-r));
+	return nd_state_write_volatile(path, data, strlen(data), err) < 0 ? nd_err_wrap(err, "container record") : 0;
+}
+
+static long long jint(json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+static bool jbool(json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
+
+/* A parsed record's fields into c (id aside); -ENOMEM when a copy could not be made. */
+static int record_of(json_t *j, struct nd_ctr *c)
+{
+	json_t *lim = json_object_get(j, "limits");
+	int r = 0;
+
+	for (size_t i = 0; i < ND_ARRAY_SIZE(strs); i++) {
+		const char *s = json_string_value(json_object_get(j, strs[i].key));
+
+		if (s && !(*str_at(c, &strs[i]) = strdup(s)))
+			r = -ENOMEM;
 	}
-	return 0;
+	for (size_t i = 0; i < ND_ARRAY_SIZE(strvs); i++)
+		if (nd_json_to_strv(json_object_get(j, strvs[i].key), strv_at(c, &strvs[i])) == -ENOMEM)
+			r = -ENOMEM;
+	c->limits.memory = (uint64_t)jint(lim, "memory");
+	c->limits.cpu_quota = (uint64_t)jint(lim, "cpuQuota");
+	c->limits.pids = (int64_t)jint(lim, "pids");
+	c->userns = jbool(j, "userns");
+	c->auto_rm = jbool(j, "autoRemove");
+	c->detach = jbool(j, "detach");
+	c->pid = (pid_t)jint(j, "pid");
+	c->pid_start = (unsigned long long)jint(j, "pidStart");
+	c->exit_code = (int)jint(j, "exitCode");
+	c->oom = jbool(j, "oom");
+	c->created = jint(j, "created");
+	c->finished = jint(j, "finished");
+	return r;
 }
 
 int nd_ctr_load(const char *state, const char *id, struct nd_ctr *ret, struct nd_err **err)
 {
-	_cleanup_free_ char *dir = nd_ctr_dir(state, id), *path = NULL;
-	_cleanup_(json_decrefp) json_t *j = NULL;
-	json_t *lim;
+	_cleanup_(nd_ctr_clear) struct nd_ctr c = { 0 };
+	_cleanup_free_ char *path = NULL;
+	_cleanup_json_ json_t *j = NULL;
 	json_error_t je;
-	struct nd_ctr c = { 0 };
 
-	if (!dir || asprintf(&path, "%s/config.json", dir) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
-	j = json_load_file(path, 0, &je);
-	if (!j) {
+	if (asprintf(&path, "%s/containers/%s/config.json", state, id) < 0)
+		return nd_oom(err);
+	if (!(j = json_load_file(path, 0, &je))) {
 		if (access(path, F_OK) < 0 && errno == ENOENT)
-			return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ENOENT, "no such container: '%s'", id);
+			return nd_err_set(err, ND_ERR_NO_CONTAINER, ENOENT, "no such container: '%s'", id);
 		return nd_err_set(err, ND_ERR_INTERNAL, EBADMSG, "container record '%s': %s", path, je.text);
 	}
 	snprintf(c.id, sizeof(c.id), "%s", id);
-	c.name = gstr(j, "name");
-	c.hostname = gstr(j, "hostname");
-	c.argv = gstrv(j, "argv");
-	c.env = gstrv(j, "env");
-	c.cwd = gstr(j, "cwd");
-	c.user = gstr(j, "user");
-	c.net = gstr(j, "net");
-	c.network = gstr(j, "network");
-	c.netns = gstr(j, "netns");
-	c.ip = gstr(j, "ip");
-	c.ips = gstrv(j, "ips");
-	c.image = gstr(j, "image");
-	c.rootfs = gstr(j, "rootfs");
-	c.lower = gstrv(j, "lower");
-	c.cg_parent = gstr(j, "cgroupParent");
-	c.seccomp = gstr(j, "seccomp");
-	c.status = gstr(j, "status");
-	lim = json_object_get(j, "limits");
-	c.limits.memory = (uint64_t)json_integer_value(json_object_get(lim, "memory"));
-	c.limits.cpu_quota = (uint64_t)json_integer_value(json_object_get(lim, "cpuQuota"));
-	c.limits.pids = (int64_t)json_integer_value(json_object_get(lim, "pids"));
-	c.userns = json_is_true(json_object_get(j, "userns"));
-	c.auto_rm = json_is_true(json_object_get(j, "autoRemove"));
-	c.detach = json_is_true(json_object_get(j, "detach"));
-	c.pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
-	c.pid_start = (unsigned long long)json_integer_value(json_object_get(j, "pidStart"));
-	c.exit_code = (int)json_integer_value(json_object_get(j, "exitCode"));
-	c.oom = json_is_true(json_object_get(j, "oom"));
-	c.created = (long long)json_integer_value(json_object_get(j, "created"));
-	c.finished = (long long)json_integer_value(json_object_get(j, "finished"));
-	if (!c.argv || !c.status) {
-		nd_ctr_clear(&c);
+	if (record_of(j, &c) < 0)
+		return nd_oom(err);
+	if (!c.argv || !c.status)
 		return nd_err_set(err, ND_ERR_INTERNAL, EBADMSG, "container record '%s' is incomplete", path);
-	}
 	*ret = c;
+	c = (struct nd_ctr){ 0 };
 	return 0;
 }
 
@@ -262,10 +233,10 @@ int nd_ctr_resolve(const char *state, const char *ref, char ret[ND_CTR_ID_LEN + 
 	DIR *d;
 
 	if (!ref || !*ref)
-		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, EINVAL, "container id or name is empty");
+		return nd_err_set(err, ND_ERR_NO_CONTAINER, EINVAL, "container id or name is empty");
 	if (nd_ctr_valid_name(ref)) {
 		if (asprintf(&path, "%s/names/%s", state, ref) < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+			return nd_oom(err);
 		n = readlink(path, target, sizeof(target) - 1);
 		if (n == ND_CTR_ID_LEN) {
 			target[n] = 0;
@@ -274,9 +245,9 @@ int nd_ctr_resolve(const char *state, const char *ref, char ret[ND_CTR_ID_LEN + 
 		}
 	}
 	if (!is_hex(ref) || len > ND_CTR_ID_LEN)
-		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ENOENT, "no such container: '%s'", ref);
+		return nd_err_set(err, ND_ERR_NO_CONTAINER, ENOENT, "no such container: '%s'", ref);
 	if (asprintf(&cdir, "%s/containers", state) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	d = opendir(cdir);
 	while (d && (e = readdir(d)))
 		if (strlen(e->d_name) == ND_CTR_ID_LEN && !strncmp(e->d_name, ref, len)) {
@@ -286,11 +257,19 @@ int nd_ctr_resolve(const char *state, const char *ref, char ret[ND_CTR_ID_LEN + 
 	if (d)
 		closedir(d);
 	if (matches == 0)
-		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, ENOENT, "no such container: '%s'", ref);
+		return nd_err_set(err, ND_ERR_NO_CONTAINER, ENOENT, "no such container: '%s'", ref);
 	if (matches > 1)
-		return nd_err_set(err, ND_CNI_UNKNOWN_CONTAINER, EINVAL, "container id prefix '%s' is ambiguous", ref);
+		return nd_err_set(err, ND_ERR_NO_CONTAINER, EINVAL, "container id prefix '%s' is ambiguous", ref);
 	memcpy(ret, found, ND_CTR_ID_LEN + 1);
 	return 0;
+}
+
+int nd_ctr_find(const char *state, const char *ref, struct nd_ctr *ret, struct nd_err **err)
+{
+	char id[ND_CTR_ID_LEN + 1];
+	int r = nd_ctr_resolve(state, ref, id, err);
+
+	return r < 0 ? r : nd_ctr_load(state, id, ret, err);
 }
 
 int nd_ctr_name_take(const char *state, const char *name, const char *id, struct nd_err **err)
@@ -298,9 +277,9 @@ int nd_ctr_name_take(const char *state, const char *name, const char *id, struct
 	_cleanup_free_ char *dir = NULL, *path = NULL;
 
 	if (!nd_ctr_valid_name(name))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "container name '%s' is invalid", name ? name : "");
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "container name '%s' is invalid", name ? name : "");
 	if (asprintf(&dir, "%s/names", state) < 0 || asprintf(&path, "%s/%s", dir, name) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "'%s': %s", dir, strerror(errno));
 	if (symlink(id, path) < 0) {
@@ -325,7 +304,7 @@ void nd_ctr_name_drop(const char *state, const char *name, const char *id)
 }
 
 struct ent {
-	char *id;
+	char id[ND_CTR_ID_LEN + 1];
 	struct timespec t;
 };
 
@@ -340,45 +319,55 @@ static int cmp_ent(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-int nd_ctr_list(const char *state, char ***ret, struct nd_err **err)
+/* The records' directories with the time each was made. */
+static int list_ents(const char *state, struct ent **ret, size_t *ret_n)
 {
 	_cleanup_free_ char *cdir = NULL;
-	_cleanup_free_ struct ent *v = NULL;
-	size_t n = 0;
+	struct ent *v = NULL, *nv;
 	struct dirent *e;
-	char **out;
+	size_t n = 0;
 	DIR *d;
 
 	if (asprintf(&cdir, "%s/containers", state) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return -ENOMEM;
 	d = opendir(cdir);
 	while (d && (e = readdir(d))) {
 		struct stat st;
-		struct ent *nv;
 
-		if (strlen(e->d_name) != ND_CTR_ID_LEN || !is_hex(e->d_name) ||
-		    fstatat(dirfd(d), e->d_name, &st, 0) < 0)
+		if (strlen(e->d_name) != ND_CTR_ID_LEN || !is_hex(e->d_name) || fstatat(dirfd(d), e->d_name, &st, 0) < 0)
 			continue;
-		if (!(nv = realloc(v, (n + 1) * sizeof(*v))))
-			break;
+		if (!(nv = realloc(v, (n + 1) * sizeof(*v)))) {
+			closedir(d);
+			free(v);
+			return -ENOMEM;
+		}
 		v = nv;
-		v[n].id = strdup(e->d_name);
+		memcpy(v[n].id, e->d_name, sizeof(v[n].id));
 		v[n++].t = st.st_ctim;
 	}
 	if (d)
 		closedir(d);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int nd_ctr_list(const char *state, char ***ret, struct nd_err **err)
+{
+	_cleanup_free_ struct ent *v = NULL;
+	struct nd_strv out = { 0 };
+	size_t n = 0;
+	int r = list_ents(state, &v, &n);
+
 	/* v is NULL when there is no container, and qsort must not be given NULL. */
-	if (n)
+	if (r >= 0 && n)
 		qsort(v, n, sizeof(*v), cmp_ent);
-	out = calloc(n + 1, sizeof(*out));
-	if (!out) {
-		for (size_t i = 0; i < n; i++)
-			free(v[i].id);
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = nd_strv_push(&out, v[i].id);
+	if (r < 0 || !(*ret = nd_strv_take(&out))) {
+		nd_strv_clear(&out);
+		return nd_oom(err);
 	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = v[i].id;
-	*ret = out;
 	return 0;
 }
 
@@ -393,7 +382,7 @@ int nd_ctr_lock(const char *state, const char *id, bool wait, int *ret_fd, struc
 	_cleanup_close_ int fd = -1;
 
 	if (lock_path(state, id, &path) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "lock '%s': %s", path, strerror(errno));
@@ -401,7 +390,7 @@ int nd_ctr_lock(const char *state, const char *id, bool wait, int *ret_fd, struc
 		if (errno == EINTR)
 			continue;
 		if (errno == EWOULDBLOCK)
-			return nd_err_set(err, ND_ERR_BUSY, EBUSY, "container %.12s is running", id);
+			return nd_err_set(err, ND_ERR_RUNNING, EBUSY, "container %.12s is running", id);
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "lock '%s': %s", path, strerror(errno));
 	}
 	*ret_fd = TAKE_FD(fd);
@@ -423,23 +412,20 @@ bool nd_ctr_monitored(const char *state, const char *id)
 	return false;
 }
 
-unsigned long long nd_proc_start_time(pid_t pid)
+int nd_ctr_pidfd(const char *state, const struct nd_ctr *c, int *ret_fd, struct nd_err **err)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
+	if (!nd_ctr_monitored(state, c->id) || nd_proc_pidfd(c->pid, c->pid_start, ret_fd) < 0)
+		return nd_err_set(err, ND_ERR_NOT_RUNNING, ESRCH, "container %.12s is not running", c->id);
+	return 0;
+}
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return 0;
-	buf[n] = 0;
-	/* comm may hold spaces and ')': count fields from the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &t) != 1)
-		return 0;
-	return t;
+const char *nd_ctr_status(const char *state, const struct nd_ctr *c, char *buf, size_t size)
+{
+	if (nd_ctr_monitored(state, c->id))
+		return !strcmp(c->status, "running") ? "running" : "created";
+	if (!strcmp(c->status, "exited")) {
+		snprintf(buf, size, "exited (%d)%s", c->exit_code, c->oom ? " oom" : "");
+		return buf;
+	}
+	return "dead";
 }

@@ -47,20 +47,26 @@ struct nd_ctr {
 };
 
 void nd_ctr_clear(struct nd_ctr *c);
+/* c->status = status (created, running, exited, dead); -ENOMEM leaves it as it was. */
+int nd_ctr_set_status(struct nd_ctr *c, const char *status, struct nd_err **err);
 
 /* <state>/containers/<id> (malloc'd). */
 char *nd_ctr_dir(const char *state, const char *id);
+/* Does the container's directory exist (with or without a record)? */
+bool nd_ctr_exists(const char *state, const char *id);
 /* A new random id (64 hex digits). */
 int nd_ctr_new_id(char ret[ND_CTR_ID_LEN + 1], struct nd_err **err);
 /* Docker's name rule: ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$, at most 64 bytes. */
 bool nd_ctr_valid_name(const char *name);
 
 int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err);
-/* -ENOENT with code ND_CNI_UNKNOWN_CONTAINER when there is no such record. */
+/* -ENOENT with code ND_ERR_NO_CONTAINER when there is no such record. */
 int nd_ctr_load(const char *state, const char *id, struct nd_ctr *ret, struct nd_err **err);
 
-/* A name, a full id or an unambiguous id prefix -> the id. Code 3 when unknown. */
+/* A name, a full id or an unambiguous id prefix -> the id. Code ND_ERR_NO_CONTAINER when unknown. */
 int nd_ctr_resolve(const char *state, const char *ref, char ret[ND_CTR_ID_LEN + 1], struct nd_err **err);
+/* nd_ctr_resolve, then nd_ctr_load: the record a user's reference names. */
+int nd_ctr_find(const char *state, const char *ref, struct nd_ctr *ret, struct nd_err **err);
 /* Take name for id; code ND_ERR_EXISTS (103) when another container has it. */
 int nd_ctr_name_take(const char *state, const char *name, const char *id, struct nd_err **err);
 /* Drop name if it still points at id. */
@@ -72,5 +78,13 @@ int nd_ctr_list(const char *state, char ***ret, struct nd_err **err);
 int nd_ctr_lock(const char *state, const char *id, bool wait, int *ret_fd, struct nd_err **err);
 /* Does a monitor hold the container's lock? */
 bool nd_ctr_monitored(const char *state, const char *id);
-/* Field 22 of /proc/<pid>/stat, 0 when the process is gone. */
-unsigned long long nd_proc_start_time(pid_t pid);
+/*
+ * A pidfd of the container's init when the container runs: a monitor holds it and the
+ * recorded (pid, start time) is still that process (base/proc.h). Code ND_ERR_NOT_RUNNING otherwise.
+ */
+int nd_ctr_pidfd(const char *state, const struct nd_ctr *c, int *ret_fd, struct nd_err **err);
+/*
+ * What ps shows: "running" or "created" while a monitor holds the lock, "exited (N)" (and
+ * " oom") after a normal end, else "dead" (its monitor was killed). Written into buf.
+ */
+const char *nd_ctr_status(const char *state, const struct nd_ctr *c, char *buf, size_t size);

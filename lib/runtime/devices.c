@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fdio.h"
 
 /*
  * runc's default allowed devices (libcontainer/specconv AllowedDevices) less tun, which
@@ -110,34 +111,18 @@ int nd_dev_prog(const struct nd_dev_rule *rules, size_t n, struct bpf_insn *out,
 	return (int)len;
 }
 
-static int write_rule(const char *dir, const char *file, const char *rule)
-{
-	char path[PATH_MAX];
-	_cleanup_close_ int fd = -1;
-	size_t n = strlen(rule);
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* One rule per write: the kernel parses each write as one rule. */
-	if (write(fd, rule, n) != (ssize_t)n)
-		return errno ? -errno : -EIO;
-	return 0;
-}
-
 int nd_dev_v1_apply(const char *dir, struct nd_err **err)
 {
 	char rule[64];
-	int r = write_rule(dir, "devices.deny", "a");
+	/* One rule per write: the kernel parses each write as one rule. */
+	int r = nd_write_at(dir, "devices.deny", "a");
 
 	if (r < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup '%s': devices.deny: %s", dir, strerror(-r));
+		return nd_err_set(err, ND_ERR_SETUP, -r, "cgroup '%s': devices.deny: %s", dir, strerror(-r));
 	for (size_t i = 0; i < nd_dev_n_default; i++) {
 		nd_dev_rule_v1(&nd_dev_default[i], rule, sizeof(rule));
-		if ((r = write_rule(dir, "devices.allow", rule)) < 0)
-			return nd_err_set(err, ND_ERR_INTERNAL, -r, "cgroup '%s': devices.allow '%s': %s", dir, rule,
+		if ((r = nd_write_at(dir, "devices.allow", rule)) < 0)
+			return nd_err_set(err, ND_ERR_SETUP, -r, "cgroup '%s': devices.allow '%s': %s", dir, rule,
 					  strerror(-r));
 	}
 	return 0;
@@ -177,17 +162,17 @@ int nd_dev_v2_apply(const char *dir, struct nd_err **err)
 	int n = nd_dev_prog(nd_dev_default, nd_dev_n_default, prog, ND_ARRAY_SIZE(prog));
 
 	if (n < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, -n, "device program: too many rules");
+		return nd_err_set(err, ND_ERR_SETUP, -n, "device program: too many rules");
 	pfd = load_prog(prog, (size_t)n, NULL, 0);
 	/* Again with the verifier's log, only to say why. */
 	if (pfd < 0 && pfd != -EPERM && (pfd = load_prog(prog, (size_t)n, log, sizeof(log))) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, -pfd, "device program: load: %s%s%.300s", strerror(-pfd),
+		return nd_err_set(err, ND_ERR_SETUP, -pfd, "device program: load: %s%s%.300s", strerror(-pfd),
 				  *log ? ": " : "", log);
 	if (pfd < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, -pfd, "device program: load: %s", strerror(-pfd));
+		return nd_err_set(err, ND_ERR_SETUP, -pfd, "device program: load: %s", strerror(-pfd));
 	cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, errno, "cgroup '%s': %s", dir, strerror(errno));
+		return nd_err_set(err, ND_ERR_SETUP, errno, "cgroup '%s': %s", dir, strerror(errno));
 	memset(&a, 0, sizeof(a));
 	a.target_fd = (uint32_t)cg;
 	a.attach_bpf_fd = (uint32_t)pfd;
@@ -195,7 +180,7 @@ int nd_dev_v2_apply(const char *dir, struct nd_err **err)
 	/* Programs of the parents still run too: each must allow (as runc attaches). */
 	a.attach_flags = BPF_F_ALLOW_MULTI;
 	if (sys_bpf(BPF_PROG_ATTACH, &a) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, errno, "cgroup '%s': attach the device program: %s", dir,
+		return nd_err_set(err, ND_ERR_SETUP, errno, "cgroup '%s': attach the device program: %s", dir,
 				  strerror(errno));
 	/* The attachment holds the program for the cgroup's life: our fd may go. */
 	return 0;

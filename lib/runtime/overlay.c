@@ -25,20 +25,20 @@ int nd_ovl_opts(const char *const *lower, size_t n_lower, const char *upper, con
 	char *buf, *w;
 
 	if (n_lower == 0)
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "overlay: no lower layer");
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "overlay: no lower layer");
 	for (i = 0; i < n_lower; i++) {
 		if (!opt_safe(lower[i]))
-			return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL,
+			return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL,
 					  "overlay: layer path '%s' must be absolute, without ',' ':' or '\\'",
 					  lower[i] ? lower[i] : "");
 		len += strlen(lower[i]) + 1;
 	}
 	if (!opt_safe(upper) || !opt_safe(work))
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "overlay: upper or work path is not usable");
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "overlay: upper or work path is not usable");
 	len += strlen(upper) + strlen(work);
 	buf = malloc(len);
 	if (!buf)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	w = buf + sprintf(buf, "lowerdir=");
 	for (i = 0; i < n_lower; i++)
 		w += sprintf(w, "%s%s", i ? ":" : "", lower[i]);
@@ -46,7 +46,7 @@ int nd_ovl_opts(const char *const *lower, size_t n_lower, const char *upper, con
 	/* mount(2) copies at most one page of data. */
 	if (strlen(buf) >= 4096) {
 		free(buf);
-		return nd_err_set(err, ND_CNI_INVALID_CONFIG, E2BIG, "overlay: %zu layers make too long a mount option",
+		return nd_err_set(err, ND_ERR_BAD_SPEC, E2BIG, "overlay: %zu layers make too long a mount option",
 				  n_lower);
 	}
 	*ret = buf;
@@ -56,7 +56,7 @@ int nd_ovl_opts(const char *const *lower, size_t n_lower, const char *upper, con
 int nd_ovl_mount(const char *target, const char *opts, unsigned long flags, struct nd_err **err)
 {
 	if (mount("overlay", target, "overlay", flags, opts) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, errno, "overlay mount on '%s': %s", target, strerror(errno));
+		return nd_err_set(err, ND_ERR_SETUP, errno, "overlay mount on '%s': %s", target, strerror(errno));
 	return 0;
 }
 

@@ -15,7 +15,7 @@
 
 /*
  * "lowerdir=TOP:...:BOTTOM,upperdir=U,workdir=W" (lower[0] is the top layer). Paths with
- * ',' or ':' or '\\' are refused (code 7), and so is data longer than a page, the most
+ * ',' or ':' or '\\' are refused (code ND_ERR_BAD_SPEC), and so is data longer than a page, the most
  * mount(2) passes on.
  */
 int nd_ovl_opts(const char *const *lower, size_t n_lower, const char *upper, const char *work, char **ret,

@@ -230,7 +230,7 @@ int nd_seccomp_build(unsigned long long caps, struct nd_seccomp **ret, struct nd
 	int r = 0;
 
 	if (!f)
-		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "out of memory");
+		return nd_oom(err);
 	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
 	if (!ctx)
 		return nd_err_set(err, ND_ERR_INTERNAL, ENOMEM, "seccomp: cannot create a filter");

@@ -346,3 +346,30 @@ err" ] || fail "logs: $out" || return 1
 	"$N" rm l1 >/dev/null && run --rm --name l1 --net=none -- true || fail "the name is free after rm" || return 1
 	rt_clean
 }
+
+# The runtime's commands report errors through the CLI's one printer: with --json, an
+# object on stdout with the runtime's own code (lib/base/err.h: 120 no such container, 121
+# not running, 122 running, 123 command not found, 125 no such image); the exit status is
+# the code's, but netd run keeps Docker's (125, or 127 for a command that is not there).
+test_run_errors_are_json_with_runtime_codes() {
+	rt_setup || return 1
+	# Slurped: jq -e passes on empty input, and exactly one object must be there.
+	jcode() { echo "$1" | jq -se --argjson c "$2" 'length == 1 and .[0].code == $c and (.[0].message | length > 0)' >/dev/null; }
+	out=$("$N" --json run --rm --net=none --rootfs "$RFS" -- /nonexistent 2>/dev/null); rc=$?
+	[ $rc = 127 ] && jcode "$out" 123 || fail "run, no such command: exit $rc: $out" || return 1
+	out=$("$N" --json run --rm --net=none --image "$WORK/no-image" 2>/dev/null); rc=$?
+	[ $rc = 125 ] && jcode "$out" 125 || fail "run --image, no such image: exit $rc: $out" || return 1
+	for c in "rm nosuch" "stop nosuch" "logs nosuch" "exec nosuch true" "commit nosuch $WORK/c"; do
+		# shellcheck disable=SC2086
+		out=$("$N" --json $c 2>/dev/null); rc=$?
+		[ $rc = 3 ] && jcode "$out" 120 || fail "$c: exit $rc: $out" || return 1
+	done
+	run -d --net=none --name j1 -- sleep 60 >/dev/null || fail "run -d" || return 1
+	out=$("$N" --json rm j1 2>/dev/null); rc=$?
+	[ $rc = 4 ] && jcode "$out" 122 || fail "rm of a running container: exit $rc: $out" || return 1
+	"$N" stop -t 0 j1 >/dev/null || fail "stop" || return 1
+	out=$("$N" --json exec j1 true 2>/dev/null); rc=$?
+	[ $rc = 4 ] && jcode "$out" 121 || fail "exec in a stopped container: exit $rc: $out" || return 1
+	"$N" rm j1 >/dev/null || fail "rm" || return 1
+	rt_clean
+}

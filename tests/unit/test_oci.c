@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/digest.h"
+#include "runtime/layer.h"
 #include "runtime/oci.h"
 
 #define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -40,8 +42,8 @@ static void test_digest_valid(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		assert_int_equal(nd_oci_digest_valid(t[i].in), t[i].ok);
-	assert_false(nd_oci_digest_valid(NULL));
+		assert_int_equal(nd_digest_valid(t[i].in), t[i].ok);
+	assert_false(nd_digest_valid(NULL));
 }
 
 static void test_split_ref(void **state)
@@ -102,7 +104,7 @@ static void test_whiteout_names(void **state)
 		if (t[i].kind < 0) {
 			assert_true(r < 0);
 			assert_non_null(e);
-			assert_int_equal(e->code, ND_CNI_INVALID_CONFIG);
+			assert_int_equal(e->code, ND_ERR_BAD_IMAGE);
 			nd_err_free(e);
 			continue;
 		}
@@ -192,7 +194,7 @@ static void test_config_and_manifest(void **state)
 	nd_err_freep(&e);
 	nd_oci_image_clear(&img2);
 	assert_true(nd_oci_parse_manifest(enc, &img2, &e) < 0);
-	assert_int_equal(e->code, ND_CNI_UNSUPPORTED_FIELD);
+	assert_int_equal(e->code, ND_ERR_BAD_IMAGE);
 	nd_err_freep(&e);
 	nd_oci_image_clear(&img2);
 	assert_true(nd_oci_parse_config(badcfg, &img2, &e) < 0);

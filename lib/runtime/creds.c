@@ -1,0 +1,137 @@
+#include "runtime/creds.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+
+unsigned long long nd_ctr_default_caps(void)
+{
+	/* moby's oci/caps/defaults.go. */
+	static const int caps[] = { CAP_CHOWN,	    CAP_DAC_OVERRIDE, CAP_FSETID,	    CAP_FOWNER,
+				    CAP_MKNOD,	    CAP_NET_RAW,      CAP_SETGID,	    CAP_SETUID,
+				    CAP_SETFCAP,    CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+				    CAP_KILL,	    CAP_AUDIT_WRITE };
+	unsigned long long m = 0;
+
+	for (size_t i = 0; i < ND_ARRAY_SIZE(caps); i++)
+		m |= 1ULL << caps[i];
+	return m;
+}
+
+int nd_creds_drop_caps(unsigned long long keep)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	for (int cap = 0; cap < 64; cap++)
+		if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	d[0].effective = d[0].permitted = (uint32_t)keep;
+	d[1].effective = d[1].permitted = (uint32_t)(keep >> 32);
+	/* Inheritable stays empty (CVE-2022-24769). */
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+/*
+ * In the container's /etc/passwd or /etc/group: the entry named name, or with name NULL
+ * the passwd entry whose uid is id. Its id, and its primary group when the file has one.
+ */
+static int lookup_id(const char *file, const char *name, unsigned long id, unsigned long *ret_id,
+		     unsigned long *ret_gid)
+{
+	FILE *f = fopen(file, "re");
+	char line[1024];
+	int r = -ENOENT;
+
+	if (!f)
+		return -ENOENT;
+	while (r < 0 && fgets(line, sizeof(line), f)) {
+		char *save = NULL, *n = strtok_r(line, ":", &save), *pw = n ? strtok_r(NULL, ":", &save) : NULL;
+		char *idf = pw ? strtok_r(NULL, ":", &save) : NULL, *gid = idf ? strtok_r(NULL, ":", &save) : NULL;
+
+		if (!idf || (name ? strcmp(n, name) : !gid || strtoul(idf, NULL, 10) != id))
+			continue;
+		*ret_id = strtoul(idf, NULL, 10);
+		if (ret_gid && gid)
+			*ret_gid = strtoul(gid, NULL, 10);
+		r = 0;
+	}
+	fclose(f);
+	return r;
+}
+
+static int parse_user(const char *spec, uid_t *ret_uid, gid_t *ret_gid, char *errbuf, size_t errlen)
+{
+	char u[256], *g;
+	unsigned long uid = 0, gid = 0;
+	char *end;
+
+	snprintf(u, sizeof(u), "%s", spec);
+	g = strchr(u, ':');
+	if (g)
+		*g++ = 0;
+	uid = strtoul(u, &end, 10);
+	if (!*u || *end) {
+		if (lookup_id("/etc/passwd", u, 0, &uid, &gid) < 0) {
+			snprintf(errbuf, errlen, "user '%s' is not in the container's /etc/passwd", u);
+			return -ENOENT;
+		}
+	} else {
+		unsigned long pw_uid, pw_gid;
+
+		/* A numeric uid takes its primary group from /etc/passwd when it is there. */
+		gid = uid;
+		if (lookup_id("/etc/passwd", NULL, uid, &pw_uid, &pw_gid) == 0)
+			gid = pw_gid;
+	}
+	if (g && *g) {
+		gid = strtoul(g, &end, 10);
+		if (*end && lookup_id("/etc/group", g, 0, &gid, NULL) < 0) {
+			snprintf(errbuf, errlen, "group '%s' is not in the container's /etc/group", g);
+			return -ENOENT;
+		}
+	}
+	*ret_uid = (uid_t)uid;
+	*ret_gid = (gid_t)gid;
+	return 0;
+}
+
+int nd_creds_become(const char *user, const char *cwd, char *errbuf, size_t errlen)
+{
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int r;
+
+	if (user && (r = parse_user(user, &uid, &gid, errbuf, errlen)) < 0)
+		return r;
+	if ((r = nd_creds_drop_caps(nd_ctr_default_caps())) < 0) {
+		snprintf(errbuf, errlen, "capabilities: %s", strerror(-r));
+		return r;
+	}
+	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+		r = -errno;
+		snprintf(errbuf, errlen, "user %u:%u: %s", (unsigned)uid, (unsigned)gid, strerror(errno));
+		return r;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		r = -errno;
+		snprintf(errbuf, errlen, "no_new_privs: %s", strerror(errno));
+		return r;
+	}
+	if (chdir(cwd ? cwd : "/") < 0) {
+		r = -errno;
+		snprintf(errbuf, errlen, "working directory '%s': %s", cwd ? cwd : "/", strerror(errno));
+		return r;
+	}
+	return 0;
+}

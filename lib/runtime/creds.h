@@ -1,0 +1,20 @@
+/*
+ * The credentials of a container's processes: Docker's default capability set, the user
+ * and group named in the container's own /etc/passwd and /etc/group (never the host's),
+ * no_new_privs. The calls that change credentials act on the calling process: they run in
+ * the container's processes, just before exec.
+ */
+#pragma once
+
+#include <stddef.h>
+
+/* Docker's default capability set as a bit mask (moby's oci/caps/defaults.go). */
+unsigned long long nd_ctr_default_caps(void);
+/* Bounding, permitted and effective set to keep; inheritable and ambient empty. 0 or -errno. */
+int nd_creds_drop_caps(unsigned long long keep);
+/*
+ * The command's credentials: the default capabilities first (the id changes need
+ * CAP_SETUID/SETGID, which the set keeps), then user ("uid[:gid]" or names; NULL: root),
+ * then no_new_privs, then the working directory (NULL: "/"). -errno and a message in errbuf.
+ */
+int nd_creds_become(const char *user, const char *cwd, char *errbuf, size_t errlen);

@@ -1,0 +1,44 @@
+/*
+ * What `netd run` asks for: struct nd_run_spec, which the CLI fills from its arguments
+ * (and a later API from a request), and how it becomes a container record: command,
+ * environment, layers, limits. Nothing here touches the system but the layer store.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+#include "runtime/ctrstate.h"
+#include "runtime/image.h"
+
+struct nd_run_spec {
+	const char *state;         /* the state dir */
+	const char *name;          /* NULL: none */
+	const char *hostname;      /* NULL: the short ID */
+	const char *net;           /* bridge (NULL), host, none, container:ID or a network name */
+	const char *ip;            /* the address to ask the network for, or NULL */
+	const char *rootfs;        /* exactly one of rootfs (a directory) and image ("DIR[:TAG]") */
+	const char *image;
+	char *const *layers;       /* layer tars stacked on top, bottom first; NULL-terminated, may be NULL */
+	char *const *args;         /* the command; with an image, what replaces its Cmd */
+	size_t n_args;
+	char *const *env;          /* "K=V" over the image's and the defaults; NULL-terminated, may be NULL */
+	const char *cwd, *user;    /* NULL: the image's, else "/" and root */
+	const char *cgroup_parent; /* NULL: $NETD_CGROUP_PARENT, else "netd" */
+	const char *memory, *cpus, *pids; /* limits as written ("64m", "0.5", "100"); NULL: none */
+	bool seccomp_unconfined, userns, detach, rm;
+	const struct nd_image_ops *images; /* NULL: no images or layer tars (bin/netd) */
+	void (*phase)(const char *what);   /* told as each start-up step ends (NETD_RUN_TIMING); may be NULL */
+};
+
+/* Does the spec need nd_image_ops (an image, or layer tars)? */
+bool nd_spec_needs_images(const struct nd_run_spec *s);
+/* The combinations a spec must not have (code ND_ERR_BAD_SPEC); changes nothing. */
+int nd_spec_check(const struct nd_run_spec *s, struct nd_err **err);
+/*
+ * Everything of the record but its network (c->id set by the caller): names, limits,
+ * layers (top first, unpacked into <state>/layers when an image or a tar needs it),
+ * command, environment (PATH, HOSTNAME and HOME get defaults), working directory, user.
+ */
+int nd_spec_to_ctr(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err);

@@ -1,0 +1,13 @@
+/*
+ * bin/netd-oci: the same CLI with the OCI image operations (runtime/ociimage.h, over
+ * libarchive and libcrypto), which bin/netd execs for --image, --layer and commit.
+ */
+#include "cli.h"
+#include "cmd_run.h"
+#include "runtime/ociimage.h"
+
+int main(int argc, char **argv)
+{
+	nd_run_images = &nd_oci_images;
+	return nd_cli_main(argc, argv);
+}
