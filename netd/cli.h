@@ -58,3 +58,11 @@ int nd_cmd_gc(int argc, char **argv);
 int nd_cmd_reload(int argc, char **argv);
 int nd_cmd_status(int argc, char **argv);
 int nd_cmd_version(int argc, char **argv);
+/* The runtime's (cmd_run.c). */
+int nd_cmd_run(int argc, char **argv);
+int nd_cmd_ps(int argc, char **argv);
+int nd_cmd_stop(int argc, char **argv);
+int nd_cmd_rm(int argc, char **argv);
+int nd_cmd_logs(int argc, char **argv);
+int nd_cmd_exec(int argc, char **argv);
+int nd_cmd_commit(int argc, char **argv);

@@ -49,6 +49,30 @@ static bool is_help(const char *arg)
 }
 
 /*
+ * The options of ps and rm: one switch (short and long form), --json and --help, before
+ * the operands. -1: go on from *i; otherwise the exit status.
+ */
+static int parse_switch(const char *cmd, const char *usage, const char *sw, const char *lsw, bool *val, int argc,
+			char **argv, int *i)
+{
+	for (; *i < argc && argv[*i][0] == '-'; (*i)++) {
+		const char *a = argv[*i];
+
+		if (!strcmp(a, sw) || !strcmp(a, lsw)) {
+			*val = true;
+		} else if (!strcmp(a, "--json")) {
+			nd_cli.json = true;
+		} else if (is_help(a)) {
+			printf("%s", usage);
+			return ND_EXIT_OK;
+		} else {
+			return usage_err(cmd, "unknown option");
+		}
+	}
+	return -1;
+}
+
+/*
  * Images and layer tars need libarchive and libcrypto, whose loading costs every start of
  * a process about 1.5 ms: bin/netd-oci (this CLI with nd_run_images set) links them, so
  * that a run from --rootfs alone never loads them. --json is the one global option that
@@ -336,23 +360,17 @@ int nd_cmd_ps(int argc, char **argv)
 	_cleanup_err_ struct nd_err *err = NULL;
 	_cleanup_strv_ char **ids = NULL;
 	const char *state = nd_state_dir();
-	bool json = nd_cli.json, all = false;
+	bool all = false;
+	int i = 1, rc = parse_switch("ps", "Usage: netd ps [-a] [--json]\n  running containers; -a: every container\n",
+				     "-a", "--all", &all, argc, argv, &i);
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = nd_cli.json = true;
-		} else if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all")) {
-			all = true;
-		} else if (is_help(argv[i])) {
-			printf("Usage: netd ps [-a] [--json]\n  running containers; -a: every container\n");
-			return ND_EXIT_OK;
-		} else {
-			return usage_err("ps", "unknown option");
-		}
-	}
+	if (rc >= 0)
+		return rc;
+	if (i < argc)
+		return usage_err("ps", "unknown option");
 	if (nd_ctr_list(state, &ids, &err) < 0)
 		return fail("ps", err);
-	return ps_print(state, ids, json, all);
+	return ps_print(state, ids, nd_cli.json, all);
 }
 
 /* ---- stop, rm ---- */
@@ -418,18 +436,11 @@ int nd_cmd_stop(int argc, char **argv)
 int nd_cmd_rm(int argc, char **argv)
 {
 	bool force = false;
-	int i = 1;
+	int i = 1, rc = parse_switch("rm", "Usage: netd rm [-f] ID|NAME...\n  remove stopped containers (-f: stop them first)\n",
+				     "-f", "--force", &force, argc, argv, &i);
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force")) {
-			force = true;
-		} else if (is_help(argv[i])) {
-			printf("Usage: netd rm [-f] ID|NAME...\n  remove stopped containers (-f: stop them first)\n");
-			return ND_EXIT_OK;
-		} else {
-			return usage_err("rm", "unknown option");
-		}
-	}
+	if (rc >= 0)
+		return rc;
 	if (i == argc)
 		return usage_err("rm", "no container given");
 	return each_ref("rm", i, argc, argv, rm_ref, force);

@@ -1,7 +1,7 @@
 /*
  * The runtime's commands of the netd CLI (netd/main.c dispatches to them):
- * netd run|ps|stop|rm|logs|exec|commit. Each takes argv from the subcommand name on
- * (argv[0] = "run") and returns the process exit status. The work is lib/runtime's.
+ * netd run|ps|stop|rm|logs|exec|commit (their nd_cmd_* are in cli.h with the others).
+ * The work is lib/runtime's.
  */
 #pragma once
 
@@ -16,12 +16,5 @@
  */
 extern const struct nd_image_ops *nd_run_images;
 
-int nd_cmd_run(int argc, char **argv);
-int nd_cmd_ps(int argc, char **argv);
-int nd_cmd_stop(int argc, char **argv);
-int nd_cmd_rm(int argc, char **argv);
-int nd_cmd_logs(int argc, char **argv);
-int nd_cmd_exec(int argc, char **argv);
-int nd_cmd_commit(int argc, char **argv);
 /* netd gc's runtime part (runtime/ctrgc.h): adds "containers" and "netns" counts to report. */
 int nd_run_gc(json_t *report, struct nd_err **err);

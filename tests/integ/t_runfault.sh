@@ -65,6 +65,10 @@ rt_trace() {
 	rt_nothing_left
 }
 
+gc_after() {
+	"$N" gc >/dev/null || fail "gc after $1"
+}
+
 test_run_fault_points_listed() {
 	rt_setup || return 1
 	rt_trace || return 1
@@ -82,7 +86,7 @@ test_run_fault_fail_leaves_nothing() {
 		nft-del@*|ipam-del@*|detach-intent@*|detach-record@*)
 			[ $rc = 0 ] && echo "$out" | grep -q "releasing container .*fault injected at '${p%@*}'" || fail "$p:fail: exit $rc: $out" || return 1
 			"$N" ps -a | grep -q ' f .*dead' || fail "$p:fail: no dead record: $("$N" ps -a)" || return 1
-			"$N" gc >/dev/null || fail "gc after $p:fail" || return 1 ;;
+			gc_after "$p:fail" || return 1 ;;
 		run-release@*|run-remove@*)
 			[ $rc = 0 ] || fail "$p:fail: exit $rc: $out" || return 1 ;;
 		*)
@@ -105,7 +109,7 @@ test_run_fault_kill_then_rm_leaves_nothing() {
 		id=$("$N" ps -a --json | jq -r '.[] | select(.name=="f") | .id')
 		if [ $p = run-remove@1 ]; then
 			[ -z "$id" ] || fail "$p:kill: still listed" || return 1
-			"$N" gc >/dev/null || fail "gc after $p:kill" || return 1
+			gc_after "$p:kill" || return 1
 		else
 			[ -n "$id" ] && "$N" ps -a | grep -q "^${id:0:12}  f  *dead" || fail "$p:kill: not listed as dead: $("$N" ps -a)" || return 1
 			"$N" rm "$id" >/dev/null || fail "rm after $p:kill" || return 1

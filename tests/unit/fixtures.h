@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "base/ip.h"
 
 #define FX_DIR_LEN 64
@@ -70,4 +72,15 @@ static inline struct nd_ip ip_of(const char *s)
 	if (nd_ip_parse(s, &ip, NULL) < 0)
 		fail_msg("test bug: cannot parse '%s'", s);
 	return ip;
+}
+
+/* JSON from text the test wrote; a parse error is the test's own bug. */
+static inline json_t *fx_json(const char *text)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(text, 0, &jerr);
+
+	if (!j)
+		fail_msg("test bug: '%s': %s", text, jerr.text);
+	return j;
 }

@@ -62,47 +62,41 @@ static void test_mountinfo(void **state)
 	assert_true(nd_cg_parse_mountinfo("25 1 254:0 / / rw - ext4 /dev/vda rw\n", &v2, m, NULL) < 0);
 }
 
+struct parse_case {
+	const char *in;
+	uint64_t want; /* 0: refused */
+};
+
+static void check_parser(int (*parse)(const char *, uint64_t *, struct nd_err **), const struct parse_case *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = 0;
+		int r = parse(c[i].in, &v, NULL);
+
+		if (c[i].want) {
+			assert_int_equal(r, 0);
+			assert_int_equal(v, c[i].want);
+		} else {
+			assert_true(r < 0);
+		}
+	}
+}
+
 static void test_sizes_and_cpus(void **state)
 {
-	static const struct {
-		const char *in;
-		uint64_t want; /* 0: refused */
-	} sz[] = {
+	static const struct parse_case sz[] = {
 		{ "64m", 64ULL << 20 }, { "1g", 1ULL << 30 }, { "4096", 4096 }, { "512k", 512ULL << 10 }, { "2GB", 2ULL << 30 },
 		{ "1M", 1ULL << 20 },	{ "0", 0 },	      { "m", 0 },	{ "12x", 0 },		  { "-1m", 0 },
 		{ "1mm", 0 },		{ "", 0 },
 	};
-	static const struct {
-		const char *in;
-		uint64_t want;
-	} cpu[] = {
+	static const struct parse_case cpu[] = {
 		{ "0.5", 50000 }, { "2", 200000 }, { "1.25", 125000 }, { ".5", 50000 }, { "0.01", 1000 },
 		{ "0", 0 },	  { "0.001", 0 },  { "abc", 0 },	{ "1.5x", 0 }, { "", 0 }, { ".", 0 },
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(sz) / sizeof(sz[0]); i++) {
-		uint64_t v = 0;
-		int r = nd_cg_parse_size(sz[i].in, &v, NULL);
-
-		if (sz[i].want) {
-			assert_int_equal(r, 0);
-			assert_int_equal(v, sz[i].want);
-		} else {
-			assert_true(r < 0);
-		}
-	}
-	for (size_t i = 0; i < sizeof(cpu) / sizeof(cpu[0]); i++) {
-		uint64_t v = 0;
-		int r = nd_cg_parse_cpus(cpu[i].in, &v, NULL);
-
-		if (cpu[i].want) {
-			assert_int_equal(r, 0);
-			assert_int_equal(v, cpu[i].want);
-		} else {
-			assert_true(r < 0);
-		}
-	}
+	check_parser(nd_cg_parse_size, sz, sizeof(sz) / sizeof(sz[0]));
+	check_parser(nd_cg_parse_cpus, cpu, sizeof(cpu) / sizeof(cpu[0]));
 }
 
 static void test_overlay_opts(void **state)

@@ -25,16 +25,6 @@
 
 #include "fixtures.h"
 
-static json_t *json_of(const char *text)
-{
-	json_error_t jerr;
-	json_t *j = json_loads(text, 0, &jerr);
-
-	if (!j)
-		fail_msg("test bug: '%s': %s", text, jerr.text);
-	return j;
-}
-
 /* "[[[...1...]]]" n deep, or an object nesting n levels under "k". */
 static char *nested(unsigned int n, bool objects)
 {
@@ -122,7 +112,7 @@ static void test_json_top_strings(void **state)
  */
 static void parse_expect(const char *body, bool full, const char *want)
 {
-	json_t *j = json_of(body);
+	json_t *j = fx_json(body);
 	struct nd_err *err = NULL;
 	struct nd_network n;
 	int r = nd_network_parse(j, &n, &err);
@@ -178,7 +168,7 @@ static void test_network_parse_and_check(void **state)
 
 static void test_network_option_limits(void **state)
 {
-	json_t *j = json_of("{\"name\":\"n\"}"), *opts = json_object();
+	json_t *j = fx_json("{\"name\":\"n\"}"), *opts = json_object();
 	char key[ND_NET_OPTION_KEY_MAX + 2], *val = malloc(ND_NET_OPTION_VALUE_MAX + 2);
 	struct nd_err *err = NULL;
 	struct nd_network n;
@@ -235,7 +225,7 @@ static void write_file(const char *dir, const char *name, const char *text)
 static void test_network_ownership(void **state)
 {
 	char dir[FX_DIR_LEN];
-	json_t *j = json_of("{\"name\":\"own\",\"subnet\":\"10.6.0.0/24\",\"ownBridge\":true,\"ownGateway\":true}");
+	json_t *j = fx_json("{\"name\":\"own\",\"subnet\":\"10.6.0.0/24\",\"ownBridge\":true,\"ownGateway\":true}");
 	struct nd_network n;
 
 	(void)state;

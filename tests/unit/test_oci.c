@@ -13,17 +13,9 @@
 #include "runtime/layer.h"
 #include "runtime/oci.h"
 
+#include "fixtures.h"
+
 #define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-
-static json_t *js(const char *text)
-{
-	json_error_t e;
-	json_t *j = json_loads(text, 0, &e);
-
-	if (!j)
-		fail_msg("test bug: %s: %s", text, e.text);
-	return j;
-}
 
 static void test_digest_valid(void **state)
 {
@@ -128,14 +120,14 @@ static const char *ref_of(json_t *d)
 
 static void test_pick_manifest(void **state)
 {
-	json_t *one = js("{\"manifests\":[{\"digest\":\"a\"}]}");
-	json_t *tagged = js("{\"manifests\":[{\"digest\":\"a\",\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}},"
+	json_t *one = fx_json("{\"manifests\":[{\"digest\":\"a\"}]}");
+	json_t *tagged = fx_json("{\"manifests\":[{\"digest\":\"a\",\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}},"
 			    "{\"digest\":\"b\",\"annotations\":{\"org.opencontainers.image.ref.name\":\"latest\"}}]}");
-	json_t *plat = js("{\"manifests\":[{\"digest\":\"arm\",\"platform\":{\"os\":\"linux\",\"architecture\":\"s390x\"}},"
+	json_t *plat = fx_json("{\"manifests\":[{\"digest\":\"arm\",\"platform\":{\"os\":\"linux\",\"architecture\":\"s390x\"}},"
 			  "{\"digest\":\"ours\",\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
 			  "{\"digest\":\"ours64\",\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}}]}");
-	json_t *two = js("{\"manifests\":[{\"digest\":\"a\"},{\"digest\":\"b\"}]}");
-	json_t *empty = js("{\"manifests\":[]}");
+	json_t *two = fx_json("{\"manifests\":[{\"digest\":\"a\"},{\"digest\":\"b\"}]}");
+	json_t *empty = fx_json("{\"manifests\":[]}");
 	json_t *d = NULL;
 	struct nd_err *e = NULL;
 
@@ -165,14 +157,14 @@ static void test_pick_manifest(void **state)
 
 static void test_config_and_manifest(void **state)
 {
-	json_t *cfg = js("{\"config\":{\"Env\":[\"A=1\"],\"Entrypoint\":[\"/e\"],\"Cmd\":[\"c1\",\"c2\"],"
+	json_t *cfg = fx_json("{\"config\":{\"Env\":[\"A=1\"],\"Entrypoint\":[\"/e\"],\"Cmd\":[\"c1\",\"c2\"],"
 			 "\"WorkingDir\":\"/w\",\"User\":\"1000:1000\"},"
 			 "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" D64 "\",\"sha256:" D64 "\"]}}");
-	json_t *man = js("{\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:" D64
+	json_t *man = fx_json("{\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:" D64
 			 "\"},{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:" D64 "\"}]}");
-	json_t *man1 = js("{\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:" D64 "\"}]}");
-	json_t *enc = js("{\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+encrypted\",\"digest\":\"sha256:" D64 "\"}]}");
-	json_t *badcfg = js("{\"config\":{\"Env\":\"A=1\"},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}");
+	json_t *man1 = fx_json("{\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:" D64 "\"}]}");
+	json_t *enc = fx_json("{\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+encrypted\",\"digest\":\"sha256:" D64 "\"}]}");
+	json_t *badcfg = fx_json("{\"config\":{\"Env\":\"A=1\"},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}");
 	struct nd_oci_image img = { 0 }, img2 = { 0 };
 	struct nd_err *e = NULL;
 
