@@ -19,13 +19,15 @@
  * getopt_long over argv[0] = the command; returns the option or -1, or -2 with *ret set
  * after --help or a bad option. --json (every command's) is taken here.
  */
-static int next_opt(int argc, char **argv, const struct option *lo, const char *usage, int *ret)
+/* next_opt with short options besides -h (network create's "-o KEY=VALUE", as docker's). */
+static int next_opt_short(int argc, char **argv, const char *shortopts, const struct option *lo, const char *usage,
+			  int *ret)
 {
 	int ch;
 
 	opterr = 0; /* a bad option is reported once, below, as any usage error */
 	/* Permuting: options may follow the positional arguments ("add net ns --ip X"). */
-	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) == 'j')
+	while ((ch = getopt_long(argc, argv, shortopts, lo, NULL)) == 'j')
 		nd_cli.json = true;
 	if (ch == 'h') {
 		fputs(usage, stdout);
@@ -37,6 +39,11 @@ static int next_opt(int argc, char **argv, const struct option *lo, const char *
 		return -2;
 	}
 	return ch;
+}
+
+static int next_opt(int argc, char **argv, const struct option *lo, const char *usage, int *ret)
+{
+	return next_opt_short(argc, argv, "h", lo, usage, ret);
 }
 
 /* Takes every "--json" out of argv[1...] (commands parsed by hand); returns the new argc. */
@@ -132,7 +139,7 @@ static int net_create(int argc, char **argv)
 
 	if (!spec || !opts)
 		return nd_cli_failf("network create", ND_ERR_INTERNAL, "out of memory");
-	while ((ch = next_opt(argc, argv, lo, net_create_usage, &rc)) != -1) {
+	while ((ch = next_opt_short(argc, argv, "ho:", lo, net_create_usage, &rc)) != -1) {
 		if (ch == -2)
 			return rc;
 		if (net_create_opt(spec, opts, ch, optarg) < 0)

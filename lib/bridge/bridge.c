@@ -14,6 +14,7 @@
 #include "ipam/ipam.h"
 #include "ipam/ipamcni.h"
 #include "kernel/addr.h"
+#include "kernel/iso.h"
 #include "kernel/link.h"
 #include "kernel/netns.h"
 #include "kernel/nft.h"
@@ -33,9 +34,11 @@ struct attach {
 	struct nd_nfsock *nft; /* opened only when masquerading or checking MACs */
 	int br_index, ctr_index;
 	/* What ADD has done so far, undone in reverse when a later step fails. */
-	bool did_ipam, did_bridge, did_veth, did_nft, did_spoof;
+	bool did_ipam, did_bridge, did_veth, did_nft, did_spoof, did_iso;
 	struct nd_cidr gw_added[ND_MAX_IPS]; /* gateway addresses this ADD put on the bridge */
 	size_t n_gw_added;
+	struct nd_cidr gw_replaced[ND_MAX_IPS]; /* forceAddress: what they replaced, put back on undo */
+	size_t n_gw_replaced;
 };
 
 static void attach_close(struct attach *a)
@@ -82,12 +85,19 @@ static void undo(struct attach *a, const struct nd_result *res)
 	/* Best effort, in reverse; the first error is the one reported to the runtime. */
 	for (size_t i = 0; i < n; i++)
 		ips[i] = m[i].addr.ip;
+	/* A bridge's isolation outlives its containers: removed only with a bridge this ADD made. */
+	if (a->did_iso && a->did_bridge)
+		nd_iso_del(a->nft, a->c.bridge, NULL);
+	if (a->did_iso && !a->c.icc)
+		nd_iso_port_del(a->nft, a->host_if, NULL);
 	if (a->did_spoof)
 		nd_spoof_del(a->nft, a->host_if, NULL);
 	if (a->did_nft)
 		nd_nft_masq_del(a->nft, ips, n, NULL);
 	for (size_t i = 0; i < a->n_gw_added; i++)
 		nd_addr_del(a->host, a->br_index, &a->gw_added[i], NULL);
+	for (size_t i = 0; i < a->n_gw_replaced; i++)
+		nd_addr_add(a->host, a->br_index, &a->gw_replaced[i], true, NULL);
 	if (a->did_veth)
 		nd_link_del(a->host, a->host_if, NULL);
 	/*
@@ -111,6 +121,48 @@ static int setup_bridge(struct attach *a, struct nd_err **err)
 	if (r < 0)
 		return nd_err_wrap(err, "bridge '%s'", a->c.bridge);
 	a->did_bridge = r > 0;
+	return 0;
+}
+
+/*
+ * The reference bridge's forceAddress: another address of the gateway's family overlapping
+ * its prefix (an old gateway of this network's place) is replaced when set, else refused.
+ * A bridge this ADD just made has none: no dump then.
+ */
+static int gateway_conflicts(struct attach *a, const struct nd_cidr *gw, struct nd_err **err)
+{
+	struct nd_cidr old[ND_MAX_IPS];
+	char buf[ND_CIDR_STRLEN], obuf[ND_CIDR_STRLEN];
+	size_t n = 0;
+	int r = a->did_bridge ? 0 : nd_addr_overlapping(a->host, a->br_index, gw, old, ND_ARRAY_SIZE(old), &n, err);
+
+	if (r < 0 || n == 0)
+		return r;
+	if (!a->c.force_address)
+		return nd_err_set(err, ND_ERR_ADDR_IN_USE, EEXIST,
+				  "already has address %s, different from %s (forceAddress replaces it)",
+				  nd_cidr_fmt(&old[0], obuf), nd_cidr_fmt(gw, buf));
+	if (n > ND_ARRAY_SIZE(old) || a->n_gw_replaced + n > ND_ARRAY_SIZE(a->gw_replaced))
+		return nd_err_set(err, ND_ERR_ADDR_IN_USE, E2BIG, "bridge '%s': too many addresses overlapping %s",
+				  a->c.bridge, nd_cidr_fmt(gw, buf));
+	for (size_t i = 0; i < n; i++) {
+		if ((r = nd_fault("bridge-addr-replace", err)) < 0 || (r = nd_addr_del(a->host, a->br_index, &old[i], err)) < 0)
+			return r;
+		a->gw_replaced[a->n_gw_replaced++] = old[i];
+	}
+	return 0;
+}
+
+/* Before the veth: a refused ADD leaves the bridge as it was (a port would change its MAC). */
+static int check_gateways(struct attach *a, const struct nd_result *res, struct nd_err **err)
+{
+	for (size_t i = 0; a->c.is_gw && i < res->n_ips; i++) {
+		struct nd_cidr gw = { .ip = res->ips[i].gw, .len = res->ips[i].addr.len };
+		int r;
+
+		if (nd_ip_is_set(&gw.ip) && (r = gateway_conflicts(a, &gw, err)) < 0)
+			return nd_err_wrap(err, "bridge '%s' gateway", a->c.bridge);
+	}
 	return 0;
 }
 
@@ -228,25 +280,48 @@ static int setup_forwarding(const struct attach *a, const struct nd_result *res,
 	return 0;
 }
 
+static bool iso_wanted(const struct nd_bridge_conf *c)
+{
+	return c->isolate || c->internal || !c->icc;
+}
+
+/* What rides along the masquerade's transaction: the port's MAC check, the bridge's isolation. */
+struct extras {
+	struct nd_spoof *spoof;
+	struct nd_iso *iso;
+};
+
+static int put_extras(struct nd_nftb *b, bool full, void *ud)
+{
+	const struct extras *x = ud;
+	int r = x->spoof ? nd_spoof_put(b, full, x->spoof) : 0;
+
+	return r == 0 && x->iso ? nd_iso_put(b, full, x->iso) : r;
+}
+
 /*
- * Masquerade and (macspoofchk) the port's MAC check: one nftables transaction, so that a
- * failure leaves neither behind.
+ * Masquerade, (macspoofchk) the port's MAC check and the bridge's isolation: one nftables
+ * transaction, so that a failure leaves none behind.
  */
 static int setup_nft(struct attach *a, const struct nd_result *res, const char mac[18], struct nd_err **err)
 {
 	struct nd_spoof sp = { .host_if = a->host_if, .mac = mac };
-	struct nd_nft_extra spoof = { .put = nd_spoof_put, .ud = &sp };
+	struct nd_iso iso = { .bridge = a->c.bridge, .isolate = a->c.isolate, .internal = a->c.internal,
+			      .icc = a->c.icc, .host_if = a->host_if };
+	struct extras ex = { a->c.macspoofchk ? &sp : NULL, iso_wanted(&a->c) ? &iso : NULL };
+	struct nd_nft_extra extra = { .put = put_extras, .ud = &ex };
 	struct nd_masq m[ND_MAX_IPS];
 	size_t n = a->c.ip_masq ? masq_entries(a, res, m) : 0;
 	int r;
 
-	if (!n && !a->c.macspoofchk)
+	if (!n && !ex.spoof && !ex.iso)
 		return 0;
 	if ((r = nd_fault("nft-add", err)) < 0 || (r = nft_open(a, err)) < 0 ||
-	    (r = nd_nft_masq_add(a->nft, m, n, a->c.macspoofchk ? &spoof : NULL, err)) < 0)
-		return nd_err_wrap(err, a->c.macspoofchk ? "masquerade and mac spoof check" : "masquerade");
+	    (r = nd_nft_masq_add(a->nft, m, n, ex.spoof || ex.iso ? &extra : NULL, err)) < 0)
+		return nd_err_wrap(err, "bridge '%s': masquerade, mac spoof check and isolation", a->c.bridge);
 	a->did_nft = n > 0;
 	a->did_spoof = a->c.macspoofchk;
+	a->did_iso = ex.iso != NULL;
 	return 0;
 }
 
@@ -281,7 +356,7 @@ int nd_bridge_add(const struct nd_cni_req *req, struct nd_result *ret, struct nd
 			a.did_ipam = true;
 	}
 	if (r >= 0 && (r = add_default_routes(&a, ret, err)) >= 0 && (r = setup_bridge(&a, err)) >= 0 &&
-	    (r = create_veth(&a, err)) >= 0 && (r = setup_gateway(&a, ret, err)) >= 0 &&
+	    (r = check_gateways(&a, ret, err)) >= 0 && (r = create_veth(&a, err)) >= 0 && (r = setup_gateway(&a, ret, err)) >= 0 &&
 	    (r = setup_container(&a, ret, mac, err)) >= 0 && (r = setup_forwarding(&a, ret, err)) >= 0 &&
 	    (r = setup_nft(&a, ret, mac, err)) >= 0)
 		r = fill_result(&a, ret, mac, err);
@@ -333,6 +408,17 @@ static int del_spoof(const struct nd_cni_req *req, struct nd_nfsock *nft, struct
 	return r < 0 ? nd_err_wrap(err, "mac spoof check") : 0;
 }
 
+static int del_iso_port(const struct nd_cni_req *req, struct nd_nfsock *nft, struct nd_err **err)
+{
+	char host_if[16];
+	int r = nd_fault("nft-iso-del", err);
+
+	nd_bridge_host_ifname(req->container_id, req->ifname, host_if);
+	if (r >= 0)
+		r = nd_iso_port_del(nft, host_if, err);
+	return r < 0 ? nd_err_wrap(err, "icc off") : 0;
+}
+
 /*
  * The container end dies with the host end, whose name follows from (id, ifname): DEL needs
  * no netns. An interface of that ifname in the netns without our host end is not ours (a
@@ -358,12 +444,14 @@ int nd_bridge_del_with(const struct nd_cni_req *req, const struct nd_bridge_del_
 	struct nd_bridge_conf c;
 	int r = nd_bridge_conf_parse(req, &c, err);
 
-	if (r >= 0 && (c.ip_masq || c.macspoofchk))
+	if (r >= 0 && (c.ip_masq || c.macspoofchk || !c.icc))
 		r = nd_nfsock_open(&nft, o->nft_close, err);
 	if (r >= 0 && c.ip_masq)
 		r = del_masq(req, &c, nft, err);
 	if (r >= 0 && c.macspoofchk)
 		r = del_spoof(req, nft, err);
+	if (r >= 0 && !c.icc)
+		r = del_iso_port(req, nft, err);
 	if (r >= 0 && !o->keep_link)
 		r = del_links(req, err);
 	if (r >= 0 && c.ipam_type && (r = nd_fault("ipam-del", err)) >= 0)
@@ -535,6 +623,8 @@ static int gc_links(const struct gc_ctx *g, const struct nd_bridge_conf *c, stru
 
 	for (size_t i = 0; r >= 0 && i < g->n_hosts; i++) {
 		if (c->macspoofchk && (r = nd_spoof_del(nft, g->hosts[i], err)) < 0)
+			break;
+		if (!c->icc && (r = nd_iso_port_del(nft, g->hosts[i], err)) < 0)
 			break;
 		r = nd_link_del(host, g->hosts[i], err);
 	}

@@ -18,6 +18,8 @@ struct nd_bridge_conf {
 	int vlan;
 	const char *ipam_type; /* NULL: no IPAM, layer 2 only */
 	char mac[18];          /* requested container MAC, "" for a random one */
+	/* Isolation (lib/kernel/iso.h): "isolate" (default true), "internal", "icc" (default true). */
+	bool isolate, internal, icc;
 };
 
 /* Validate every field (and CNI_ARGS) before anything is touched; code 7/2 on error. */

@@ -39,6 +39,9 @@ static int parse_bools(json_t *o, struct nd_bridge_conf *c, struct nd_err **err)
 		{ "macspoofchk", &c->macspoofchk },
 		{ "disableContainerInterface", &c->no_container_iface },
 		{ "portIsolation", &c->port_isolation },
+		{ "isolate", &c->isolate },
+		{ "internal", &c->internal },
+		{ "icc", &c->icc },
 	};
 
 	for (size_t i = 0; i < ND_ARRAY_SIZE(fields); i++)
@@ -92,7 +95,7 @@ static int parse_mac(const struct nd_cni_req *req, struct nd_bridge_conf *c, str
 
 int nd_bridge_conf_parse(const struct nd_cni_req *req, struct nd_bridge_conf *ret, struct nd_err **err)
 {
-	struct nd_bridge_conf c = { .bridge = "cni0" };
+	struct nd_bridge_conf c = { .bridge = "cni0", .isolate = true, .icc = true };
 	const char *br = NULL;
 	json_t *ipam = NULL;
 

@@ -137,3 +137,54 @@ int nd_addr_has(struct nl_sock *sk, int ifindex, const struct nd_cidr *addr, boo
 	*ret = m.found;
 	return 0;
 }
+
+struct addr_overlap {
+	const struct nd_cidr *want;
+	int ifindex;
+	struct nd_cidr *v;
+	size_t max, n;
+};
+
+static int collect_overlap(const struct nlmsghdr *nlh, void *ud)
+{
+	struct addr_overlap *o = ud;
+	const struct ifaddrmsg *ifa;
+	const struct nlattr *a;
+	struct nd_cidr c = { .ip = { .family = o->want->ip.family } };
+	size_t n = nd_ip_bytes(o->want->ip.family);
+
+	if (!nlh) /* the dump restarts */
+		return o->n = 0, 0;
+	if (!(ifa = nd_nl_header(nlh, RTM_NEWADDR, sizeof(*ifa))))
+		return 0;
+	a = local_attr(nlh);
+	if ((int)ifa->ifa_index != o->ifindex || ifa->ifa_family != o->want->ip.family || !a ||
+	    (size_t)nla_len(a) != n)
+		return 0;
+	memcpy(c.ip.a, nla_data(a), n);
+	c.len = ifa->ifa_prefixlen;
+	if ((c.len == o->want->len && nd_ip_equal(&c.ip, &o->want->ip)) || !nd_cidr_overlap(&c, o->want))
+		return 0;
+	if (o->n < o->max)
+		o->v[o->n] = c;
+	o->n++;
+	return 0;
+}
+
+int nd_addr_overlapping(struct nl_sock *sk, int ifindex, const struct nd_cidr *addr, struct nd_cidr *ret, size_t max,
+			size_t *ret_n, struct nd_err **err)
+{
+	struct ifaddrmsg ifa = { .ifa_family = (unsigned char)addr->ip.family, .ifa_index = (unsigned int)ifindex };
+	struct addr_overlap o = { .want = addr, .ifindex = ifindex, .v = ret, .max = max };
+	char buf[ND_CIDR_STRLEN];
+	int r = check_cidr(addr, ifindex, err);
+
+	if (r < 0)
+		return r;
+	r = nd_nl_dump(sk, RTM_GETADDR, &ifa, sizeof(ifa), collect_overlap, &o);
+	if (r < 0)
+		return nd_nl_kerr(err, r == -EAGAIN ? ND_CNI_TRY_AGAIN : ND_ERR_INTERNAL, r, NULL,
+				  "addresses overlapping '%s' on ifindex %d: list", nd_cidr_fmt(addr, buf), ifindex);
+	*ret_n = o.n;
+	return 0;
+}

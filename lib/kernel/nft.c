@@ -459,7 +459,8 @@ int nd_nft_masq_add(struct nd_nfsock *s, const struct nd_masq *m, size_t n, cons
 	if (r < 0 || (n == 0 && !x))
 		return r;
 	r = masq_add_elems(s, m, n, x);
-	if (r == -ENOENT || r == -EEXIST)
+	/* EBUSY: an extra's element exists with another verdict; the full path names it. */
+	if (r == -ENOENT || r == -EEXIST || r == -EBUSY)
 		return masq_add_full(s, m, n, x, err);
 	return r < 0 ? nd_err_set(err, ND_ERR_INTERNAL, -r, "nftables: adding masquerade elements") : 0;
 }

@@ -24,6 +24,7 @@
 #include "kernel/link.h"
 #include "kernel/netns.h"
 #include "kernel/netnsname.h"
+#include "kernel/iso.h"
 #include "kernel/nft.h"
 #include "kernel/nftbatch.h"
 #include "kernel/nl.h"
@@ -713,6 +714,8 @@ static int teardown_network(const struct nd_ctx *c, const struct nd_network *n, 
 	if ((r = nd_nfsock_open(&nft, ND_NFSOCK_CLOSE_NOW, err)) < 0 || (r = nd_nft_subnet_del(nft, &n->subnet, err)) < 0 ||
 	    (n->subnet6.ip.family && (r = nd_nft_subnet_del(nft, &n->subnet6, err)) < 0))
 		return nd_err_wrap(err, "masquerade chain of network '%s'", n->name);
+	if ((r = nd_iso_del(nft, n->bridge, err)) < 0)
+		return nd_err_wrap(err, "isolation of network '%s'", n->name);
 	remove_ipam_dir(c, n->name);
 	rec_dir(c, n->name, path);
 	(void)rmdir(path);
@@ -789,6 +792,29 @@ struct reapply {
 	size_t elems;
 };
 
+/* The bridge's isolation, and with icc off each ready attachment's port (iso.h). */
+static int reapply_iso(const struct nd_ctx *c, const struct nd_network *n, struct nd_nfsock *nft, struct nd_err **err)
+{
+	struct nd_iso iso = { .bridge = n->bridge, .isolate = true, .internal = n->internal, .icc = n->icc };
+	char **ids = NULL, host_if[16];
+	int r = nd_iso_apply(nft, &iso, err);
+
+	if (r < 0 || n->icc || (r = rec_ids(c, n->name, &ids, NULL, err)) < 0)
+		return r;
+	for (size_t i = 0; r >= 0 && ids[i]; i++) {
+		_cleanup_json_ json_t *rec = NULL;
+
+		if (rec_read(c, n->name, ids[i], &rec, NULL) < 0 ||
+		    strcmp(json_string_value(json_object_get(rec, "state")) ?: "", "ready"))
+			continue;
+		nd_bridge_host_ifname(ids[i], json_string_value(json_object_get(rec, "ifname")) ?: "eth0", host_if);
+		iso.host_if = host_if;
+		r = nd_iso_apply(nft, &iso, err);
+	}
+	nd_strv_free(ids);
+	return r;
+}
+
 static int reapply_one(const struct nd_ctx *c, struct nd_network *n, void *ud, struct nd_err **err)
 {
 	struct reapply *a = ud;
@@ -798,6 +824,8 @@ static int reapply_one(const struct nd_ctx *c, struct nd_network *n, void *ud, s
 		return r;
 	if (n->ip_masq && (r = reapply_masq(c, n, a->nft, &a->elems, err)) < 0)
 		return nd_err_wrap(err, "masquerade");
+	if ((r = reapply_iso(c, n, a->nft, err)) < 0)
+		return nd_err_wrap(err, "isolation");
 	return 0;
 }
 

@@ -46,7 +46,7 @@ static int parse_scalars(json_t *j, struct nd_network *n, struct nd_err **err)
 
 	if (nd_json_get_str(j, "name", true, &name, err) < 0 || nd_json_get_str(j, "bridge", false, &bridge, err) < 0 ||
 	    nd_json_get_int(j, "mtu", false, &mtu, err) < 0 || nd_json_get_bool(j, "ipMasq", &n->ip_masq, err) < 0 ||
-	    nd_json_get_bool(j, "internal", &n->internal, err) < 0)
+	    nd_json_get_bool(j, "internal", &n->internal, err) < 0 || nd_json_get_bool(j, "icc", &n->icc, err) < 0)
 		return -EINVAL;
 	if (!nd_network_valid_name(name))
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "network name '%s' is invalid", name);
@@ -90,9 +90,27 @@ static int check_options(json_t *opts, struct nd_err **err)
 	return 0;
 }
 
+/* Docker's driver options for inter-container communication, as `docker network create -o` takes them. */
+static int parse_icc_options(json_t *opts, bool *icc, struct nd_err **err)
+{
+	static const char *const keys[] = { "com.docker.network.bridge.enable_icc", "icc" };
+
+	for (size_t i = 0; i < ND_ARRAY_SIZE(keys); i++) {
+		const char *v = json_string_value(json_object_get(opts, keys[i]));
+
+		if (!v)
+			continue;
+		if (strcmp(v, "true") && strcmp(v, "false"))
+			return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "options.%s: '%s' is not true or false",
+					  keys[i], v);
+		*icc = *icc && !strcmp(v, "true");
+	}
+	return 0;
+}
+
 int nd_network_parse(json_t *j, struct nd_network *ret, struct nd_err **err)
 {
-	struct nd_network n = { .ip_masq = true };
+	struct nd_network n = { .ip_masq = true, .icc = true };
 	json_t *opts = NULL;
 	int r;
 
@@ -103,7 +121,8 @@ int nd_network_parse(json_t *j, struct nd_network *ret, struct nd_err **err)
 	    (r = parse_addr_field(j, "ipRange", NULL, &n.ip_range, err)) < 0 ||
 	    (r = parse_addr_field(j, "ipv6", NULL, &n.subnet6, err)) < 0 ||
 	    (r = parse_addr_field(j, "gateway6", &n.gateway6, NULL, err)) < 0 ||
-	    (r = nd_json_get_obj(j, "options", &opts, err)) < 0 || (r = check_options(opts, err)) < 0)
+	    (r = nd_json_get_obj(j, "options", &opts, err)) < 0 || (r = check_options(opts, err)) < 0 ||
+	    (r = parse_icc_options(opts, &n.icc, err)) < 0)
 		return r;
 	if (n.subnet.ip.family)
 		nd_cidr_network(&n.subnet, &n.subnet);
@@ -214,6 +233,8 @@ json_t *nd_network_json(const struct nd_network *n)
 		nd_json_set(o, "mtu", json_integer(n->mtu), &ok);
 	nd_json_set(o, "ipMasq", json_boolean(n->ip_masq), &ok);
 	nd_json_set(o, "internal", json_boolean(n->internal), &ok);
+	if (!n->icc)
+		nd_json_set(o, "icc", json_false(), &ok);
 	if (n->options)
 		nd_json_set(o, "options", json_incref(n->options), &ok);
 	nd_json_set(o, "ownBridge", json_boolean(n->own_bridge), &ok);
@@ -264,6 +285,11 @@ static json_t *bridge_plugin(const struct nd_network *n, const char *ipam_dir)
 		      "isDefaultGateway", !n->internal, "ipMasq", n->ip_masq, "ipam", ipam);
 	if (n->mtu)
 		nd_json_set(o, "mtu", json_integer(n->mtu), &ok);
+	/* Isolation (lib/kernel/iso.h): netd-bridge isolates by default; these two only when set. */
+	if (n->internal)
+		nd_json_set(o, "internal", json_true(), &ok);
+	if (!n->icc)
+		nd_json_set(o, "icc", json_false(), &ok);
 	return nd_json_built(o, ok);
 }
 

@@ -39,6 +39,11 @@ struct nd_network {
 	 * added that gateway address to the adopted bridge, so DELETE removes that address.
 	 */
 	bool own_bridge, own_gw, own_gw6;
+	/*
+	 * Containers of the network reach each other (Docker's icc): false from "icc": false or
+	 * the option "com.docker.network.bridge.enable_icc" or "icc" set to "false".
+	 */
+	bool icc;
 };
 
 /* Docker's driver options are a map of strings: so are ours, and bounded. */
@@ -53,8 +58,8 @@ bool nd_network_valid_name(const char *s);
 
 /*
  * From an API body or a state file: name, subnet, gateway, ipRange, bridge, mtu, ipMasq
- * (default true), internal, ipv6 (a subnet), options (at most ND_NET_OPTIONS_MAX string
- * values). A missing subnet leaves subnet.ip.family 0 (nd_network_pick_subnet fills it).
+ * (default true), internal, icc (default true), ipv6 (a subnet), options (at most
+ * ND_NET_OPTIONS_MAX string values; enable_icc and icc are read, "true" or "false"). A missing subnet leaves subnet.ip.family 0 (nd_network_pick_subnet fills it).
  * Ownership is never read from j (nd_network_load does that). Code 7 on invalid input.
  */
 int nd_network_parse(json_t *j, struct nd_network *ret, struct nd_err **err);
