@@ -822,10 +822,11 @@ static int reapply_one(const struct nd_ctx *c, struct nd_network *n, void *ud, s
 
 	if ((r = setup_network(c, n, err)) < 0 || (r = write_conflist(c, n, err)) < 0)
 		return r;
-	if (n->ip_masq && (r = reapply_masq(c, n, a->nft, &a->elems, err)) < 0)
-		return nd_err_wrap(err, "masquerade");
+	/* Isolation first, as when the daemon starts before its containers: `nft list` reads the same. */
 	if ((r = reapply_iso(c, n, a->nft, err)) < 0)
 		return nd_err_wrap(err, "isolation");
+	if (n->ip_masq && (r = reapply_masq(c, n, a->nft, &a->elems, err)) < 0)
+		return nd_err_wrap(err, "masquerade");
 	return 0;
 }
 

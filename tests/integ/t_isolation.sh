@@ -89,7 +89,7 @@ lan_clean() { ip netns del lan 2>/dev/null; ip link del uplink 2>/dev/null; true
 # forceAddress (reference bridge): a different address in the gateway's place is refused
 # without it and replaced with it.
 test_iso_force_address_refused_then_replaced() {
-	ip link add br-fo type bridge && ip addr add 10.73.0.9/24 dev br-fo && ip link set br-fo up
+	ip link add br-fo type bridge && ip addr add 10.73.0.9/24 brd + dev br-fo && ip link set br-fo up
 	c=$(conf fo 10.73.0.0/24 '')
 	mkns f1
 	add_refused f1 "$c" 102 "already has address 10.73.0.9/24" || return 1
@@ -200,4 +200,72 @@ test_iso_daemon_icc_false() {
 	inetd network rm --force nc >/dev/null && inetd network rm --force nd >/dev/null || { fail "network rm"; iclean; return 1; }
 	[ -z "$(iso_elems)" ] || { fail "elements left after network rm: $(iso_elems)"; iclean; return 1; }
 	iclean
+}
+
+# ---- fault points (lib/base/fault.h): the test build's plugins ----
+# ifault CMD SPEC ID CONF: the fault build's bridge plugin with NETD_FAULT=SPEC.
+ifault() {
+	printf '%s' "$4" | env NETD_FAULT="$2" CNI_COMMAND="$1" CNI_CONTAINERID="$3" CNI_IFNAME=eth0 \
+		CNI_NETNS="/run/netns/$3" CNI_PATH="$FAULT_BIN:$REF" "$FAULT_BIN/netd-bridge"
+}
+# iso_trace CONF: trace an ADD and a DEL of a new netns; "point@n" lists in $WORK/t.add, $WORK/t.del.
+iso_trace() {
+	mkns tr || return 1
+	printf '%s' "$1" | env NETD_FAULT_TRACE="$WORK/t.add.raw" CNI_COMMAND=ADD CNI_CONTAINERID=tr CNI_IFNAME=eth0 \
+		CNI_NETNS=/run/netns/tr CNI_PATH="$FAULT_BIN:$REF" "$FAULT_BIN/netd-bridge" >/dev/null || fail "traced ADD" || return 1
+	printf '%s' "$1" | env NETD_FAULT_TRACE="$WORK/t.del.raw" CNI_COMMAND=DEL CNI_CONTAINERID=tr CNI_IFNAME=eth0 \
+		CNI_NETNS=/run/netns/tr CNI_PATH="$FAULT_BIN:$REF" "$FAULT_BIN/netd-bridge" || fail "traced DEL" || return 1
+	ip netns del tr
+	points "$WORK/t.add.raw" >"$WORK/t.add"; points "$WORK/t.del.raw" >"$WORK/t.del"
+	rm -f "$WORK/t.add.raw" "$WORK/t.del.raw"
+}
+
+# icc off (a port element per container) and isolation: every ADD point failed leaves the host
+# as it was, every ADD and DEL point SIGKILLed and then DEL leaves it as it was.
+test_iso_fault_icc_off_fail_and_kill_then_del() {
+	c=$(conf fi 10.74.0.0/24 ',"icc":false')
+	mkns keep && add keep "$c" >/dev/null || fail "warm-up ADD" || return 1
+	iso_trace "$c" || return 1
+	grep -q '^nft-iso-del@1$' "$WORK/t.del" || fail "DEL did not reach nft-iso-del: $(cat "$WORK/t.del")" || return 1
+	mkns victim
+	for p in $(cat "$WORK/t.add"); do
+		before=$(snapshot)
+		out=$(ifault ADD "$p:fail" victim "$c") && { fail "ADD with $p:fail succeeded"; return 1; }
+		expect_code "$out" 100 && same_host "$before" || fail "after $p:fail" || return 1
+		rc=$( { ifault ADD "$p:kill" victim "$c" >/dev/null; echo $?; } 2>/dev/null)
+		[ "$rc" = 137 ] || fail "$p:kill: exit $rc" || return 1
+		del victim "$c" && same_host "$before" || fail "after $p:kill + DEL" || return 1
+		echo "ok ADD $p"
+	done
+	for p in $(cat "$WORK/t.del"); do
+		before=$(snapshot)
+		add victim "$c" >/dev/null || fail "ADD before DEL $p" || return 1
+		rc=$( { ifault DEL "$p:kill" victim "$c" >/dev/null; echo $?; } 2>/dev/null)
+		[ "$rc" = 137 ] || fail "DEL $p:kill: exit $rc" || return 1
+		del victim "$c" && same_host "$before" || fail "after DEL $p:kill + DEL" || return 1
+		echo "ok DEL $p"
+	done
+	echo "## icc off: ADD $(tr '\n' ' ' <"$WORK/t.add")/ DEL $(tr '\n' ' ' <"$WORK/t.del")"
+	del keep "$c"; ip netns del keep; ip netns del victim; ip link del br-fi
+}
+
+# forceAddress: an ADD failed at any point after it replaced the bridge's old address puts
+# that address back (a SIGKILL cannot: the reference plugin loses it too).
+test_iso_fault_force_address_fail_restores_old_address() {
+	ip link add br-fo type bridge && ip addr add 10.73.0.9/24 brd + dev br-fo && ip link set br-fo up
+	c=$(conf fo 10.73.0.0/24 ',"forceAddress":true')
+	mkns keep && add keep "$c" >/dev/null || fail "warm-up ADD" || return 1
+	del keep "$c" || return 1
+	ip addr del 10.73.0.1/24 dev br-fo && ip addr add 10.73.0.9/24 brd + dev br-fo || return 1
+	iso_trace "$c" || return 1
+	ip addr del 10.73.0.1/24 dev br-fo && ip addr add 10.73.0.9/24 brd + dev br-fo || return 1
+	grep -q '^bridge-addr-replace@1$' "$WORK/t.add" || fail "ADD did not reach bridge-addr-replace: $(cat "$WORK/t.add")" || return 1
+	mkns victim
+	for p in $(cat "$WORK/t.add"); do
+		before=$(snapshot)
+		out=$(ifault ADD "$p:fail" victim "$c") && { fail "ADD with $p:fail succeeded"; return 1; }
+		expect_code "$out" 100 && same_host "$before" || fail "after $p:fail" || return 1
+		echo "ok ADD $p"
+	done
+	ip netns del keep; ip netns del victim; ip link del br-fo
 }
