@@ -631,9 +631,20 @@ static int gc_links(const struct gc_ctx *g, const struct nd_bridge_conf *c, stru
 	return r < 0 ? r : 0;
 }
 
+/* A bridge that is gone (removed by its owner) takes its isolation elements with it. */
+static int gc_iso(const struct nd_bridge_conf *c, struct nd_nfsock *nft, struct nd_err **err)
+{
+	_cleanup_nl_sock_ struct nl_sock *host = NULL;
+	int r = nd_nl_open(-1, &host, err);
+
+	if (r >= 0 && (r = nd_link_get(host, c->bridge, NULL, NULL, NULL, NULL, err)) == -ENODEV)
+		return nd_iso_del(nft, c->bridge, err);
+	return r < 0 ? r : 0;
+}
+
 /*
  * GC (spec 1.1): release every lease, masquerade entry, MAC check and host veth of this
- * network's attachments not listed valid. The attachments come from the lease store (when
+ * network's attachments not listed valid, and the isolation of its bridge if that is gone. The attachments come from the lease store (when
  * the IPAM runs in-process) and from the masquerade entries' owner comments.
  */
 int nd_bridge_gc(const struct nd_cni_req *req, struct nd_err **err)
@@ -660,6 +671,8 @@ int nd_bridge_gc(const struct nd_cni_req *req, struct nd_err **err)
 		r = nd_nft_masq_del(nft, g.stale, g.n_stale, err);
 	if (r >= 0)
 		r = gc_links(&g, &c, nft, err);
+	if (r >= 0 && iso_wanted(&c))
+		r = gc_iso(&c, nft, err);
 	free(g.stale);
 	free(g.hosts);
 	free(g.valid_ids);

@@ -28,6 +28,14 @@ test_iso_plugin_bridges_isolated_both_ways() {
 	# The other bridge's gateway address is the host's: reachable, as on Docker (INPUT, not FORWARD).
 	nft list set inet netd iso_bridges | grep -q br-ia || fail "br-ia not in iso_bridges: $(nft list ruleset)" || return 1
 	two_nets_clean
+	# The bridges' elements outlive DEL as the bridges do; GC of a network whose bridge is gone drops them.
+	nft list set inet netd iso_bridges | grep -q br-ia || fail "br-ia's elements went with DEL" || return 1
+	for c in "$CA" "$CB"; do
+		printf '%s' "$c" | jq -c '. + {"cniVersion":"1.1.0","cni.dev/valid-attachments":[]}' | env CNI_COMMAND=GC CNI_PATH="$CNI_PATH" "$BIN/netd-bridge" ||
+			fail "GC" || return 1
+	done
+	[ -z "$(nft -j list ruleset | jq -c '.nftables[] | (.set // .map) | select(.name and (.name|startswith("iso"))) | .elem // empty')" ] ||
+		fail "elements left after GC: $(nft list ruleset)" || return 1
 }
 
 test_iso_plugin_opt_out_isolate_false() {
