@@ -166,6 +166,55 @@ static void test_network_parse_and_check(void **state)
 		parse_expect(rows[i].body, rows[i].full, rows[i].want);
 }
 
+/*
+ * Docker's icc: the field or either option turns it off, any other option value is refused;
+ * the record keeps icc (written only when off) and the bridge config carries icc and internal.
+ */
+static void test_network_icc_and_internal(void **state)
+{
+	static const struct {
+		const char *body;
+		int icc; /* -1: refused */
+	} rows[] = {
+		{ "{\"name\":\"n\"}", 1 },
+		{ "{\"name\":\"n\",\"icc\":false}", 0 },
+		{ "{\"name\":\"n\",\"options\":{\"icc\":\"false\"}}", 0 },
+		{ "{\"name\":\"n\",\"options\":{\"com.docker.network.bridge.enable_icc\":\"false\"}}", 0 },
+		{ "{\"name\":\"n\",\"options\":{\"com.docker.network.bridge.enable_icc\":\"true\"}}", 1 },
+		{ "{\"name\":\"n\",\"options\":{\"icc\":\"no\"}}", -1 },
+		{ "{\"name\":\"n\",\"icc\":\"false\"}", -1 },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		json_t *j = fx_json(rows[i].body), *rec, *conf;
+		struct nd_err *err = NULL;
+		struct nd_network n;
+		int r = nd_network_parse(j, &n, &err);
+
+		json_decref(j);
+		if (rows[i].icc < 0) {
+			assert_true(r < 0);
+			assert_non_null(err);
+			nd_err_freep(&err);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_int_equal(n.icc, rows[i].icc);
+		n.internal = !n.icc;
+		(void)nd_cidr_parse("10.5.0.0/24", &n.subnet, NULL);
+		assert_int_equal(nd_network_finish(&n, NULL), 0);
+		rec = nd_network_json(&n);
+		conf = nd_network_cni_conf(&n, NULL);
+		assert_int_equal(json_is_false(json_object_get(rec, "icc")), !n.icc);
+		assert_int_equal(json_is_false(json_object_get(conf, "icc")), !n.icc);
+		assert_int_equal(json_is_true(json_object_get(conf, "internal")), n.internal);
+		json_decref(rec);
+		json_decref(conf);
+		nd_network_clear(&n);
+	}
+}
+
 static void test_network_option_limits(void **state)
 {
 	json_t *j = fx_json("{\"name\":\"n\"}"), *opts = json_object();
@@ -366,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_json_top_strings),
 		cmocka_unit_test(test_network_parse_and_check),
 		cmocka_unit_test(test_network_option_limits),
+		cmocka_unit_test(test_network_icc_and_internal),
 		cmocka_unit_test(test_network_ownership),
 		cmocka_unit_test(test_network_quarantine),
 		cmocka_unit_test(test_netns_rule_paths),
