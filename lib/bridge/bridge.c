@@ -503,8 +503,12 @@ static int check_host(struct attach *a, const struct nd_result *prev, struct nd_
 		return check_failed(err, "veth '%s' is missing", a->host_if);
 	if (r >= 0 && master != a->br_index)
 		return check_failed(err, "veth '%s' is not a port of bridge '%s'", a->host_if, a->c.bridge);
-	if (r >= 0 && a->c.ip_masq && prev->n_ips && (r = nd_nfsock_open(&a->nft, ND_NFSOCK_CLOSE_NOW, err)) >= 0)
+	if (r >= 0 && a->c.ip_masq && prev->n_ips && (r = nft_open(a, err)) >= 0)
 		r = nd_nft_masq_check(a->nft, m, masq_entries(a, prev, m), err);
+	if (r >= 0 && iso_wanted(&a->c) && (r = nft_open(a, err)) >= 0)
+		r = nd_iso_check(a->nft, &(struct nd_iso){ .bridge = a->c.bridge, .isolate = a->c.isolate,
+							.internal = a->c.internal, .icc = a->c.icc, .host_if = a->host_if },
+				 err);
 	return r;
 }
 

@@ -328,3 +328,60 @@ int nd_iso_port_del(struct nd_nfsock *s, const char *host_if, struct nd_err **er
 {
 	return del_elems(s, &port_elem, 1, host_if, err);
 }
+
+/* A get of one element: the request names the set and the key; any answer means present. */
+struct probe {
+	const struct elem *el;
+	const char *name;
+	bool found;
+};
+
+static void probe_build(struct nlmsghdr *nlh, void *ud)
+{
+	const struct probe *p = ud;
+	char key[2 * IFNAMSIZ] = { 0 };
+	struct nlattr *list, *el, *k;
+
+	strncpy(key, p->name, IFNAMSIZ - 1);
+	if (p->el->pair)
+		strncpy(key + IFNAMSIZ, p->name, IFNAMSIZ - 1);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, TABLE);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, p->el->set);
+	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+	k = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, p->el->pair ? 2 * IFNAMSIZ : IFNAMSIZ, key);
+	mnl_attr_nest_end(nlh, k);
+	mnl_attr_nest_end(nlh, el);
+	mnl_attr_nest_end(nlh, list);
+}
+
+static int probe_take(const struct nlmsghdr *nlh, void *ud)
+{
+	if ((nlh->nlmsg_type & 0xff) == NFT_MSG_NEWSETELEM)
+		((struct probe *)ud)->found = true;
+	return 0;
+}
+
+int nd_iso_check(struct nd_nfsock *s, const struct nd_iso *iso, struct nd_err **err)
+{
+	struct elem el[5];
+	size_t n = elems_of(iso, el);
+
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_err_ struct nd_err *e = NULL;
+		struct probe p = { &el[i], el[i].port ? iso->host_if : iso->bridge, false };
+		int r = nd_nfsock_request(s, NFT_MSG_GETSETELEM, el[i].family, 0, probe_build, probe_take, &p,
+					  "get isolation element", &e);
+
+		if (r < 0 && r != -ENOENT) {
+			if (err && !*err)
+				*err = TAKE_PTR(e);
+			return r;
+		}
+		if (!p.found)
+			return nd_err_set(err, ND_ERR_CHECK_FAILED, ENOENT, "nftables: no element '%s' in set '%s' (isolation)",
+					  p.name, el[i].set);
+	}
+	return 0;
+}

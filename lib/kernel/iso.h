@@ -50,5 +50,7 @@ int nd_iso_put(struct nd_nftb *b, bool full, void *ud);
 int nd_iso_apply(struct nd_nfsock *s, const struct nd_iso *iso, struct nd_err **err);
 /* Remove every element of the bridge (its network is gone); absent ones are fine. */
 int nd_iso_del(struct nd_nfsock *s, const char *bridge, struct nd_err **err);
+/* CHECK: ND_ERR_CHECK_FAILED unless every element nd_iso_put would add is there. */
+int nd_iso_check(struct nd_nfsock *s, const struct nd_iso *iso, struct nd_err **err);
 /* Remove the port's icc element (DEL, GC); absent is fine. */
 int nd_iso_port_del(struct nd_nfsock *s, const char *host_if, struct nd_err **err);

@@ -62,6 +62,15 @@ test_iso_plugin_icc_false() {
 	reach a1 "$(ip_of "$r2")" && { fail "a1 reaches a2 with icc off"; return 1; }
 	h1=$(echo "$r1" | jq -r '.interfaces[1].name')
 	nft list set bridge netd iso_noicc | grep -q "$h1" || fail "no iso_noicc element for $h1" || return 1
+	# CHECK holds the bridge's and the port's elements against the config.
+	cc=$(printf '%s' "$c" | jq -c --argjson p "$r1" '. + {"prevResult":$p}')
+	out=$(cni netd-bridge CHECK a1 eth0 /run/netns/a1 "$cc") || fail "CHECK: $out" || return 1
+	nft delete element bridge netd iso_noicc "{ \"$h1\" }"
+	out=$(cni netd-bridge CHECK a1 eth0 /run/netns/a1 "$cc") && { fail "CHECK passed without the port's element"; return 1; }
+	expect_code "$out" 105 && echo "$out" | grep -q iso_noicc || fail "CHECK: $out" || return 1
+	nft delete element inet netd iso_from '{ "br-ia" }'
+	cni netd-bridge CHECK a2 eth0 /run/netns/a2 "$(printf '%s' "$c" | jq -c --argjson p "$r2" '. + {"prevResult":$p}')" >/dev/null &&
+		{ fail "CHECK passed without the bridge's iso_from element"; return 1; }
 	del a1 "$c"; del a2 "$c"
 	[ -z "$(nft -j list set bridge netd iso_noicc | jq -c '.nftables[].set.elem // empty')" ] ||
 		fail "port elements left after DEL: $(nft list set bridge netd iso_noicc)" || return 1
