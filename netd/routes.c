@@ -147,6 +147,7 @@ static struct answer attach(struct nd_daemon *d, const char *net, json_t *body)
 	    nd_json_get_str(body, "ifname", false, &q.ifname, &e) < 0 ||
 	    nd_json_get_str(body, "ip", false, &q.ip, &e) < 0 || nd_json_get_str(body, "mac", false, &q.mac, &e) < 0)
 		return fail(e);
+	q.ports = json_object_get(body, "ports");
 	nd_result_init(&res);
 	if (nd_op_attach(&d->ctx, &q, &res, &e) < 0) {
 		nd_result_clear(&res);
