@@ -38,3 +38,14 @@ test_ports_api_publish_record_reload_detach() {
 	ip link del up0 2>/dev/null
 	return 0
 }
+
+# Another firewall's forward policy drop: netd status and the daemon log say so, naming the chain.
+test_ports_api_forward_drop_reported() {
+	nft add table ip filter && nft add chain ip filter FORWARD '{ type filter hook forward priority 0; policy drop; }'
+	dstart || return 1
+	netd status | grep -q "warning: .*'ip filter FORWARD' drops forwarded packets" || { fail "status: $(netd status)"; dclean; return 1; }
+	grep -q "'ip filter FORWARD' drops forwarded packets" "$WORK/dlog" || { fail "log: $(cat "$WORK/dlog")"; dclean; return 1; }
+	nft delete table ip filter
+	netd status | grep -q warning && { fail "warning without the drop"; dclean; return 1; }
+	dclean
+}
