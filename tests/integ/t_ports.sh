@@ -115,17 +115,23 @@ while True:
 	# The client keeps one source port, so every datagram is the same conntrack flow.
 	client='import socket,sys
 s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("0.0.0.0",40000)); s.settimeout(0.5)
-for i in range(10):
+for i in range(int(sys.argv[2]) if len(sys.argv) > 2 else 10):
     s.sendto(b"x",(sys.argv[1],5353))
     try: print(s.recv(100).decode()); break
     except socket.timeout: pass'
 	r1=$(bridge_add c1) || fail "bridge ADD c1" || return 1
+	# The flow starts before anything is published: its entry (to the host itself) must not outlive ADD.
+	ip netns exec lan python3 -c "$client" $LAN4 1 >/dev/null
+	conntrack -L -p udp --orig-port-dst 5353 2>/dev/null | grep -q sport=40000 || fail "no entry before ADD" || return 1
 	c=$(pmconf n1 "$r1" '[{"hostPort":5353,"containerPort":53,"protocol":"udp"}]')
 	pm ADD c1 "$c" >/dev/null || fail "ADD c1" || return 1
 	trap stop_servers EXIT
 	ip netns exec c1 python3 -c "$echo_srv" one >/dev/null 2>&1 & PIDS="$PIDS $!"
 	[ "$(ip netns exec lan python3 -c "$client" $LAN4)" = one ] || { stop_servers; fail "first echo"; return 1; }
-	pm DEL c1 "$c" && del c1 "$(ds_conf n1 60)" || fail "DEL c1" || return 1
+	pm DEL c1 "$c" || fail "DEL c1" || return 1
+	conntrack -L -p udp --orig-port-dst 5353 2>/dev/null | grep -q sport=40000 &&
+		{ stop_servers; fail "DEL left the flow's conntrack entry: $(conntrack -L -p udp 2>&1)"; return 1; }
+	del c1 "$(ds_conf n1 60)" || fail "bridge DEL c1" || return 1
 	r2=$(bridge_add c2) || fail "bridge ADD c2" || return 1
 	c2=$(pmconf n1 "$r2" '[{"hostPort":5353,"containerPort":53,"protocol":"udp"}]')
 	pm ADD c2 "$c2" >/dev/null || fail "ADD c2" || return 1
