@@ -116,6 +116,7 @@ static void run_usage(FILE *f)
 		"  --ip IP              the address to request on the network\n"
 		"  -p, --publish [HOSTIP:][HOSTPORT[-END]:]PORT[-END][/PROTO]\n"
 		"                       publish container ports on the host (repeatable; no HOSTPORT: a free one)\n"
+		"  -P, --publish-all    publish every port the image exposes, each on a free host port\n"
 		"  -m, --memory SIZE    memory limit (64m, 1g)\n"
 		"  --cpus N             CPU quota (0.5, 2)\n"
 		"  --pids-limit N       at most N tasks\n"
@@ -176,6 +177,7 @@ static int run_opt(int ch, char *arg, struct run_args *a)
 	case O_CPUS: s->cpus = arg; break;
 	case O_PIDS: s->pids = arg; break;
 	case O_USERNS: s->userns = true; break;
+	case 'P': s->publish_all = true; break;
 	case 'w': s->cwd = arg; break;
 	case 'u': s->user = arg; break;
 	case 'd': s->detach = true; break;
@@ -214,13 +216,14 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "layer", required_argument, NULL, O_LAYER },	   { "cgroup-parent", required_argument, NULL, O_CGP },
 		{ "state-dir", required_argument, NULL, O_STATE }, { "help", no_argument, NULL, 'h' },
 		{ "security-opt", required_argument, NULL, O_SECOPT }, { "publish", required_argument, NULL, 'p' },
+		{ "publish-all", no_argument, NULL, 'P' },
 		{ 0 },
 	};
 	_cleanup_err_ struct nd_err *err = NULL;
 	int ch, r;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+m:e:w:u:p:dh", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+m:e:w:u:p:Pdh", lo, NULL)) != -1) {
 		if (ch == 'h') {
 			run_usage(stdout);
 			return -1;

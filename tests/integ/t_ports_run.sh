@@ -43,3 +43,24 @@ test_ports_run_bad_publish_refused() {
 	[ -z "$(nft list ruleset 2>/dev/null | grep 'map pm')" ] || fail "a refused run touched nftables" || return 1
 	rt_clean
 }
+
+# -P: every port of the image's ExposedPorts on a free host port (a -p for one of them wins).
+test_ports_run_publish_all_from_image() {
+	rt_setup || return 1
+	rt_mkimage
+	jq -c '.config.ExposedPorts = {"80/tcp":{},"53/udp":{},"81/tcp":{}}' "$T/config.json" >"$T/config2.json"
+	dc=$(oci_blob "$T/config2.json" application/vnd.oci.image.config.v1+json)
+	jq -c --argjson c "$dc" '.config = $c' "$T/manifest.json" >"$T/manifest2.json"
+	dm=$(oci_blob "$T/manifest2.json" application/vnd.oci.image.manifest.v1+json)
+	printf '{"schemaVersion":2,"manifests":[%s]}' "$(echo "$dm" | jq -c '. + {annotations:{"org.opencontainers.image.ref.name":"v1"}}')" >"$L/index.json"
+	"$N" run -d --name pa -P -p 8081:81 --image "$L:v1" -- httpd -f -p 80 -h /etc >/dev/null || fail "run -P" || return 1
+	out=$("$N" port pa)
+	h80=$("$N" port pa 80/tcp | head -1)
+	echo "$out" | grep -q '^53/udp -> 0.0.0.0:[1-9]' && echo "$out" | grep -qx '81/tcp -> 0.0.0.0:8081' &&
+		[ "$(echo "$out" | grep -c '^81/tcp')" = 2 ] || { fail "netd port after -P: $out"; "$N" rm -f pa; return 1; }
+	[ "$(get "http://127.0.0.1:${h80##*:}/group" | head -1)" = "root:x:0:" ] || { fail "-P port ${h80} unreachable"; "$N" rm -f pa; return 1; }
+	"$N" rm -f pa >/dev/null || fail "rm" || return 1
+	[ "$(pm_elems)" = 0 ] || fail "elements left: $(nft list ruleset)" || return 1
+	rm -rf "$L" "$T"
+	rt_clean
+}
