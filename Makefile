@@ -3,7 +3,7 @@ PREFIX      ?= /usr/local
 CNI_BIN_DIR ?= /opt/cni/bin
 DESTDIR     ?=
 CC          ?= cc
-PKGS        := libnl-3.0 libnl-route-3.0 libnftnl libmnl jansson libseccomp
+PKGS        := libnl-3.0 libnl-route-3.0 libnftnl libmnl jansson libseccomp libnetfilter_conntrack
 
 # Three builds: the release (build/, bin/), the test build (TEST=1: build-test/) and the
 # sanitizer build (SAN=1: build-san/). Only the two test builds compile the fault points in
@@ -32,7 +32,7 @@ endif
 LIB_SRC := $(wildcard lib/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBA    := $(BUILD)/libnetd.a
-PLUGINS := netd-bridge netd-ipam netd-loopback
+PLUGINS := netd-bridge netd-ipam netd-loopback netd-portmap
 PLUGIN_BINS := $(PLUGINS:%=$(BIN)/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -53,7 +53,9 @@ $(LIBA): $(LIB_OBJ)
 # Plugins are exec'd once per operation: linking libnl, libnftnl and jansson statically
 # saves the dynamic loader ~0.2 ms per exec (measured). libmnl ships no static archive.
 PLUGIN_LDLIBS = $(if $(SAN),$(LDLIBS),-Wl,-Bstatic -lnl-route-3 -lnl-3 -lnftnl -ljansson \
-	-Wl,-Bdynamic -lmnl -lpthread -lm)
+	-Wl,-Bdynamic -lmnl -lpthread -lm $(CT_LDLIBS))
+# Only what reaches lib/portmap/ctflush.c loads libnetfilter_conntrack (no static archive).
+CT_LDLIBS = -Wl,--as-needed -lnetfilter_conntrack -lnfnetlink -Wl,--no-as-needed
 # The binaries that start containers install the seccomp profile: libseccomp, static too.
 SECCOMP_LDLIBS = $(if $(SAN),,-Wl,-Bstatic -lseccomp -Wl,-Bdynamic)
 $(BIN)/netd-%: $(BUILD)/plugins/%/main.o $(LIBA)
@@ -102,6 +104,8 @@ DEPS := build-essential pkg-config clang libnl-3-dev libnl-route-3-dev libnftnl-
 	containernetworking-plugins cppcheck libmicrohttpd-dev curl \
 	libarchive-dev libssl-dev busybox-static iptables libclang-rt-14-dev \
 	libseccomp-dev keyutils attr
+# Port publishing (issue 10): the conntrack flush on ADD/DEL, and conntrack(8) for its tests.
+DEPS += libnetfilter-conntrack-dev conntrack
 deps:
 	@if ! dpkg -s $(DEPS) >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEPS); fi

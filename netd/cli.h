@@ -66,3 +66,6 @@ int nd_cmd_rm(int argc, char **argv);
 int nd_cmd_logs(int argc, char **argv);
 int nd_cmd_exec(int argc, char **argv);
 int nd_cmd_commit(int argc, char **argv);
+/* netd port (cmd_port.c); Docker's "0.0.0.0:8080->80/tcp" for a recorded mapping (ps's PORTS). */
+int nd_cmd_port(int argc, char **argv);
+const char *nd_port_docker_fmt(const char *rec);

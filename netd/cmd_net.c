@@ -592,6 +592,8 @@ int nd_cmd_status(int argc, char **argv)
 	json_array_foreach(json_object_get(ans, "networks"), i, n)
 		printf("  %-20s %-15s %-18s %lld attached\n", s_of(n, "name"), s_of(n, "bridge"), s_of(n, "subnet"),
 		       json_integer_value(json_object_get(n, "attachments")));
+	if (json_is_string(json_object_get(ans, "firewall")))
+		printf("warning:     %s\n", s_of(ans, "firewall"));
 	return 0;
 }
 

@@ -96,13 +96,14 @@ static int exec_oci(int argc, char **argv)
 
 struct run_args {
 	struct nd_run_spec spec;
-	struct nd_strv env, layers;
+	struct nd_strv env, layers, publish;
 };
 
 static void run_args_clear(struct run_args *a)
 {
 	nd_strv_clear(&a->env);
 	nd_strv_clear(&a->layers);
+	nd_strv_clear(&a->publish);
 }
 
 static void run_usage(FILE *f)
@@ -113,6 +114,9 @@ static void run_usage(FILE *f)
 		"  --hostname H         the container's hostname (default: its short ID)\n"
 		"  --net MODE           bridge (default), host, none, container:ID, or a network name\n"
 		"  --ip IP              the address to request on the network\n"
+		"  -p, --publish [HOSTIP:][HOSTPORT[-END]:]PORT[-END][/PROTO]\n"
+		"                       publish container ports on the host (repeatable; no HOSTPORT: a free one)\n"
+		"  -P, --publish-all    publish every port the image exposes, each on a free host port\n"
 		"  -m, --memory SIZE    memory limit (64m, 1g)\n"
 		"  --cpus N             CPU quota (0.5, 2)\n"
 		"  --pids-limit N       at most N tasks\n"
@@ -173,6 +177,7 @@ static int run_opt(int ch, char *arg, struct run_args *a)
 	case O_CPUS: s->cpus = arg; break;
 	case O_PIDS: s->pids = arg; break;
 	case O_USERNS: s->userns = true; break;
+	case 'P': s->publish_all = true; break;
 	case 'w': s->cwd = arg; break;
 	case 'u': s->user = arg; break;
 	case 'd': s->detach = true; break;
@@ -182,8 +187,9 @@ static int run_opt(int ch, char *arg, struct run_args *a)
 	case O_CGP: s->cgroup_parent = arg; break;
 	case O_STATE: setenv("NETD_STATE_DIR", arg, 1); break;
 	case 'e':
+	case 'p':
 	case O_LAYER:
-		if (nd_strv_push(ch == 'e' ? &a->env : &a->layers, arg) < 0)
+		if (nd_strv_push(ch == 'e' ? &a->env : ch == 'p' ? &a->publish : &a->layers, arg) < 0)
 			return fail("run", NULL);
 		break;
 	case O_SECOPT:
@@ -209,13 +215,15 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "rootfs", required_argument, NULL, O_ROOTFS },   { "image", required_argument, NULL, O_IMAGE },
 		{ "layer", required_argument, NULL, O_LAYER },	   { "cgroup-parent", required_argument, NULL, O_CGP },
 		{ "state-dir", required_argument, NULL, O_STATE }, { "help", no_argument, NULL, 'h' },
-		{ "security-opt", required_argument, NULL, O_SECOPT }, { 0 },
+		{ "security-opt", required_argument, NULL, O_SECOPT }, { "publish", required_argument, NULL, 'p' },
+		{ "publish-all", no_argument, NULL, 'P' },
+		{ 0 },
 	};
 	_cleanup_err_ struct nd_err *err = NULL;
 	int ch, r;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+m:e:w:u:dh", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+m:e:w:u:p:Pdh", lo, NULL)) != -1) {
 		if (ch == 'h') {
 			run_usage(stdout);
 			return -1;
@@ -227,6 +235,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 	a->spec.n_args = (size_t)(argc - optind);
 	a->spec.env = a->env.v;
 	a->spec.layers = a->layers.v;
+	a->spec.publish = a->publish.v;
 	if (nd_spec_check(&a->spec, &err) < 0)
 		return usage_err("run", err->msg);
 	return 0;
@@ -304,25 +313,36 @@ int nd_cmd_run(int argc, char **argv)
 
 static json_t *ctr_json(const struct nd_ctr *c, const char *status, bool monitored)
 {
-	return json_pack("{s:s, s:s?, s:s, s:i, s:s?, s:s?, s:s?, s:o, s:o, s:s?, s:s?, s:I, s:b}", "id", c->id, "name",
+	return json_pack("{s:s, s:s?, s:s, s:i, s:s?, s:s?, s:s?, s:o, s:o, s:s?, s:s?, s:I, s:b, s:o}", "id", c->id, "name",
 			 c->name, "status", status, "pid", monitored ? (int)c->pid : 0, "net", c->net, "network",
 			 c->network, "netns", c->netns, "ips", nd_json_from_strv(c->ips ? c->ips : (char *[]){ NULL }),
 			 "command", nd_json_from_strv(c->argv), "image", c->image, "rootfs", c->rootfs, "created",
-			 (json_int_t)c->created, "oom", c->oom);
+			 (json_int_t)c->created, "oom", c->oom, "ports", nd_json_from_strv(c->ports ? c->ports : (char *[]){ NULL }));
+}
+
+/* Docker's PORTS column: "0.0.0.0:8080->80/tcp, ..." ("-" when none). */
+static const char *ports_col(const struct nd_ctr *c, char *buf, size_t size)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (char **p = c->ports; p && *p && at < size; p++)
+		at += (size_t)snprintf(buf + at, size - at, "%s%s", at ? "," : "", nd_port_docker_fmt(*p));
+	return buf[0] ? buf : "-";
 }
 
 static void ps_line(const struct nd_ctr *c, const char *status)
 {
-	char cmd[64] = "";
+	char cmd[64] = "", ports[256];
 
 	for (char **p = c->argv; p && *p; p++) {
 		size_t l = strlen(cmd);
 
 		snprintf(cmd + l, sizeof(cmd) - l, "%s%s", l ? " " : "", *p);
 	}
-	printf("%-12.12s  %-16s  %-12s  %-7d  %-12s  %-18s  %s\n", c->id, c->name ? c->name : "-", status,
+	printf("%-12.12s  %-16s  %-12s  %-7d  %-12s  %-18s  %-20s  %s\n", c->id, c->name ? c->name : "-", status,
 	       strcmp(status, "running") ? 0 : (int)c->pid, c->net ? c->net : "-", c->ips && c->ips[0] ? c->ips[0] : "-",
-	       cmd);
+	       ports_col(c, ports, sizeof(ports)), cmd);
 }
 
 /* The records of ids, as a table or (json) an array, running ones only unless all. */
@@ -333,8 +353,8 @@ static int ps_print(const char *state, char **ids, bool json, bool all)
 	if (json && !arr)
 		return fail("ps", NULL);
 	if (!json)
-		printf("%-12s  %-16s  %-12s  %-7s  %-12s  %-18s  %s\n", "CONTAINER ID", "NAME", "STATUS", "PID", "NET", "IP",
-		       "COMMAND");
+		printf("%-12s  %-16s  %-12s  %-7s  %-12s  %-18s  %-20s  %s\n", "CONTAINER ID", "NAME", "STATUS", "PID", "NET",
+		       "IP", "PORTS", "COMMAND");
 	for (char **id = ids; *id; id++) {
 		_cleanup_(nd_ctr_clear) struct nd_ctr c = { 0 };
 		char buf[64];

@@ -289,6 +289,8 @@ static void recover(struct nd_daemon *d)
 		nd_log(ND_LOG_INFO, "gc: released %lld attachments, %lld stray veths",
 		       json_integer_value(json_object_get(gc, "released")),
 		       json_integer_value(json_object_get(gc, "veths")));
+	if (nd_firewall_note())
+		nd_log(ND_LOG_WARN, "%s", nd_firewall_note());
 	if (nd_op_reapply(&d->ctx, NULL, &re, &e3) < 0)
 		nd_log(ND_LOG_ERR, "re-apply: %s", e3->msg);
 	else

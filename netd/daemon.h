@@ -60,3 +60,5 @@ void nd_api_stop(void);
 
 /* `netd daemon [options]`: returns the exit status. */
 int nd_daemon_main(int argc, char **argv);
+/* Another firewall dropping forwarded traffic by policy, as a sentence; NULL when none. */
+const char *nd_firewall_note(void);

@@ -33,6 +33,7 @@ static const struct cmd {
 	{ "logs", nd_cmd_logs, "a container's output" },
 	{ "exec", nd_cmd_exec, "run a command in a container" },
 	{ "commit", nd_cmd_commit, "save a container as an image" },
+	{ "port", nd_cmd_port, "a container's published ports" },
 };
 
 static void usage(FILE *f)

@@ -22,6 +22,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "kernel/netnsname.h"
+#include "portmap/fwcheck.h"
 
 #define answer nd_api_answer
 
@@ -147,6 +148,7 @@ static struct answer attach(struct nd_daemon *d, const char *net, json_t *body)
 	    nd_json_get_str(body, "ifname", false, &q.ifname, &e) < 0 ||
 	    nd_json_get_str(body, "ip", false, &q.ip, &e) < 0 || nd_json_get_str(body, "mac", false, &q.mac, &e) < 0)
 		return fail(e);
+	q.ports = json_object_get(body, "ports");
 	nd_result_init(&res);
 	if (nd_op_attach(&d->ctx, &q, &res, &e) < 0) {
 		nd_result_clear(&res);
@@ -230,6 +232,23 @@ static struct answer maintenance(struct nd_daemon *d, bool gc)
 	return ok(MHD_HTTP_OK, rep);
 }
 
+/*
+ * Another firewall's forward policy drop (portmap/fwcheck.h), as one sentence, or NULL:
+ * looked at when asked (netd status), logged once at start.
+ */
+const char *nd_firewall_note(void)
+{
+	static __thread char note[ND_FW_WHAT_MAX + 160]; /* API threads ask at once */
+	_cleanup_nfsock_ struct nd_nfsock *s = NULL;
+	char what[ND_FW_WHAT_MAX];
+
+	if (nd_nfsock_open(&s, ND_NFSOCK_CLOSE_NOW, NULL) < 0 || nd_fw_forward_drop(s, what, NULL) <= 0)
+		return NULL;
+	snprintf(note, sizeof(note), "the chain '%s' drops forwarded packets by policy: containers' traffic "
+		 "and published ports are dropped unless that firewall accepts them", what);
+	return note;
+}
+
 static struct answer info(struct nd_daemon *d)
 {
 	struct answer a = networks_list(d);
@@ -254,9 +273,9 @@ static struct answer info(struct nd_daemon *d)
 	}
 	if (nd_netns_list(&ns, &nns, NULL) >= 0)
 		nd_strv_free(ns);
-	return ok(MHD_HTTP_OK, json_pack("{s:s, s:s, s:s, s:o, s:I, s:o, s:I}", "version", ND_VERSION, "stateDir",
+	return ok(MHD_HTTP_OK, json_pack("{s:s, s:s, s:s, s:o, s:I, s:o, s:I, s:s?}", "version", ND_VERSION, "stateDir",
 					 d->ctx.state_dir, "socket", d->socket, "networks", a.body, "attachments",
-					 total, "pools", pools, "netns", (json_int_t)nns));
+					 total, "pools", pools, "netns", (json_int_t)nns, "firewall", nd_firewall_note()));
 }
 
 /* Split "/v1/a/b/c" into at most 6 segments; false when it does not start with /v1/. */

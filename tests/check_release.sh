@@ -7,7 +7,7 @@
 set -u
 rel=${1:-} test=${2:-}
 [ -n "$rel" ] || { echo "skip check_release: not a release build"; exit 0; }
-bins="netd-bridge netd-ipam netd-loopback netd netd-daemon netd-oci"
+bins="netd-bridge netd-ipam netd-loopback netd-portmap netd netd-daemon netd-oci"
 bad=0
 for b in $bins; do
 	[ -x "$rel/$b" ] || { echo "FAIL check_release: no $rel/$b"; bad=1; continue; }

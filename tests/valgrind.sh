@@ -51,6 +51,15 @@ ip netns add c1
 c=$(conf vg netd-ipam)
 vg ok netd-bridge ADD c1 eth0 /run/netns/c1 "$c"
 cc=$(printf '%s' "$c" | jq -c --argjson p "$(cat "$W/out")" '. + {prevResult:$p}')
+# netd-portmap chained after it: ADD, CHECK, GC, a conflict (refused), a failed ADD's undo, DEL.
+pc=$(jq -nc --argjson p "$(cat "$W/out")" '{cniVersion:"1.1.0",name:"vg",type:"netd-portmap",runtimeConfig:{portMappings:[{hostPort:8080,containerPort:80},{hostPort:5300,containerPort:53,protocol:"udp"}]},prevResult:$p}')
+vg ok netd-portmap ADD c1 eth0 /run/netns/c1 "$pc"
+vg ok netd-portmap CHECK c1 eth0 /run/netns/c1 "$pc"
+vg err netd-portmap ADD c9 eth0 /run/netns/c1 "$pc"
+vg err netd-portmap ADD c9 eth0 /run/netns/c1 "$(printf '%s' "$pc" | jq -c '.runtimeConfig.portMappings=[{hostPort:9090,containerPort:80,protocol:"udp"}]')" portmap-conntrack-add:fail
+vg ok netd-portmap GC "" "" "" "$(printf '%s' "$pc" | jq -c '. + {"cni.dev/valid-attachments":[{"containerID":"c1","ifname":"eth0"}]}')"
+vg ok netd-portmap STATUS "" "" "" "$pc"
+vg ok netd-portmap DEL c1 eth0 "" "$pc"
 vg ok netd-bridge CHECK c1 eth0 /run/netns/c1 "$cc"
 vg ok netd-bridge STATUS "" "" "" "$c"
 vg ok netd-bridge GC "" "" "" "$(printf '%s' "$c" | jq -c '. + {"cni.dev/valid-attachments":[{"containerID":"c1","ifname":"eth0"}]}')"

@@ -106,6 +106,7 @@ static const struct nd_code_info codes[] = {
 	{ ND_ERR_REFUSED, "refused", 109, 403, ND_EXIT_FAIL },
 	{ ND_ERR_TOO_LARGE, "too-large", 110, 413, ND_EXIT_FAIL },
 	{ ND_ERR_METHOD, "method-not-allowed", 111, 405, ND_EXIT_FAIL },
+	{ ND_ERR_PORT_IN_USE, "port-in-use", 112, 409, ND_EXIT_CONFLICT },
 	{ ND_ERR_NO_CONTAINER, "no-such-container", 100, 404, ND_EXIT_NOTFOUND },
 	{ ND_ERR_NOT_RUNNING, "not-running", 100, 409, ND_EXIT_CONFLICT },
 	{ ND_ERR_RUNNING, "running", 100, 409, ND_EXIT_CONFLICT },

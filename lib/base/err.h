@@ -33,6 +33,7 @@ enum nd_code {
 	ND_ERR_REFUSED = 109,           /* well-formed but not allowed (a peer, a netns, the default network) */
 	ND_ERR_TOO_LARGE = 110,         /* an API request body over the daemon's maxBodyBytes */
 	ND_ERR_METHOD = 111,            /* an API path that exists, asked with a method it does not serve */
+	ND_ERR_PORT_IN_USE = 112,       /* a host port published by another attachment or bound by a host process */
 	ND_ERR_NO_CONTAINER = 120,      /* no container by that name or ID */
 	ND_ERR_NOT_RUNNING = 121,       /* the container is not running */
 	ND_ERR_RUNNING = 122,           /* the container is running (rm without -f) */

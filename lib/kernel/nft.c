@@ -149,6 +149,11 @@ static void owner_comment(const char *network, const char *id, const char *ifnam
 	out[at] = '\0';
 }
 
+void nd_nft_owner_comment(const char *network, const char *id, const char *ifname, char ret[ND_NFT_COMMENT_MAX])
+{
+	owner_comment(network, id, ifname, ret);
+}
+
 /* The reverse, in place; a comment not of that shape yields three empty strings. */
 static void owner_parse(char *c, const char **network, const char **id, const char **ifname)
 {

@@ -53,6 +53,8 @@ struct nd_masq {
 /* The network and ID as the comment of (network, id, ifname)'s elements holds them. */
 void nd_nft_owner_names(const char *network, const char *id, const char *ifname, char ret_network[ND_NFT_COMMENT_MAX],
 			char ret_id[ND_NFT_COMMENT_MAX]);
+/* The whole comment "<network> <id> <ifname>" as elements of (network, id, ifname) carry it. */
+void nd_nft_owner_comment(const char *network, const char *id, const char *ifname, char ret[ND_NFT_COMMENT_MAX]);
 
 /*
  * More of the same transaction (lib/kernel/spoof.h): put appends its messages to b, new objects

@@ -35,6 +35,8 @@ static json_t *attach_body(const struct nd_attach_req *req)
 		nd_json_set(o, "ip", json_string(req->ip), &ok);
 	if (req->mac)
 		nd_json_set(o, "mac", json_string(req->mac), &ok);
+	if (req->ports)
+		nd_json_set(o, "ports", json_incref(req->ports), &ok);
 	return nd_json_built(o, ok);
 }
 

@@ -29,6 +29,7 @@
 #include "kernel/nftbatch.h"
 #include "kernel/nl.h"
 #include "kernel/sysctl.h"
+#include "networks/netports.h"
 
 /* Elements per nftables transaction when re-applying: keeps each batch well under a page set. */
 #define REAPPLY_CHUNK 64
@@ -331,6 +332,9 @@ static int release(const struct nd_ctx *c, const struct nd_network *n, json_t *r
 		return nd_err_set(err, ND_ERR_INTERNAL, EINVAL, "attachment record without containerID or ifname");
 	if (!conf || (json_is_object(result) && json_object_set(conf, "prevResult", result) < 0))
 		return nd_oom(err);
+	/* Published ports first: their elements name this attachment, which is about to go. */
+	if (nd_netports_any(json_object_get(rec, "ports")) && nd_netports_unpublish(n->name, id, ifname, err) < 0)
+		return -EIO;
 	make_req(c, n, ND_CMD_DEL, conf, id, ifname, netns, NULL, &q);
 	/* A dying netns takes the veth along, and a child waits out the nft close (bridge.h). */
 	return nd_bridge_del_with(&q, &(struct nd_bridge_del_opts){ .keep_link = netns_dying,
@@ -537,11 +541,16 @@ static int check_attach_req(const struct nd_ctx *c, const struct nd_attach_req *
 	return nd_netns_check_attachable(netns, c->netns_allow, err);
 }
 
-static json_t *record(const char *id, const char *ifname, const char *netns, const struct nd_result *res)
+static json_t *record(const char *id, const char *ifname, const char *netns, const struct nd_result *res,
+		      json_t *ports)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "containerID", id, "ifname", ifname, "netns", netns, "state",
 			      res ? "ready" : "pending");
 	bool ok = true;
+
+	/* Recorded before they exist (pending too): a crashed attach's DEL then removes them. */
+	if (nd_netports_any(ports))
+		nd_json_set(o, "ports", json_incref(ports), &ok);
 
 	if (res)
 		nd_json_set(o, "result", nd_result_to_json(res, ND_NET_CNI_VERSION), &ok);
@@ -565,9 +574,9 @@ static int attach_locked(const struct nd_ctx *c, const struct nd_network *n, con
 		return r;
 	if (r < 0 && r != -ENOENT)
 		return r;
-	if ((r = request_args(req, args, err)) < 0)
+	if ((r = request_args(req, args, err)) < 0 || (r = nd_netports_check(req->ports, err)) < 0)
 		return r;
-	pending = record(id, ifname, netns, NULL);
+	pending = record(id, ifname, netns, NULL, req->ports);
 	conf = nd_network_cni_conf(n, c->ipam_dir);
 	if (!pending || !conf)
 		return nd_oom(err);
@@ -575,11 +584,15 @@ static int attach_locked(const struct nd_ctx *c, const struct nd_network *n, con
 		return r;
 	make_req(c, n, ND_CMD_ADD, conf, id, ifname, netns, args[0] ? args : NULL, &q);
 	r = nd_bridge_add(&q, ret, err);
-	if (r >= 0) {
-		done = record(id, ifname, netns, ret);
+	if (r >= 0 && (r = nd_netports_publish(n->name, id, ifname, netns, ret, req->ports, err)) < 0)
+		(void)nd_bridge_del(&q, NULL);
+	else if (r >= 0) {
+		done = record(id, ifname, netns, ret, req->ports);
 		/* Unrecorded, the attachment would be no one's: undo it. */
-		if ((r = done ? rec_write(c, n->name, done, err) : nd_oom(err)) < 0)
+		if ((r = done ? rec_write(c, n->name, done, err) : nd_oom(err)) < 0) {
+			(void)nd_netports_unpublish(n->name, id, ifname, NULL);
 			(void)nd_bridge_del(&q, NULL);
+		}
 	}
 	if (r < 0) {
 		(void)rec_remove(c, n->name, id, NULL);
@@ -787,6 +800,25 @@ static int reapply_masq(const struct nd_ctx *c, const struct nd_network *n, stru
 	return r;
 }
 
+/* The published ports of every ready record of n, each attachment's in its own transaction. */
+static int reapply_ports(const struct nd_ctx *c, const struct nd_network *n, struct nd_err **err)
+{
+	char **ids = NULL;
+	int r = rec_ids(c, n->name, &ids, NULL, err);
+
+	for (size_t i = 0; r >= 0 && ids[i]; i++) {
+		json_t *rec = NULL;
+
+		if (rec_read(c, n->name, ids[i], &rec, NULL) < 0)
+			continue;
+		if (!strcmp(json_string_value(json_object_get(rec, "state")) ?: "", "ready"))
+			r = nd_netports_reapply(n->name, rec, err);
+		json_decref(rec);
+	}
+	nd_strv_free(ids);
+	return r < 0 ? nd_err_wrap(err, "ports") : 0;
+}
+
 struct reapply {
 	struct nd_nfsock *nft;
 	size_t elems;
@@ -827,7 +859,7 @@ static int reapply_one(const struct nd_ctx *c, struct nd_network *n, void *ud, s
 		return nd_err_wrap(err, "isolation");
 	if (n->ip_masq && (r = reapply_masq(c, n, a->nft, &a->elems, err)) < 0)
 		return nd_err_wrap(err, "masquerade");
-	return 0;
+	return reapply_ports(c, n, err);
 }
 
 int nd_op_reapply(const struct nd_ctx *c, const char *only, json_t **ret_report, struct nd_err **err)

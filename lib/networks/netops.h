@@ -40,6 +40,7 @@ struct nd_attach_req {
 	const char *ip;        /* requested address, or NULL */
 	const char *mac;       /* or NULL */
 	bool netns_dying;      /* detach: the caller destroys the netns next (bridge.h) */
+	json_t *ports;         /* ports to publish, [{hostIP, hostPort, containerPort, protocol}], or NULL */
 };
 
 #define ND_CNI_CACHE_DIR "/var/lib/cni/results"

@@ -44,6 +44,7 @@ struct nd_ctr {
 	int exit_code;
 	bool oom;
 	long long created, finished; /* unix seconds */
+	char **ports;               /* published ports, "[HOSTIP:]HOSTPORT:CTRPORT/PROTO" each (pmspec.h); may be NULL */
 };
 
 void nd_ctr_clear(struct nd_ctr *c);

@@ -13,6 +13,7 @@ void nd_image_clear(struct nd_image *img)
 	nd_strv_free(img->env);
 	free(img->workdir);
 	free(img->user);
+	nd_strv_free(img->exposed);
 	memset(img, 0, sizeof(*img));
 }
 

@@ -19,6 +19,7 @@ struct nd_image {
 	char **argv;          /* the command: Entrypoint, then the given args or else Cmd */
 	char **env;           /* "K=V", may be NULL */
 	char *workdir, *user; /* NULL when the image sets none */
+	char **exposed;       /* ExposedPorts' keys ("80/tcp"), NULL when none (for -P) */
 };
 void nd_image_clear(struct nd_image *img);
 /*

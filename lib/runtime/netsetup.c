@@ -14,6 +14,7 @@
 #include "kernel/netnsname.h"
 #include "networks/attach.h"
 #include "networks/network.h"
+#include "portmap/pmspec.h"
 
 /* The netns of a running container, through its init (pid reuse ruled out by a pidfd). */
 static int join_target(const char *state, const char *ref, struct nd_ctr *c, int *ret_fd, struct nd_err **err)
@@ -99,6 +100,21 @@ static int ips_of(const struct nd_result *res, char ***ret, struct nd_err **err)
 	return 0;
 }
 
+/* The recorded -p mappings as the attachment's "ports"; NULL when none. */
+static int ports_of(const struct nd_ctr *c, json_t **ret, struct nd_err **err)
+{
+	_cleanup_free_ struct nd_pm *v = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	*ret = NULL;
+	for (size_t i = 0; r >= 0 && c->ports && c->ports[i]; i++)
+		r = nd_pm_parse_publish(c->ports[i], &v, &n, err);
+	if (r < 0 || n == 0)
+		return r;
+	return (*ret = nd_pm_to_json(v, n)) ? 0 : nd_oom(err);
+}
+
 int nd_ctr_net_attach(struct nd_ctr *c, int netns_fd, struct nd_err **err)
 {
 	struct nd_attach_req req = { .network = c->network, .id = c->id, .ifname = "eth0", .ip = c->ip };
@@ -114,12 +130,15 @@ int nd_ctr_net_attach(struct nd_ctr *c, int netns_fd, struct nd_err **err)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", ND_NETNS_RUN_DIR, c->netns);
 	req.netns = path;
+	if ((r = ports_of(c, &req.ports, err)) < 0)
+		return r;
 	nd_result_init(&res);
 	if ((r = nd_attach(&req, &res, err)) < 0)
 		r = nd_err_wrap(err, "network '%s'", c->network);
 	else
 		r = ips_of(&res, &c->ips, err);
 	nd_result_clear(&res);
+	json_decref(req.ports);
 	return r;
 }
 

@@ -31,6 +31,7 @@ void nd_oci_image_clear(struct nd_oci_image *img)
 	nd_strv_free(img->diff_ids);
 	free(img->workdir);
 	free(img->user);
+	nd_strv_free(img->exposed);
 	*img = (struct nd_oci_image){ 0 };
 }
 
@@ -148,6 +149,26 @@ static int opt_str(json_t *o, const char *key, char **ret, struct nd_err **err)
 	return 0;
 }
 
+/* ExposedPorts {"80/tcp": {}, ...}: its keys, checked when -P publishes them (portmap/pmspec.h). */
+static int exposed_of(json_t *v, char ***ret, struct nd_err **err)
+{
+	const char *key;
+	json_t *val;
+	size_t i = 0;
+
+	*ret = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v) || json_object_size(v) > 4096)
+		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image config: ExposedPorts is not an object of ports");
+	if (!(*ret = calloc(json_object_size(v) + 1, sizeof(char *))))
+		return nd_oom(err);
+	json_object_foreach(v, key, val)
+		if (!((*ret)[i++] = strdup(key)))
+			return nd_oom(err);
+	return 0;
+}
+
 int nd_oci_parse_config(json_t *config, struct nd_oci_image *img, struct nd_err **err)
 {
 	json_t *c = json_object_get(config, "config"), *rootfs = json_object_get(config, "rootfs");
@@ -161,7 +182,8 @@ int nd_oci_parse_config(json_t *config, struct nd_oci_image *img, struct nd_err 
 	if ((r = strv_of(json_object_get(c, "Env"), "Env", &img->env, err)) < 0 ||
 	    (r = strv_of(json_object_get(c, "Entrypoint"), "Entrypoint", &img->entrypoint, err)) < 0 ||
 	    (r = strv_of(json_object_get(c, "Cmd"), "Cmd", &img->cmd, err)) < 0 ||
-	    (r = opt_str(c, "WorkingDir", &img->workdir, err)) < 0 || (r = opt_str(c, "User", &img->user, err)) < 0)
+	    (r = opt_str(c, "WorkingDir", &img->workdir, err)) < 0 || (r = opt_str(c, "User", &img->user, err)) < 0 ||
+	    (r = exposed_of(json_object_get(c, "ExposedPorts"), &img->exposed, err)) < 0)
 		return r;
 	if (!type || strcmp(type, "layers") || !json_is_array(ids))
 		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "image config: rootfs must be {\"type\":\"layers\"} with diff_ids");

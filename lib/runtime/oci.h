@@ -22,6 +22,7 @@ struct nd_oci_image {
 	size_t n_layers;   /* bottom layer first */
 	char **layer_digests; /* NULL-terminated, n_layers of them */
 	char **diff_ids;      /* NULL-terminated, n_layers of them */
+	char **exposed;       /* config.ExposedPorts' keys ("80/tcp"), NULL when none */
 };
 void nd_oci_image_clear(struct nd_oci_image *img);
 

@@ -74,6 +74,7 @@ static int oci_open(const char *ref, const char *store, char *const *args, size_
 	ret->env = TAKE_PTR(img.env);
 	ret->workdir = TAKE_PTR(img.workdir);
 	ret->user = TAKE_PTR(img.user);
+	ret->exposed = TAKE_PTR(img.exposed);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "base/cleanup.h"
 #include "base/state.h"
 #include "base/strv.h"
+#include "portmap/pmspec.h"
 #include "runtime/cgroup.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -19,6 +20,8 @@ bool nd_spec_needs_images(const struct nd_run_spec *s)
 {
 	return s->image || (s->layers && s->layers[0]);
 }
+
+static int publish_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err);
 
 int nd_spec_check(const struct nd_run_spec *s, struct nd_err **err)
 {
@@ -30,6 +33,84 @@ int nd_spec_check(const struct nd_run_spec *s, struct nd_err **err)
 		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "no command given");
 	if (s->ip && net && (!strcmp(net, "host") || !strcmp(net, "none") || !strncmp(net, "container:", 10)))
 		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--ip needs a network (bridge or a named one)");
+	if (((s->publish && s->publish[0]) || s->publish_all) && net &&
+	    (!strcmp(net, "host") || !strcmp(net, "none") || !strncmp(net, "container:", 10)))
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "-p needs a network (bridge or a named one)");
+	return publish_of(s, NULL, err);
+}
+
+/*
+ * The -p arguments as mappings, checked (syntax, duplicates); with c, ephemeral host ports
+ * chosen and the canonical forms recorded in c->ports.
+ */
+static int publish_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
+{
+	_cleanup_free_ struct nd_pm *v = NULL;
+	char buf[ND_PM_PUBLISH_STRLEN];
+	size_t n = 0;
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && s->publish && s->publish[i]; i++)
+		r = nd_pm_parse_publish(s->publish[i], &v, &n, err);
+	if (r >= 0 && n > ND_PM_MAX)
+		r = nd_err_set(err, ND_ERR_BAD_SPEC, E2BIG, "-p: %zu ports, at most %d", n, ND_PM_MAX);
+	if (r >= 0 && nd_pm_check_dups(v, n, err) < 0) {
+		(*err)->code = ND_ERR_BAD_SPEC;
+		r = -EINVAL;
+	}
+	if (r < 0 || !c || n == 0)
+		return r;
+	if ((r = nd_pm_ephemeral(v, n, err)) < 0)
+		return r;
+	if (!(c->ports = calloc(n + 1, sizeof(char *))))
+		return nd_oom(err);
+	for (size_t i = 0; i < n; i++)
+		if (!(c->ports[i] = strdup(nd_pm_publish_fmt(&v[i], buf))))
+			return nd_oom(err);
+	return 0;
+}
+
+/* The recorded mappings of c back as structs (to add -P's to them). */
+static int recorded(char **ports, struct nd_pm **v, size_t *n, struct nd_err **err)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && ports && ports[i]; i++)
+		r = nd_pm_parse_publish(ports[i], v, n, err);
+	return r;
+}
+
+/*
+ * -P: each port the image exposes ("80/tcp", "53/udp"), unless -p published it already,
+ * on a free host port of every address, as Docker does.
+ */
+static int publish_all_of(char **exposed, struct nd_ctr *c, struct nd_err **err)
+{
+	_cleanup_free_ struct nd_pm *v = NULL;
+	char buf[ND_PM_PUBLISH_STRLEN];
+	size_t n = 0, n0, k;
+	int r = recorded(c->ports, &v, &n, err);
+
+	n0 = n;
+	for (size_t i = 0; r >= 0 && exposed && exposed[i]; i++) {
+		size_t before = n;
+		bool dup = false;
+
+		if ((r = nd_pm_parse_publish(exposed[i], &v, &n, err)) < 0)
+			return nd_err_wrap(err, "image ExposedPorts");
+		for (size_t j = 0; j < n0 && n > before; j++)
+			dup |= v[j].ctr_port == v[before].ctr_port && v[j].proto == v[before].proto;
+		if (dup || n != before + 1)
+			n = before; /* published by -p already, or a range: not Docker's ExposedPorts */
+	}
+	if (r < 0 || n == n0 || (r = nd_pm_ephemeral(v, n, err)) < 0)
+		return r;
+	nd_strv_free(c->ports);
+	if (!(c->ports = calloc(n + 1, sizeof(char *))))
+		return nd_oom(err);
+	for (k = 0; k < n; k++)
+		if (!(c->ports[k] = strdup(nd_pm_publish_fmt(&v[k], buf))))
+			return nd_oom(err);
 	return 0;
 }
 
@@ -54,7 +135,7 @@ static int fields_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_er
 	c->auto_rm = s->rm;
 	c->detach = s->detach;
 	c->created = (long long)time(NULL);
-	return 0;
+	return publish_of(s, c, err);
 }
 
 static int limits_of(const struct nd_run_spec *s, struct nd_cg_limits *l, struct nd_err **err)
@@ -191,6 +272,8 @@ int nd_spec_to_ctr(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err 
 	if ((r = nd_spec_check(s, err)) < 0 || (r = fields_of(s, c, err)) < 0 || (r = limits_of(s, &c->limits, err)) < 0 ||
 	    (r = layers_of(s, c, &img, err)) < 0 || (r = lower_of(img.lower, &c->lower, err)) < 0 ||
 	    (r = env_of(s, &img, c, err)) < 0)
+		return r;
+	if (s->publish_all && (r = publish_all_of(img.exposed, c, err)) < 0)
 		return r;
 	c->argv = TAKE_PTR(img.argv);
 	cwd = s->cwd ? s->cwd : img.workdir ? img.workdir : "/";

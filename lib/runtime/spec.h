@@ -30,6 +30,8 @@ struct nd_run_spec {
 	bool seccomp_unconfined, userns, detach, rm;
 	const struct nd_image_ops *images; /* NULL: no images or layer tars (bin/netd) */
 	void (*phase)(const char *what);   /* told as each start-up step ends (NETD_RUN_TIMING); may be NULL */
+	char *const *publish;      /* -p arguments (Docker's syntax, portmap/pmspec.h); NULL-terminated, may be NULL */
+	bool publish_all;          /* -P: every port the image exposes, on free host ports */
 };
 
 /* Does the spec need nd_image_ops (an image, or layer tars)? */

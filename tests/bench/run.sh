@@ -63,3 +63,4 @@ END {
 }' "$OUT"
 [ ! -x "$BIN/netd" ] || bash "$(dirname "$0")/run_runtime.sh" "$BIN" "${NETD_RUN_BENCH_N:-100}"
 bash "$(dirname "$0")/isolation.sh" "$BIN" "${NETD_ISO_BENCH_PACKETS:-20000}"
+bash "$(dirname "$0")/ports.sh" "$BIN" "${NETD_PORTS_BENCH_N:-$N}"

@@ -33,6 +33,7 @@ static const struct {
 	{ 106, "plugin-failed", 106, 500, 1 },      { 107, "not-found", 107, 404, 3 },
 	{ 108, "busy", 108, 409, 4 },               { 109, "refused", 109, 403, 1 },
 	{ 110, "too-large", 110, 413, 1 },          { 111, "method-not-allowed", 111, 405, 1 },
+	{ 112, "port-in-use", 112, 409, 4 },
 	{ 120, "no-such-container", 100, 404, 3 },  { 121, "not-running", 100, 409, 4 },
 	{ 122, "running", 100, 409, 4 },            { 123, "command-not-found", 100, 400, 127 },
 	{ 124, "cannot-exec", 100, 400, 126 },      { 125, "no-such-image", 100, 404, 3 },
