@@ -28,6 +28,13 @@ struct nd_daemon {
 	size_t max_body;
 	/* Every API request and reload runs under it: attaches are serialised by design. */
 	pthread_mutex_t lock;
+	/*
+	 * Told after an attachment (added: true) or a detachment succeeded, and after a network
+	 * was created or removed (id NULL), under lock: the DNS server's table follows (dnsglue.c).
+	 * NULL in the CLI's in-process routes.
+	 */
+	void (*on_change)(struct nd_daemon *d, const char *network, const char *id, bool added);
+	void *dns; /* struct nd_dns_server *, the daemon's only */
 };
 
 struct nd_api_answer {

@@ -39,6 +39,8 @@ struct nd_network {
 	 * added that gateway address to the adopted bridge, so DELETE removes that address.
 	 */
 	bool own_bridge, own_gw, own_gw6;
+	/* An embedded DNS server on its gateway(s): every network but "bridge" unless "dns": false. */
+	bool dns;
 };
 
 /* Docker's driver options are a map of strings: so are ours, and bounded. */

@@ -33,7 +33,8 @@ static const struct field strs[] = {
 	FIELD("image", image),	     FIELD("rootfs", rootfs),	  FIELD("cgroupParent", cg_parent),
 	FIELD("seccomp", seccomp), FIELD("status", status),
 };
-static const struct field strvs[] = { FIELD("argv", argv), FIELD("env", env), FIELD("ips", ips), FIELD("lower", lower) };
+static const struct field strvs[] = { FIELD("argv", argv), FIELD("env", env), FIELD("ips", ips), FIELD("lower", lower),
+						FIELD("aliases", aliases), FIELD("dns", dns) };
 
 static char **str_at(const struct nd_ctr *c, const struct field *f)
 {

@@ -44,6 +44,8 @@ struct nd_ctr {
 	int exit_code;
 	bool oom;
 	long long created, finished; /* unix seconds */
+	char **aliases; /* --network-alias: more names for the network's DNS, may be NULL */
+	char **dns;     /* --dns servers: the DNS server forwards this container's queries there */
 };
 
 void nd_ctr_clear(struct nd_ctr *c);

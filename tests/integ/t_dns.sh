@@ -1,0 +1,224 @@
+# Name resolution for containers (issue 11): the /etc files `netd run` writes, and the
+# daemon's DNS server per network (lib/dns) with a fake upstream inside the sandbox.
+# Reuses t_run.sh's rootfs and cleanup helpers and t_daemon.sh's daemon helpers.
+. "$(dirname "${BASH_SOURCE[0]}")/t_run.sh"
+
+# The sandbox's own /etc/resolv.conf (a bind mount in the test's mount namespace only).
+dns_host_resolv() {
+	printf '%s\n' "$@" >"$WORK/host-resolv.conf"
+	mount --bind "$WORK/host-resolv.conf" /etc/resolv.conf
+}
+dns_host_resolv_undo() { umount /etc/resolv.conf 2>/dev/null; rm -f "$WORK/host-resolv.conf"; return 0; }
+
+test_dns_etc_files_default_network() {
+	rt_setup || return 1
+	dns_host_resolv "nameserver 127.0.0.53" "nameserver 10.9.9.9" "search corp.example" "options edns0"
+	out=$(run --rm --name web1 --hostname h1 --add-host db:10.1.2.3 --add-host gw:host-gateway -- \
+		sh -c 'cat /etc/hostname; echo ---; cat /etc/hosts; echo ---; cat /etc/resolv.conf') ||
+		{ fail "run: $out"; dns_host_resolv_undo; return 1; }
+	dns_host_resolv_undo
+	echo "$out" | sed -n 1p | grep -qx h1 || fail "hostname: $out" || return 1
+	echo "$out" | grep -qP '^127\.0\.0\.1\tlocalhost$' || fail "hosts localhost: $out" || return 1
+	echo "$out" | grep -qP '^10\.1\.2\.3\tdb$' || fail "--add-host: $out" || return 1
+	echo "$out" | grep -qP '^172\.17\.0\.1\tgw$' || fail "--add-host host-gateway: $out" || return 1
+	echo "$out" | grep -qP '^172\.17\.0\.\d+\th1 web1$' || fail "own address and names: $out" || return 1
+	# Docker on the default network: the host's servers, loopback ones left out; search and options kept.
+	echo "$out" | grep -qx 'nameserver 10.9.9.9' || fail "host's server: $out" || return 1
+	echo "$out" | grep -q '127.0.0.53' && { fail "loopback server copied: $out"; return 1; }
+	echo "$out" | grep -qx 'search corp.example' && echo "$out" | grep -qx 'options edns0' || fail "search/options: $out" || return 1
+	# The rootfs has /etc without these files: created in the writable layer, the rootfs untouched (rt_clean).
+	[ ! -e "$RFS/etc/hosts" ] || fail "rootfs modified" || return 1
+	rt_clean
+}
+
+test_dns_etc_files_dns_flags_and_only_loopback_upstreams() {
+	rt_setup || return 1
+	dns_host_resolv "nameserver 127.0.0.53"
+	out=$(run --rm -- cat /etc/resolv.conf) || { fail "run: $out"; dns_host_resolv_undo; return 1; }
+	echo "$out" | grep -qx 'nameserver 8.8.8.8' || { fail "no usable host server: Docker's fallback wanted: $out"; dns_host_resolv_undo; return 1; }
+	out=$(run --rm --dns 10.3.3.3 --dns-search a.example --dns-search b.example --dns-option ndots:2 -- cat /etc/resolv.conf)
+	dns_host_resolv_undo
+	echo "$out" | grep -qx 'nameserver 10.3.3.3' || fail "--dns: $out" || return 1
+	echo "$out" | grep -q 'nameserver 8.8' && { fail "--dns replaces the host's: $out"; return 1; }
+	echo "$out" | grep -qx 'search a.example b.example' && echo "$out" | grep -qx 'options ndots:2' || fail "--dns-search/--dns-option: $out" || return 1
+	# Bad values: a usage error (exit 2), nothing made.
+	for bad in "--dns nope" "--add-host nocolon" "--add-host x:1.2.3" "--network-alias -bad" "--dns-search a..b"; do
+		# shellcheck disable=SC2086
+		run --rm $bad -- true 2>/dev/null; rc=$?
+		[ $rc = 2 ] || fail "'$bad': exit $rc, want 2" || return 1
+	done
+	rt_clean
+}
+
+test_dns_etc_files_image_files_kept_symlink_confined() {
+	rt_setup || return 1
+	dns_host_resolv "nameserver 10.9.9.9"
+	echo "1.1.1.1 imagehost" >"$RFS/etc/hosts"
+	# An absolute symlink must resolve inside the root, never to the host's file.
+	ln -s /etc/passwd "$RFS/etc/resolv.conf"
+	RFS_SUM=$(rt_tree "$RFS")
+	hostsum=$(md5sum /etc/passwd)
+	out=$(run --rm -- sh -c 'cat /etc/hosts; cat /etc/resolv.conf; cat /etc/passwd') || { fail "run: $out"; dns_host_resolv_undo; return 1; }
+	dns_host_resolv_undo
+	echo "$out" | grep -q imagehost && { fail "image's hosts not covered: $out"; return 1; }
+	echo "$out" | grep -qx 'nameserver 10.9.9.9' || fail "resolv.conf through the symlink: $out" || return 1
+	[ "$(md5sum /etc/passwd)" = "$hostsum" ] || fail "host's /etc/passwd changed" || return 1
+	rt_clean
+}
+
+DNS_TESTDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# dns_setup: the runtime's state (t_run.sh), a fake upstream on the sandbox's 127.0.0.1:53
+# named by the sandbox's resolv.conf (a loopback upstream, as systemd-resolved's), the daemon.
+dns_setup() {
+	rt_setup || return 1
+	export NETD_SOCKET="$WORK/dns.sock"
+	: >"$WORK/upstream.log"
+	dns_host_resolv "nameserver 127.0.0.1"
+	python3 "$DNS_TESTDIR/fakedns.py" 127.0.0.1 53 "$WORK/upstream.log" >"$WORK/fake.out" 2>&1 &
+	UPID=$!
+	for _ in $(seq 1 50); do grep -q ready "$WORK/fake.out" && break; sleep 0.1; done
+	dns_daemon || return 1
+	mkdir -p "$RFS/www" && echo "hello from web" >"$RFS/www/index.html"
+	RFS_SUM=$(rt_tree "$RFS")
+}
+dns_daemon() {
+	"$BIN/netd" daemon --socket "$NETD_SOCKET" --state-dir "$NETD_STATE_DIR" --ipam-dir "$NETD_IPAM_DIR" \
+		--cni-conf-dir "" 2>>"$WORK/dns-dlog" &
+	DPID=$!
+	for _ in $(seq 1 100); do
+		curl -sf --unix-socket "$NETD_SOCKET" http://netd/v1/version >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	cat "$WORK/dns-dlog"; fail "daemon did not start"
+}
+# dns_teardown NETWORK...: containers, networks, daemon, upstream, then t_run.sh's checks.
+dns_teardown() {
+	for id in $("$N" ps -a --json | jq -r '.[].id'); do "$N" rm -f "$id" >/dev/null 2>&1; done
+	for net; do "$N" network rm "$net" >/dev/null 2>&1; done
+	[ -n "${DPID:-}" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	[ -n "${UPID:-}" ] && kill "$UPID" 2>/dev/null && wait "$UPID" 2>/dev/null
+	dns_host_resolv_undo
+	rm -f "$WORK/dns-dlog" "$WORK/upstream.log" "$WORK/fake.out"
+	rt_clean
+}
+dnsq() { python3 "$DNS_TESTDIR/dnsq.py" "$@"; }
+# ip_of NAME: a running container's first address.
+ip_of() { "$N" ps --json | jq -r ".[]|select(.name==\"$1\")|.ips[0]" | cut -d/ -f1; }
+id_of() { "$N" ps --json | jq -r ".[]|select(.name==\"$1\")|.id"; }
+# lookup CONTAINER NAME [SERVER]: the addresses busybox nslookup finds in the container.
+lookup() { "$N" exec "$1" -- nslookup "$2" ${3:+"$3"} 2>&1 | awk '/^Name:/{n=1} n&&/^Address/{print $NF}'; }
+
+test_dns_names_aliases_short_ids_and_http_by_name() {
+	dns_setup || return 1
+	"$N" network create --subnet 10.88.0.0/24 dnsa >/dev/null && "$N" network create --subnet 10.89.0.0/24 dnsb >/dev/null ||
+		{ fail "network create"; dns_teardown dnsa dnsb; return 1; }
+	"$N" run -d --name web1 --net dnsa --network-alias svc --rootfs "$RFS" -- httpd -f -p 80 -h /www >/dev/null &&
+		"$N" run -d --name web2 --net dnsa --network-alias svc --rootfs "$RFS" -- httpd -f -p 80 -h /www >/dev/null &&
+		"$N" run -d --name other --net dnsb --rootfs "$RFS" -- sleep 60 >/dev/null || { fail "run"; dns_teardown dnsa dnsb; return 1; }
+	ip1=$(ip_of web1); ip2=$(ip_of web2); short2=$(id_of web2 | cut -c1-12)
+	check() {
+		"$N" exec web1 -- cat /etc/resolv.conf | grep -qx 'nameserver 10.88.0.1' || fail "resolv.conf: $("$N" exec web1 -- cat /etc/resolv.conf)" || return 1
+		[ "$(lookup web1 web2)" = "$ip2" ] || fail "web1 -> web2: '$(lookup web1 web2)', want $ip2" || return 1
+		[ "$(lookup web2 WEB1)" = "$ip1" ] || fail "case-insensitive: '$(lookup web2 WEB1)'" || return 1
+		[ "$(lookup web1 "$short2")" = "$ip2" ] || fail "short id: '$(lookup web1 "$short2")'" || return 1
+		[ "$(lookup web1 svc | sort | tr '\n' ' ')" = "$(printf '%s\n' "$ip1" "$ip2" | sort | tr '\n' ' ')" ] ||
+			fail "alias on both: '$(lookup web1 svc)'" || return 1
+		out=$("$N" exec web1 -- wget -qO- http://web2/) && [ "$out" = "hello from web" ] || fail "http by name: '$out'" || return 1
+		# Scoped to the asker's network: other (dnsb) does not see dnsa's names, even asking dnsa's server.
+		[ -z "$(lookup other web1)" ] || fail "other network resolves web1" || return 1
+		[ -z "$(lookup other web1 10.88.0.1)" ] || fail "other network resolves web1 through dnsa's server" || return 1
+		# PTR, TTL, round robin seen from the host (its address on the bridge is in the network).
+		rev=$(echo "$ip2" | awk -F. '{print $4"."$3"."$2"."$1".in-addr.arpa"}')
+		dnsq 10.88.0.1 "$rev" PTR | grep -qx web2 || fail "PTR: $(dnsq 10.88.0.1 "$rev" PTR)" || return 1
+		dnsq 10.88.0.1 web2 | grep -qx "$ip2 ttl=2" || fail "TTL: $(dnsq 10.88.0.1 web2)" || return 1
+		dnsq 10.88.0.1 web2 --tcp | grep -qx "$ip2 ttl=2" || fail "TCP: $(dnsq 10.88.0.1 web2 --tcp)" || return 1
+		dnsq 10.88.0.1 nosuch | grep -q 'rcode=3' || fail "NXDOMAIN: $(dnsq 10.88.0.1 nosuch)" || return 1
+	}
+	check || { dns_teardown dnsa dnsb; return 1; }
+	# inspect shows names and aliases.
+	"$N" network inspect dnsa | jq -e '.[0].containers | map(.name) | sort == ["web1","web2"]' >/dev/null &&
+		"$N" network inspect dnsa | jq -e '.[0].containers | all(.aliases == ["svc"])' >/dev/null &&
+		"$N" network inspect dnsa | jq -e '.[0].dns == true' >/dev/null ||
+		{ fail "inspect: $("$N" network inspect dnsa)"; dns_teardown dnsa dnsb; return 1; }
+	# The daemon killed (SIGKILL) and started again answers for every attachment it had.
+	kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
+	dns_daemon || { dns_teardown dnsa dnsb; return 1; }
+	check || { fail "after SIGKILL and restart"; dns_teardown dnsa dnsb; return 1; }
+	dns_teardown dnsa dnsb
+}
+
+test_dns_forwarding_truncation_failover_and_internal() {
+	dns_setup || return 1
+	"$N" network create --subnet 10.88.0.0/24 dnsa >/dev/null && "$N" network create --internal --subnet 10.87.0.0/24 dnsi >/dev/null ||
+		{ fail "network create"; dns_teardown dnsa dnsi; return 1; }
+	# --dns 10.86.0.9 answers nothing: the daemon fails over to the host's (loopback) server.
+	"$N" run -d --name c1 --net dnsa --dns 10.86.0.9 --rootfs "$RFS" -- sleep 60 >/dev/null &&
+		"$N" run -d --name ci --net dnsi --rootfs "$RFS" -- sleep 60 >/dev/null || { fail "run"; dns_teardown dnsa dnsi; return 1; }
+	[ "$(lookup c1 ext.example)" = 10.99.0.7 ] || fail "forwarded: '$(lookup c1 ext.example)'; $(cat "$WORK/upstream.log")" || { dns_teardown dnsa dnsi; return 1; }
+	# A truncated UDP answer reaches the asker truncated; over TCP it comes whole.
+	dnsq 10.88.0.1 big.example | grep -q 'tc=1' || fail "UDP: $(dnsq 10.88.0.1 big.example)" || { dns_teardown dnsa dnsi; return 1; }
+	[ "$(dnsq 10.88.0.1 big.example --tcp | grep -c '^10\.99\.1\.')" = 40 ] || fail "TCP: $(dnsq 10.88.0.1 big.example --tcp)" ||
+		{ dns_teardown dnsa dnsi; return 1; }
+	grep -q '^tcp big.example' "$WORK/upstream.log" || fail "not forwarded over TCP: $(cat "$WORK/upstream.log")" || { dns_teardown dnsa dnsi; return 1; }
+	# An internal network answers its own names and never forwards.
+	before=$(wc -l <"$WORK/upstream.log")
+	[ -z "$(lookup ci ext.example)" ] || fail "internal network forwarded" || { dns_teardown dnsa dnsi; return 1; }
+	[ "$(lookup ci ci)" = "$(ip_of ci)" ] || fail "internal network's own name: '$(lookup ci ci)'" || { dns_teardown dnsa dnsi; return 1; }
+	[ "$(wc -l <"$WORK/upstream.log")" = "$before" ] || fail "upstream asked for an internal network: $(cat "$WORK/upstream.log")" || { dns_teardown dnsa dnsi; return 1; }
+	dns_teardown dnsa dnsi
+}
+
+test_dns_removed_and_replaced_containers_at_once() {
+	dns_setup || return 1
+	"$N" network create --subnet 10.88.0.0/24 dnsa >/dev/null || { fail "network create"; dns_teardown dnsa; return 1; }
+	"$N" run -d --name keep --net dnsa --rootfs "$RFS" -- sleep 60 >/dev/null &&
+		"$N" run -d --name gone --net dnsa --rootfs "$RFS" -- sleep 60 >/dev/null || { fail "run"; dns_teardown dnsa; return 1; }
+	old=$(ip_of gone)
+	[ "$(lookup keep gone)" = "$old" ] || fail "before: '$(lookup keep gone)'" || { dns_teardown dnsa; return 1; }
+	"$N" rm -f gone >/dev/null
+	dnsq 10.88.0.1 gone | grep -q 'rcode=3' || fail "removed still resolves: $(dnsq 10.88.0.1 gone)" || { dns_teardown dnsa; return 1; }
+	"$N" run -d --name gone --net dnsa --ip 10.88.0.77 --rootfs "$RFS" -- sleep 60 >/dev/null || { fail "run again"; dns_teardown dnsa; return 1; }
+	[ "$(lookup keep gone)" = 10.88.0.77 ] || fail "replaced: '$(lookup keep gone)', want 10.88.0.77" || { dns_teardown dnsa; return 1; }
+	dns_teardown dnsa
+}
+
+test_dns_ipv6_network_aaaa_and_dns_false() {
+	dns_setup || return 1
+	"$N" network create --subnet 10.90.0.0/24 --ipv6 fd00:90::/64 dns6 >/dev/null &&
+		"$N" network create --subnet 10.91.0.0/24 --dns=false nodns >/dev/null || { fail "network create"; dns_teardown dns6 nodns; return 1; }
+	"$N" run -d --name v6a --net dns6 --rootfs "$RFS" -- sleep 60 >/dev/null &&
+		"$N" run -d --name v6b --net dns6 --rootfs "$RFS" -- sleep 60 >/dev/null &&
+		"$N" run -d --name nd --net nodns --rootfs "$RFS" -- sleep 60 >/dev/null || { fail "run"; dns_teardown dns6 nodns; return 1; }
+	v6=$("$N" ps --json | jq -r '.[]|select(.name=="v6b")|.ips[]' | grep : | cut -d/ -f1)
+	# Asked on the IPv6 gateway (bound with IP_FREEBIND, DAD or not).
+	out=$("$N" exec v6a -- nslookup -type=AAAA v6b fd00:90::1 2>&1)
+	echo "$out" | grep -q "Address: $v6" || fail "AAAA over IPv6: $out (want $v6)" || { dns_teardown dns6 nodns; return 1; }
+	# --dns=false: no server on its gateway, the host's servers in resolv.conf.
+	"$N" network inspect nodns | jq -e '.[0].dns == false' >/dev/null || fail "inspect dns flag" || { dns_teardown dns6 nodns; return 1; }
+	"$N" exec nd -- cat /etc/resolv.conf | grep -q 10.91.0.1 && { fail "resolv.conf names the gateway of a network without DNS"; dns_teardown dns6 nodns; return 1; }
+	dnsq 10.91.0.1 nd >/dev/null 2>&1 && { fail "a DNS server answers on a --dns=false network"; dns_teardown dns6 nodns; return 1; }
+	dns_teardown dns6 nodns
+}
+
+test_dns_beside_host_dns_server_on_wildcard_port() {
+	rt_setup || return 1
+	export NETD_SOCKET="$WORK/dns.sock"
+	dns_host_resolv "nameserver 10.85.0.9"
+	# A host DNS server on 0.0.0.0:53 and [::]:53, started first (dnsmasq from dnsmasq-base).
+	dnsmasq --keep-in-foreground --no-resolv --no-hosts --port 53 --address=/hostonly.example/10.7.7.7 \
+		--pid-file="$WORK/dnsmasq.pid" --user=root 2>"$WORK/dnsmasq.err" &
+	MPID=$!
+	for _ in $(seq 1 50); do dnsq 127.0.0.1 hostonly.example >/dev/null 2>&1 && break; sleep 0.1; done
+	dns_daemon || { kill "$MPID"; rt_clean; return 1; }
+	"$N" network create --subnet 10.88.0.0/24 dnsa >/dev/null && "$N" run -d --name w --net dnsa --rootfs "$RFS" -- sleep 60 >/dev/null ||
+		fail "network or run: $(cat "$WORK/dns-dlog")"
+	ok=0
+	[ "$(lookup w w)" = "$(ip_of w)" ] || { fail "netd's server beside the host's: '$(lookup w w)'; $(cat "$WORK/dns-dlog")"; ok=1; }
+	dnsq 127.0.0.1 hostonly.example | grep -q '^10.7.7.7' || { fail "the host's server stopped answering"; ok=1; }
+	kill "$MPID" 2>/dev/null; wait "$MPID" 2>/dev/null
+	rm -f "$WORK/dnsmasq.pid" "$WORK/dnsmasq.err"
+	UPID=
+	dns_teardown dnsa
+	return $ok
+}
