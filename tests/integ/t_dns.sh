@@ -222,3 +222,57 @@ test_dns_beside_host_dns_server_on_wildcard_port() {
 	dns_teardown dnsa
 	return $ok
 }
+
+# The TCP path of aardvark-dns's CVEs: idle or slow clients, too many clients, garbage.
+test_dns_tcp_clients_bounded_idle_dropped_malformed_answered() {
+	dns_setup || return 1
+	"$N" network create --subnet 10.88.0.0/24 dnsa >/dev/null && "$N" run -d --name w --net dnsa --rootfs "$RFS" -- sleep 60 >/dev/null ||
+		{ fail "network or run"; dns_teardown dnsa; return 1; }
+	out=$(python3 - <<'PY' 2>&1
+import socket, struct, subprocess, sys, time
+GW = "10.88.0.1"
+def q(name):
+    m = struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0)
+    for l in name.split("."):
+        m += bytes([len(l)]) + l.encode()
+    return m + b"\0" + struct.pack("!HH", 1, 1)
+def udp(msg):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+    s.sendto(msg, (GW, 53)); return s.recv(4096)
+# Idle clients (one slowloris sending half a length prefix), more than the server takes.
+idle = []
+for i in range(80):
+    s = socket.socket(); s.settimeout(5); s.connect((GW, 53)); idle.append(s)
+idle[0].send(b"\x00")
+t0 = time.time()
+# Others are answered at once, over UDP and over a new TCP connection once slots free up.
+r = udp(q("w"))
+assert r[:2] == b"\x00\x07" and r[3] & 15 == 0, "udp answer while TCP clients idle"
+# Malformed and oversized garbage: FORMERR or nothing, and the server goes on.
+for junk in (b"\x00\x08\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\xff\xff\xff", b"\xff" * 3, b"\x00\x09\x01\x00" + b"\xc0\x0c" * 300):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.5); s.sendto(junk, (GW, 53))
+    try:
+        a = s.recv(4096); assert a[2] & 0x80 and a[3] & 15 == 1, "FORMERR wanted: %r" % a
+    except socket.timeout:
+        pass
+r = udp(q("w")); assert r[3] & 15 == 0, "answers after garbage"
+# The server closes the ones over its bound at once and the rest within its idle timeout.
+closed = 0
+for s in idle:
+    try:
+        closed += s.recv(1) == b""
+    except (socket.timeout, ConnectionResetError):
+        closed += 1
+took = time.time() - t0
+assert closed == 80, "idle clients left open: %d of 80 closed" % closed
+assert took < 6, "idle clients dropped after %.1fs" % took
+c = socket.socket(); c.settimeout(2); c.connect((GW, 53)); m = q("w")
+c.send(struct.pack("!H", len(m)) + m); a = c.recv(4096)
+assert a[2:4] == b"\x00\x07", "tcp answer after the idle ones went"
+print("ok")
+PY
+)
+	[ "$out" = ok ] || fail "$out" || { dns_teardown dnsa; return 1; }
+	kill -0 "$DPID" || fail "daemon died" || { dns_teardown dnsa; return 1; }
+	dns_teardown dnsa
+}
