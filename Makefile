@@ -233,4 +233,10 @@ static-check: $(PLUGIN_BINS) $(NETD_BIN) $(DAEMON_BIN) $(OCI_BIN) fault-bins
 # ---- the embedded DNS server (issue 11): DNS messages through ldns (lib/dns/answer.c) ----
 DEPS += libldns-dev dnsmasq-base aardvark-dns
 LDLIBS += -lldns
+# The DNS benchmark's load generator (tests/bench/dns.sh).
+DNSLOAD := $(BUILD)/tests/dnsload
+$(DNSLOAD): $(BUILD)/tests/bench/dnsload.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lpthread
+bench: $(DNSLOAD) $(DAEMON_BIN) $(NETD_BIN)
 # ---- end of the embedded DNS server ----
