@@ -66,3 +66,5 @@ int nd_cmd_rm(int argc, char **argv);
 int nd_cmd_logs(int argc, char **argv);
 int nd_cmd_exec(int argc, char **argv);
 int nd_cmd_commit(int argc, char **argv);
+/* netd dns query NAME [--network N] (cmd_dns.c) */
+int nd_cmd_dns(int argc, char **argv);

@@ -35,6 +35,8 @@ struct nd_daemon {
 	 */
 	void (*on_change)(struct nd_daemon *d, const char *network, const char *id, bool added);
 	void *dns; /* struct nd_dns_server *, the daemon's only */
+	/* The addresses a name has on a network's DNS (an array); NULL in the CLI's in-process routes. */
+	json_t *(*dns_lookup)(struct nd_daemon *d, const char *network, const char *name);
 };
 
 struct nd_api_answer {

@@ -66,6 +66,11 @@ static void on_change(struct nd_daemon *d, const char *network, const char *id, 
 		put_record(d->dns, network, rec);
 }
 
+static json_t *dns_lookup(struct nd_daemon *d, const char *network, const char *name)
+{
+	return nd_dns_server_lookup(d->dns, network, name);
+}
+
 int nd_dnsglue_start(struct nd_daemon *d, struct nd_err **err)
 {
 	struct nd_dns_conf conf = { .notify = dns_notify };
@@ -82,12 +87,14 @@ int nd_dnsglue_start(struct nd_daemon *d, struct nd_err **err)
 	nd_strv_free(names);
 	nd_dns_server_sync(s);
 	d->on_change = on_change;
+	d->dns_lookup = dns_lookup;
 	return 0;
 }
 
 void nd_dnsglue_stop(struct nd_daemon *d)
 {
 	d->on_change = NULL;
+	d->dns_lookup = NULL;
 	nd_dns_server_stop(d->dns);
 	d->dns = NULL;
 }

@@ -33,6 +33,7 @@ static const struct cmd {
 	{ "logs", nd_cmd_logs, "a container's output" },
 	{ "exec", nd_cmd_exec, "run a command in a container" },
 	{ "commit", nd_cmd_commit, "save a container as an image" },
+	{ "dns", nd_cmd_dns, "dns query NAME: a container's addresses on the networks' DNS" },
 };
 
 static void usage(FILE *f)

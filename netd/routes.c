@@ -203,6 +203,27 @@ static struct answer attachments(struct nd_daemon *d, const char *net)
 	return nd_op_attachments(&d->ctx, net, &arr, &e) < 0 ? fail(e) : ok(MHD_HTTP_OK, arr);
 }
 
+/* GET /v1/networks/{name}/names/{name}: {"network","name","addresses"} from the DNS server. */
+static struct answer names(struct nd_daemon *d, const char *net, const char *name)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+	struct nd_network n;
+	json_t *found;
+
+	if (nd_op_network_get(&d->ctx, net, &n, &e) < 0)
+		return fail(e);
+	nd_network_clear(&n);
+	if (!d->dns_lookup)
+		return nd_api_fail(ND_CNI_UNAVAILABLE, "names resolve only while the daemon runs");
+	if (!(found = d->dns_lookup(d, net, name)))
+		return nd_api_fail(ND_ERR_INTERNAL, "out of memory");
+	if (!json_array_size(found)) {
+		json_decref(found);
+		return nd_api_fail(ND_ERR_NOT_FOUND, "no such name on the network");
+	}
+	return ok(MHD_HTTP_OK, json_pack("{s:s, s:s, s:o}", "network", net, "name", name, "addresses", found));
+}
+
 static json_t *netns_json(const char *name)
 {
 	char path[PATH_MAX];
@@ -320,6 +341,8 @@ static struct answer route_networks(struct nd_daemon *d, const char *m, char **s
 		return nd_api_fail(ND_CNI_INVALID_CONFIG, "invalid network name");
 	if (n == 3)
 		return is(m, "GET") ? network_get(d, s[2]) : is(m, "DELETE") ? network_delete(d, s[2], flags & ND_API_FORCE) : no_method();
+	if (is(s[3], "names") && n == 5)
+		return is(m, "GET") ? names(d, s[2], s[4]) : no_method();
 	if (!is(s[3], "attachments"))
 		return nd_api_fail(ND_ERR_NOT_FOUND, "no such endpoint");
 	if (n == 4)

@@ -76,11 +76,12 @@ struct pending {
 
 struct change {
 	struct change *next;
-	enum { C_UP, C_DOWN, C_PUT, C_DEL, C_SYNC } op;
+	enum { C_UP, C_DOWN, C_PUT, C_DEL, C_SYNC, C_LOOKUP } op;
 	char network[64];
 	struct nd_dns_zone zone;   /* C_UP */
 	struct nd_dns_entry entry; /* C_PUT */
-	char id[129];              /* C_DEL */
+	char id[129];              /* C_DEL; C_LOOKUP: the name */
+	json_t *found;             /* C_LOOKUP: the caller's array, filled here */
 };
 
 struct nd_dns_server {
@@ -312,6 +313,24 @@ static void apply_up(struct nd_dns_server *s, struct change *c)
 	net_free(s, n);
 }
 
+static void lookup_into(const struct nd_dns_zone *z, const char *name, json_t *found)
+{
+	const struct nd_dns_entry *ents[64];
+	char lower[ND_DNS_NAME_MAX];
+	size_t i = 0, n;
+
+	for (; name[i] && i + 1 < sizeof(lower); i++)
+		lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+	lower[i] = '\0';
+	n = nd_dns_zone_find(z, lower, ents, 64);
+	for (i = 0; i < n; i++)
+		for (size_t k = 0; k < ents[i]->n_ips; k++) {
+			char buf[ND_IP_STRLEN];
+
+			json_array_append_new(found, json_string(nd_ip_fmt(&ents[i]->ips[k], buf)));
+		}
+}
+
 static void apply(struct nd_dns_server *s, struct change *c)
 {
 	struct net **slot = c->op == C_UP || c->op == C_SYNC ? NULL : find_net(s, c->network);
@@ -333,6 +352,11 @@ static void apply(struct nd_dns_server *s, struct change *c)
 			nd_dns_zone_del(&(*slot)->z, c->id);
 		break;
 	case C_SYNC: break;
+	case C_LOOKUP:
+		if (slot)
+			lookup_into(&(*slot)->z, c->id, c->found);
+		json_decref(c->found);
+		break;
 	}
 	nd_dns_zone_clear(&c->zone);
 	free(c);
@@ -869,6 +893,24 @@ void nd_dns_server_sync(struct nd_dns_server *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
+json_t *nd_dns_server_lookup(struct nd_dns_server *s, const char *network, const char *name)
+{
+	struct change *c = change_new(C_LOOKUP, network, NULL);
+	json_t *found = json_array();
+
+	if (!c || !found) {
+		free(c);
+		json_decref(found);
+		return NULL;
+	}
+	snprintf(c->id, sizeof(c->id), "%s", name);
+	c->found = json_incref(found);
+	push(s, c);
+	/* The thread drops its reference when done; the array is complete once synced. */
+	nd_dns_server_sync(s);
+	return found;
+}
+
 static void server_free(struct nd_dns_server *s)
 {
 	for (size_t i = 0; i < MAX_NETS; i++)
@@ -884,6 +926,7 @@ static void server_free(struct nd_dns_server *s)
 		struct change *next = s->head->next;
 
 		nd_dns_zone_clear(&s->head->zone);
+		json_decref(s->head->found);
 		free(s->head);
 		s->head = next;
 	}

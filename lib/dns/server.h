@@ -58,5 +58,11 @@ int nd_dns_server_net_down(struct nd_dns_server *s, const char *network, struct 
 int nd_dns_server_put(struct nd_dns_server *s, const char *network, json_t *record, struct nd_err **err);
 /* The attachment is gone: its names stop resolving. */
 int nd_dns_server_del(struct nd_dns_server *s, const char *network, const char *id, struct nd_err **err);
+/*
+ * The addresses name (any case) has on the network, as a JSON array of strings, from the
+ * server's own table (asked through its queue: never touched from this thread). NULL when
+ * out of memory; an empty array when the network has no DNS or the name no address.
+ */
+json_t *nd_dns_server_lookup(struct nd_dns_server *s, const char *network, const char *name);
 /* Wait until every change queued before this call is applied (tests, start-up). */
 void nd_dns_server_sync(struct nd_dns_server *s);

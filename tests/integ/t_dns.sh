@@ -8,7 +8,11 @@ dns_host_resolv() {
 	printf '%s\n' "$@" >"$WORK/host-resolv.conf"
 	mount --bind "$WORK/host-resolv.conf" /etc/resolv.conf
 }
-dns_host_resolv_undo() { umount /etc/resolv.conf 2>/dev/null; rm -f "$WORK/host-resolv.conf"; return 0; }
+dns_host_resolv_undo() {
+	while grep -q ' /etc/resolv.conf ' /proc/self/mountinfo; do umount /etc/resolv.conf || break; done
+	rm -f "$WORK/host-resolv.conf"
+	return 0
+}
 
 test_dns_etc_files_default_network() {
 	rt_setup || return 1
@@ -78,7 +82,7 @@ dns_setup() {
 	python3 "$DNS_TESTDIR/fakedns.py" 127.0.0.1 53 "$WORK/upstream.log" >"$WORK/fake.out" 2>&1 &
 	UPID=$!
 	for _ in $(seq 1 50); do grep -q ready "$WORK/fake.out" && break; sleep 0.1; done
-	dns_daemon || return 1
+	dns_daemon || { dns_teardown; return 1; }
 	mkdir -p "$RFS/www" && echo "hello from web" >"$RFS/www/index.html"
 	RFS_SUM=$(rt_tree "$RFS")
 }
@@ -136,6 +140,12 @@ test_dns_names_aliases_short_ids_and_http_by_name() {
 		dnsq 10.88.0.1 nosuch | grep -q 'rcode=3' || fail "NXDOMAIN: $(dnsq 10.88.0.1 nosuch)" || return 1
 	}
 	check || { dns_teardown dnsa dnsb; return 1; }
+	# From the host: netd dns query (every network with DNS, or one).
+	[ "$("$N" dns query SVC --network dnsa | sort)" = "$(printf 'dnsa\tSVC\t%s\n' "$ip1" "$ip2" | sort)" ] &&
+		[ "$("$N" dns query other)" = "$(printf 'dnsb\tother\t%s' "$(ip_of other)")" ] ||
+		{ fail "dns query: $("$N" dns query SVC --network dnsa) / $("$N" dns query other)"; dns_teardown dnsa dnsb; return 1; }
+	"$N" dns query nosuch 2>/dev/null; rc=$?
+	[ $rc = 3 ] || { fail "dns query of an unknown name: exit $rc, want 3"; dns_teardown dnsa dnsb; return 1; }
 	# inspect shows names and aliases.
 	"$N" network inspect dnsa | jq -e '.[0].containers | map(.name) | sort == ["web1","web2"]' >/dev/null &&
 		"$N" network inspect dnsa | jq -e '.[0].containers | all(.aliases == ["svc"])' >/dev/null &&
