@@ -30,7 +30,8 @@ struct nd_daemon {
 	pthread_mutex_t lock;
 	/*
 	 * Told after an attachment (added: true) or a detachment succeeded, and after a network
-	 * was created or removed (id NULL), under lock: the DNS server's table follows (dnsglue.c).
+	 * was created or removed (id NULL), and after a GC or reload (network NULL: every
+	 * network again), under lock: the DNS server's table follows (dnsglue.c).
 	 * NULL in the CLI's in-process routes.
 	 */
 	void (*on_change)(struct nd_daemon *d, const char *network, const char *id, bool added);

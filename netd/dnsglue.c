@@ -36,19 +36,28 @@ static void net_up(struct nd_daemon *d, const char *name, bool load)
 	_cleanup_err_ struct nd_err *e = NULL;
 	_cleanup_json_ json_t *j = NULL, *recs = NULL;
 	struct nd_network n;
-	json_t *rec;
-	size_t i;
-
 	if (nd_op_network_get(&d->ctx, name, &n, &e) < 0) {
 		nd_log(ND_LOG_WARN, "dns: network '%s': %s", name, e->msg);
 		return;
 	}
 	if (n.dns && (j = nd_network_json(&n)) && nd_dns_server_net_up(d->dns, j, &e) < 0)
 		nd_log(ND_LOG_WARN, "dns: network '%s': %s", name, e->msg);
-	if (n.dns && load && nd_op_attachments(&d->ctx, name, &recs, NULL) >= 0)
-		json_array_foreach(recs, i, rec)
-			put_record(d->dns, name, rec);
+	if (n.dns && load && nd_op_attachments(&d->ctx, name, &recs, NULL) >= 0 &&
+	    nd_dns_server_set(d->dns, name, recs, &e) < 0)
+		nd_log(ND_LOG_WARN, "dns: network '%s': %s", name, e->msg);
 	nd_network_clear(&n);
+}
+
+/* Every network's names again from the records, each swapped in one step (after GC or reload). */
+static void resync(struct nd_daemon *d)
+{
+	char **names = NULL;
+
+	if (nd_op_network_names(&d->ctx, &names, NULL) < 0)
+		return;
+	for (size_t i = 0; names[i]; i++)
+		net_up(d, names[i], true);
+	nd_strv_free(names);
 }
 
 static void on_change(struct nd_daemon *d, const char *network, const char *id, bool added)
@@ -56,7 +65,9 @@ static void on_change(struct nd_daemon *d, const char *network, const char *id, 
 	_cleanup_err_ struct nd_err *e = NULL;
 	_cleanup_json_ json_t *rec = NULL;
 
-	if (!id && added)
+	if (!network)
+		resync(d);
+	else if (!id && added)
 		net_up(d, network, false);
 	else if (!id)
 		(void)nd_dns_server_net_down(d->dns, network, NULL);
@@ -75,16 +86,12 @@ int nd_dnsglue_start(struct nd_daemon *d, struct nd_err **err)
 {
 	struct nd_dns_conf conf = { .notify = dns_notify };
 	struct nd_dns_server *s = NULL;
-	char **names = NULL;
 	int r;
 
 	if ((r = nd_dns_server_start(&conf, &s, err)) < 0)
 		return r;
 	d->dns = s;
-	if (nd_op_network_names(&d->ctx, &names, NULL) >= 0)
-		for (size_t i = 0; names[i]; i++)
-			net_up(d, names[i], true);
-	nd_strv_free(names);
+	resync(d);
 	nd_dns_server_sync(s);
 	d->on_change = on_change;
 	d->dns_lookup = dns_lookup;

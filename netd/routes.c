@@ -278,6 +278,9 @@ static struct answer maintenance(struct nd_daemon *d, bool gc)
 
 	if (r < 0)
 		return fail(e);
+	/* GC may have released attachments: their names go too (no stale records). */
+	if (d->on_change)
+		d->on_change(d, NULL, NULL, true);
 	nd_log(ND_LOG_INFO, "%s done", gc ? "gc" : "reload");
 	return ok(MHD_HTTP_OK, rep);
 }

@@ -76,12 +76,13 @@ struct pending {
 
 struct change {
 	struct change *next;
-	enum { C_UP, C_DOWN, C_PUT, C_DEL, C_SYNC, C_LOOKUP } op;
+	enum { C_UP, C_DOWN, C_PUT, C_DEL, C_SYNC, C_LOOKUP, C_SET } op;
 	char network[64];
 	struct nd_dns_zone zone;   /* C_UP */
 	struct nd_dns_entry entry; /* C_PUT */
 	char id[129];              /* C_DEL; C_LOOKUP: the name */
 	json_t *found;             /* C_LOOKUP: the caller's array, filled here */
+	struct nd_dns_zone set;    /* C_SET: the entries only */
 };
 
 struct nd_dns_server {
@@ -352,6 +353,15 @@ static void apply(struct nd_dns_server *s, struct change *c)
 			nd_dns_zone_del(&(*slot)->z, c->id);
 		break;
 	case C_SYNC: break;
+	case C_SET:
+		if (slot) {
+			/* Swap the entries: no query sees a half-filled table. */
+			struct nd_dns_zone old = (*slot)->z;
+
+			(*slot)->z.entries = c->set.entries, (*slot)->z.n = c->set.n, (*slot)->z.cap = c->set.cap;
+			c->set.entries = old.entries, c->set.n = old.n, c->set.cap = old.cap;
+		}
+		break;
 	case C_LOOKUP:
 		if (slot)
 			lookup_into(&(*slot)->z, c->id, c->found);
@@ -359,6 +369,7 @@ static void apply(struct nd_dns_server *s, struct change *c)
 		break;
 	}
 	nd_dns_zone_clear(&c->zone);
+	nd_dns_zone_clear(&c->set);
 	free(c);
 }
 
@@ -867,6 +878,30 @@ int nd_dns_server_put(struct nd_dns_server *s, const char *network, json_t *reco
 	return 0;
 }
 
+int nd_dns_server_set(struct nd_dns_server *s, const char *network, json_t *records, struct nd_err **err)
+{
+	struct change *c = change_new(C_SET, network, err);
+	json_t *rec;
+	size_t i;
+
+	if (!c)
+		return -ENOMEM;
+	json_array_foreach(records, i, rec) {
+		struct nd_dns_entry e;
+
+		if (strcmp(json_string_value(json_object_get(rec, "state")) ?: "", "ready") ||
+		    nd_dns_entry_from_record(rec, &e, NULL) < 0)
+			continue;
+		if (nd_dns_zone_put(&c->set, &e) < 0) {
+			nd_dns_zone_clear(&c->set);
+			free(c);
+			return nd_oom(err);
+		}
+	}
+	push(s, c);
+	return 0;
+}
+
 int nd_dns_server_del(struct nd_dns_server *s, const char *network, const char *id, struct nd_err **err)
 {
 	struct change *c = change_new(C_DEL, network, err);
@@ -926,6 +961,7 @@ static void server_free(struct nd_dns_server *s)
 		struct change *next = s->head->next;
 
 		nd_dns_zone_clear(&s->head->zone);
+		nd_dns_zone_clear(&s->head->set);
 		json_decref(s->head->found);
 		free(s->head);
 		s->head = next;

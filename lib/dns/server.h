@@ -56,6 +56,11 @@ int nd_dns_server_net_up(struct nd_dns_server *s, json_t *network, struct nd_err
 int nd_dns_server_net_down(struct nd_dns_server *s, const char *network, struct nd_err **err);
 /* An attachment record (lib/networks/netops.h) of the network: its names resolve. */
 int nd_dns_server_put(struct nd_dns_server *s, const char *network, json_t *record, struct nd_err **err);
+/*
+ * The network's names are exactly these records' (a JSON array of attachment records,
+ * those not "ready" skipped), replaced in one step: after a GC or at start-up.
+ */
+int nd_dns_server_set(struct nd_dns_server *s, const char *network, json_t *records, struct nd_err **err);
 /* The attachment is gone: its names stop resolving. */
 int nd_dns_server_del(struct nd_dns_server *s, const char *network, const char *id, struct nd_err **err);
 /*

@@ -286,3 +286,18 @@ PY
 	kill -0 "$DPID" || fail "daemon died" || { dns_teardown dnsa; return 1; }
 	dns_teardown dnsa
 }
+
+# An attachment GC releases (its netns vanished) takes its names along (netavark#1471's
+# stale records); attachments made through the API with name and aliases resolve too.
+test_dns_gc_drops_names_of_released_attachments() {
+	dns_setup || return 1
+	"$N" network create --subnet 10.88.0.0/24 dnsa >/dev/null || { fail "network create"; dns_teardown dnsa; return 1; }
+	ip netns add gx
+	curl -sf --unix-socket "$NETD_SOCKET" -X POST http://netd/v1/networks/dnsa/attachments -H 'Content-Type: application/json' \
+		--data-binary '{"netns":"gx","name":"ghost","aliases":["spook"]}' >/dev/null || { fail "attach"; ip netns del gx; dns_teardown dnsa; return 1; }
+	dnsq 10.88.0.1 spook | grep -q '^10\.88\.0\.' || fail "API alias: $(dnsq 10.88.0.1 spook)" || { ip netns del gx; dns_teardown dnsa; return 1; }
+	ip netns del gx
+	curl -sf --unix-socket "$NETD_SOCKET" -X POST http://netd/v1/gc >/dev/null || { fail "gc"; dns_teardown dnsa; return 1; }
+	dnsq 10.88.0.1 ghost | grep -q 'rcode=3' || fail "released by GC, still resolves: $(dnsq 10.88.0.1 ghost)" || { dns_teardown dnsa; return 1; }
+	dns_teardown dnsa
+}
