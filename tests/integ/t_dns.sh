@@ -176,6 +176,14 @@ test_dns_forwarding_truncation_failover_and_internal() {
 	[ -z "$(lookup ci ext.example)" ] || fail "internal network forwarded" || { dns_teardown dnsa dnsi; return 1; }
 	[ "$(lookup ci ci)" = "$(ip_of ci)" ] || fail "internal network's own name: '$(lookup ci ci)'" || { dns_teardown dnsa dnsi; return 1; }
 	[ "$(wc -l <"$WORK/upstream.log")" = "$before" ] || fail "upstream asked for an internal network: $(cat "$WORK/upstream.log")" || { dns_teardown dnsa dnsi; return 1; }
+	# The host's resolv.conf is read again when it changes (checked at most once a second):
+	# rewritten in place (the bind mount holds the inode) to a server that answers nothing.
+	printf 'nameserver 10.86.0.10\n' >"$WORK/host-resolv.conf"
+	sleep 1.5
+	dnsq 10.88.0.1 ext.example | grep -q 'rcode=2' || fail "new resolv.conf not read: $(dnsq 10.88.0.1 ext.example)" || { dns_teardown dnsa dnsi; return 1; }
+	printf 'nameserver 127.0.0.1\n' >"$WORK/host-resolv.conf"
+	sleep 1.5
+	dnsq 10.88.0.1 ext.example | grep -q '^10\.99\.0\.7' || fail "resolv.conf back: $(dnsq 10.88.0.1 ext.example)" || { dns_teardown dnsa dnsi; return 1; }
 	dns_teardown dnsa dnsi
 }
 
