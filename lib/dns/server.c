@@ -603,28 +603,13 @@ static void handle(struct nd_dns_server *s, const struct asker *a, const uint8_t
 	}
 }
 
-/* How many of this burst's queries came from src, counting this one. */
-static unsigned int burst_count(struct nd_ip *srcs, unsigned int *counts, int *n, const struct nd_ip *src)
-{
-	for (int i = 0; i < *n; i++)
-		if (nd_ip_equal(&srcs[i], src))
-			return ++counts[i];
-	srcs[*n] = *src;
-	counts[*n] = 1;
-	return counts[(*n)++];
-}
-
 /*
- * At most ND_DNS_BURST datagrams, then the other sockets' turn; of those, one source gets
- * ND_DNS_SRC_BURST answered, the rest of its share is read and dropped: a flooding
- * container cannot crowd out the other askers queued behind it on the same socket.
+ * At most ND_DNS_BURST datagrams, then the other sockets' turn. No per-source drop here:
+ * a closed-loop asker's next query often arrives within the same burst, and dropping it
+ * would cost that asker a timeout (measured: 25 queries/s instead of 19000).
  */
 static void on_udp(struct nd_dns_server *s, struct listener *l)
 {
-	struct nd_ip srcs[ND_DNS_BURST];
-	unsigned int counts[ND_DNS_BURST];
-	int n_srcs = 0;
-
 	for (int i = 0; i < ND_DNS_BURST; i++) {
 		struct asker a = { .net = l->net, .fd = l->h.fd, .peer_len = sizeof(a.peer) };
 		ssize_t n = recvfrom(l->h.fd, s->buf, sizeof(s->buf), MSG_DONTWAIT, (struct sockaddr *)&a.peer, &a.peer_len);
@@ -632,8 +617,7 @@ static void on_udp(struct nd_dns_server *s, struct listener *l)
 		if (n < 0)
 			return;
 		ip_of(&a.peer, &a.src);
-		if (burst_count(srcs, counts, &n_srcs, &a.src) <= ND_DNS_SRC_BURST)
-			handle(s, &a, s->buf, (size_t)n);
+		handle(s, &a, s->buf, (size_t)n);
 	}
 }
 

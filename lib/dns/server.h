@@ -13,8 +13,7 @@
  * Bounds: ND_DNS_TCP_MAX TCP clients (ND_DNS_TCP_PER_SRC per source), each dropped after
  * ND_DNS_TCP_IDLE_MS without a complete query; ND_DNS_PENDING_MAX forwarded queries in
  * flight (ND_DNS_PENDING_PER_SRC per source, beyond which SERVFAIL at once); at most
- * ND_DNS_BURST datagrams read from one socket before the others get their turn, of which
- * one source gets ND_DNS_SRC_BURST answered (the rest of a flood is dropped).
+ * ND_DNS_BURST datagrams read from one socket before the others get their turn.
  *
  * Changes come through a queue (any thread; a mutex held for a list push, and an
  * eventfd): the zone changes in place between two queries, so none is dropped.
@@ -34,7 +33,6 @@
 #define ND_DNS_PENDING_MAX 256
 #define ND_DNS_PENDING_PER_SRC 32
 #define ND_DNS_BURST 64
-#define ND_DNS_SRC_BURST 16
 
 struct nd_dns_server;
 
