@@ -78,7 +78,7 @@ $(BENCH): $(BUILD)/tests/bench/bench.o $(LIBA)
 NETD_BIN    := $(BIN)/netd
 DAEMON_BIN  := $(BIN)/netd-daemon
 OCI_BIN     := $(BIN)/netd-oci
-DAEMON_ONLY := netd/daemon_main.c netd/daemon.c netd/httpd.c
+DAEMON_ONLY := netd/daemon_main.c netd/daemon.c netd/httpd.c netd/dnsglue.c
 NETD_MAINS  := netd/netd_main.c netd/oci_main.c
 NETD_SRC    := $(filter-out $(DAEMON_ONLY) $(NETD_MAINS),$(wildcard netd/*.c))
 NETD_OBJ    := $(NETD_SRC:%.c=$(BUILD)/%.o)
@@ -93,7 +93,7 @@ $(OCI_BIN): $(BUILD)/netd/oci_main.o $(NETD_OBJ) $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SECCOMP_LDLIBS) $(PLUGIN_LDLIBS) $(RUNTIME_LIBS) -lpthread
 $(DAEMON_BIN): $(DAEMON_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmicrohttpd) $(PLUGIN_LDLIBS) -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmicrohttpd) $(PLUGIN_LDLIBS) -lldns -lpthread
 $(BUILD)/tests/test_oci: LDLIBS += $(RUNTIME_LIBS)
 all: $(NETD_BIN) $(DAEMON_BIN) $(OCI_BIN)
 # ---- end of bin/netd ----
@@ -233,3 +233,14 @@ static-check: $(PLUGIN_BINS) $(NETD_BIN) $(DAEMON_BIN) $(OCI_BIN) fault-bins
 	@sh tests/check_release.sh $(if $(TEST_HOOKS),,$(BIN)) $(FAULT_BIN)
 .PHONY: san-test valgrind-test static-check
 # ---- end of sanitizers, valgrind, static checks ----
+
+# ---- the embedded DNS server (issue 11): DNS messages through ldns (lib/dns/answer.c) ----
+DEPS += libldns-dev dnsmasq-base aardvark-dns
+LDLIBS += -lldns
+# The DNS benchmark's load generator (tests/bench/dns.sh).
+DNSLOAD := $(BUILD)/tests/dnsload
+$(DNSLOAD): $(BUILD)/tests/bench/dnsload.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lpthread
+bench: $(DNSLOAD) $(DAEMON_BIN) $(NETD_BIN)
+# ---- end of the embedded DNS server ----

@@ -69,3 +69,5 @@ int nd_cmd_commit(int argc, char **argv);
 /* netd port (cmd_port.c); Docker's "0.0.0.0:8080->80/tcp" for a recorded mapping (ps's PORTS). */
 int nd_cmd_port(int argc, char **argv);
 const char *nd_port_docker_fmt(const char *rec);
+/* netd dns query NAME [--network N] (cmd_dns.c) */
+int nd_cmd_dns(int argc, char **argv);

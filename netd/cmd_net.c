@@ -98,7 +98,9 @@ static const char *s_of(json_t *o, const char *k)
 static const char net_create_usage[] =
 	"Usage: netd network create NAME [--subnet CIDR] [--gateway IP] [--ip-range CIDR] [--bridge IF]\n"
 	"                           [--mtu N] [--no-masquerade] [--internal] [--ipv6 CIDR] [-o KEY=VALUE]...\n"
-	"A subnet is picked from the default pools when none is given.\n";
+	"                           [--dns=false|--disable-dns]\n"
+	"A subnet is picked from the default pools when none is given. Containers on it resolve\n"
+	"each other by name through its DNS server on the gateway, unless --dns=false.\n";
 
 static int net_create_opt(json_t *spec, json_t *opts, int ch, const char *arg)
 {
@@ -115,6 +117,10 @@ static int net_create_opt(json_t *spec, json_t *opts, int ch, const char *arg)
 		return json_object_set_new(spec, "ipMasq", json_false());
 	case 'i':
 		return json_object_set_new(spec, "internal", json_true());
+	case 'D':
+		if (arg && strcmp(arg, "true") && strcmp(arg, "false"))
+			return -1;
+		return json_object_set_new(spec, "dns", json_boolean(arg && !strcmp(arg, "true")));
 	case 'o':
 		if (!(eq = strchr(arg, '=')) || eq == arg)
 			return -1;
@@ -132,7 +138,8 @@ static int net_create(int argc, char **argv)
 		{ "mtu", required_argument, NULL, 'm' }, { "no-masquerade", no_argument, NULL, 'M' },
 		{ "internal", no_argument, NULL, 'i' }, { "ipv6", required_argument, NULL, '6' },
 		{ "opt", required_argument, NULL, 'o' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' }, { 0 },
+		{ "help", no_argument, NULL, 'h' }, { "dns", required_argument, NULL, 'D' },
+		{ "disable-dns", no_argument, NULL, 'D' }, { 0 },
 	};
 	_cleanup_json_ json_t *spec = json_object(), *opts = json_object(), *ans = NULL;
 	int ch, rc = 0;

@@ -97,6 +97,7 @@ static int exec_oci(int argc, char **argv)
 struct run_args {
 	struct nd_run_spec spec;
 	struct nd_strv env, layers, publish;
+	struct nd_strv dns, dns_search, dns_opt, add_hosts, aliases;
 };
 
 static void run_args_clear(struct run_args *a)
@@ -104,6 +105,11 @@ static void run_args_clear(struct run_args *a)
 	nd_strv_clear(&a->env);
 	nd_strv_clear(&a->layers);
 	nd_strv_clear(&a->publish);
+	nd_strv_clear(&a->dns);
+	nd_strv_clear(&a->dns_search);
+	nd_strv_clear(&a->dns_opt);
+	nd_strv_clear(&a->add_hosts);
+	nd_strv_clear(&a->aliases);
 }
 
 static void run_usage(FILE *f)
@@ -128,7 +134,12 @@ static void run_usage(FILE *f)
 		"  --cgroup-parent P    cgroup parent (default netd, or $NETD_CGROUP_PARENT)\n"
 		"  --security-opt OPT   seccomp=unconfined (no seccomp filter); no-new-privileges (always on)\n"
 		"  -d, --detach         run in the background, print the ID\n"
-		"  --rm                 remove the container when it exits\n",
+		"  --rm                 remove the container when it exits\n"
+		"  --dns IP             a DNS server (repeatable; on a network with DNS, its upstream)\n"
+		"  --dns-search DOMAIN  a search domain (repeatable; \".\" for none)\n"
+		"  --dns-option OPT     a resolv.conf option (repeatable)\n"
+		"  --add-host NAME:IP   an /etc/hosts line (repeatable; IP may be host-gateway)\n"
+		"  --network-alias NAME another name on the network's DNS (repeatable)\n",
 		ND_USERNS_BASE);
 }
 
@@ -161,7 +172,13 @@ static int option_unsupported(const char *v)
 }
 
 enum { O_NAME = 256, O_HOST, O_NET, O_IP, O_CPUS, O_PIDS, O_USERNS, O_RM, O_ROOTFS, O_IMAGE, O_LAYER, O_CGP,
-       O_STATE, O_SECOPT };
+       O_STATE, O_SECOPT, O_DNS, O_DNS_SEARCH, O_DNS_OPT, O_ADD_HOST, O_ALIAS };
+
+static struct nd_strv *dns_list(struct run_args *a, int ch)
+{
+	return ch == O_DNS ? &a->dns : ch == O_DNS_SEARCH ? &a->dns_search : ch == O_DNS_OPT ? &a->dns_opt
+		: ch == O_ADD_HOST ? &a->add_hosts : &a->aliases;
+}
 
 /* One option of netd run into a; 0, or the exit status for a usage error. */
 static int run_opt(int ch, char *arg, struct run_args *a)
@@ -192,6 +209,14 @@ static int run_opt(int ch, char *arg, struct run_args *a)
 		if (nd_strv_push(ch == 'e' ? &a->env : ch == 'p' ? &a->publish : &a->layers, arg) < 0)
 			return fail("run", NULL);
 		break;
+	case O_DNS:
+	case O_DNS_SEARCH:
+	case O_DNS_OPT:
+	case O_ADD_HOST:
+	case O_ALIAS:
+		if (nd_strv_push(dns_list(a, ch), arg) < 0)
+			return fail("run", NULL);
+		break;
 	case O_SECOPT:
 		if (security_opt(arg, s) < 0)
 			return option_unsupported(arg);
@@ -216,7 +241,10 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "layer", required_argument, NULL, O_LAYER },	   { "cgroup-parent", required_argument, NULL, O_CGP },
 		{ "state-dir", required_argument, NULL, O_STATE }, { "help", no_argument, NULL, 'h' },
 		{ "security-opt", required_argument, NULL, O_SECOPT }, { "publish", required_argument, NULL, 'p' },
-		{ "publish-all", no_argument, NULL, 'P' },
+		{ "publish-all", no_argument, NULL, 'P' },	   { "dns", required_argument, NULL, O_DNS },
+		{ "dns-search", required_argument, NULL, O_DNS_SEARCH }, { "dns-option", required_argument, NULL, O_DNS_OPT },
+		{ "dns-opt", required_argument, NULL, O_DNS_OPT }, { "add-host", required_argument, NULL, O_ADD_HOST },
+		{ "network-alias", required_argument, NULL, O_ALIAS }, { "net-alias", required_argument, NULL, O_ALIAS },
 		{ 0 },
 	};
 	_cleanup_err_ struct nd_err *err = NULL;
@@ -236,6 +264,11 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 	a->spec.env = a->env.v;
 	a->spec.layers = a->layers.v;
 	a->spec.publish = a->publish.v;
+	a->spec.dns = a->dns.v;
+	a->spec.dns_search = a->dns_search.v;
+	a->spec.dns_opt = a->dns_opt.v;
+	a->spec.add_hosts = a->add_hosts.v;
+	a->spec.aliases = a->aliases.v;
 	if (nd_spec_check(&a->spec, &err) < 0)
 		return usage_err("run", err->msg);
 	return 0;

@@ -24,6 +24,7 @@
 #include "kernel/netnsname.h"
 #include "networks/apiclient.h"
 #include "cli.h" /* nd_cli_fail: the CLI's edge for errors (output.c) */
+#include "dnsglue.h"
 
 DEFINE_CLEANUP(FILE, fclose)
 
@@ -335,6 +336,7 @@ static int serve(struct nd_daemon *d, int fd)
 		reload(d);
 	nd_log(ND_LOG_INFO, "signal %d: stopping; networks and attachments stay in place", sig);
 	nd_api_stop();
+	nd_dnsglue_stop(d);
 	(void)unlink(d->socket);
 	return 0;
 }
@@ -356,6 +358,9 @@ int nd_daemon_main(int argc, char **argv)
 	setenv("NETD_STATE_DIR", d.ctx.state_dir, 1);
 	recover(&d);
 	if (open_socket(&d, &fd, &e) < 0)
+		return nd_cli_fail("daemon", e);
+	/* Its own thread: the API never waits for it, nor it for the API. */
+	if (nd_dnsglue_start(&d, &e) < 0)
 		return nd_cli_fail("daemon", e);
 	/* libmicrohttpd owns (and closes) the listening socket from here on. */
 	r = serve(&d, TAKE_FD(fd));

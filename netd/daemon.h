@@ -28,6 +28,16 @@ struct nd_daemon {
 	size_t max_body;
 	/* Every API request and reload runs under it: attaches are serialised by design. */
 	pthread_mutex_t lock;
+	/*
+	 * Told after an attachment (added: true) or a detachment succeeded, and after a network
+	 * was created or removed (id NULL), and after a GC or reload (network NULL: every
+	 * network again), under lock: the DNS server's table follows (dnsglue.c).
+	 * NULL in the CLI's in-process routes.
+	 */
+	void (*on_change)(struct nd_daemon *d, const char *network, const char *id, bool added);
+	void *dns; /* struct nd_dns_server *, the daemon's only */
+	/* The addresses a name has on a network's DNS (an array); NULL in the CLI's in-process routes. */
+	json_t *(*dns_lookup)(struct nd_daemon *d, const char *network, const char *name);
 };
 
 struct nd_api_answer {

@@ -34,6 +34,7 @@ static const struct cmd {
 	{ "exec", nd_cmd_exec, "run a command in a container" },
 	{ "commit", nd_cmd_commit, "save a container as an image" },
 	{ "port", nd_cmd_port, "a container's published ports" },
+	{ "dns", nd_cmd_dns, "dns query NAME: a container's addresses on the networks' DNS" },
 };
 
 static void usage(FILE *f)

@@ -21,6 +21,7 @@
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/strv.h"
 #include "kernel/netnsname.h"
 #include "portmap/fwcheck.h"
 
@@ -121,6 +122,8 @@ static struct answer network_create(struct nd_daemon *d, json_t *body)
 		return fail(e);
 	o = network_summary(d, &n);
 	nd_network_clear(&n);
+	if (d->on_change)
+		d->on_change(d, name, NULL, true);
 	return ok(MHD_HTTP_CREATED, o);
 }
 
@@ -133,22 +136,39 @@ static struct answer network_delete(struct nd_daemon *d, const char *name, bool 
 	if (nd_op_network_delete(&d->ctx, name, force, &e) < 0)
 		return fail(e);
 	nd_log(ND_LOG_INFO, "network '%s' removed", name);
+	if (d->on_change)
+		d->on_change(d, name, NULL, false);
 	return ok(MHD_HTTP_NO_CONTENT, NULL);
+}
+
+/* An optional array of strings (aliases, dns); code 7 when it is something else. */
+static int str_list(json_t *body, const char *key, char ***ret, struct nd_err **err)
+{
+	int r = nd_json_to_strv(json_object_get(body, key), ret);
+
+	if (r == -ENOMEM)
+		return nd_oom(err);
+	return r < 0 ? nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "'%s' must be an array of strings", key) : 0;
 }
 
 static struct answer attach(struct nd_daemon *d, const char *net, json_t *body)
 {
 	_cleanup_err_ struct nd_err *e = NULL;
 	struct nd_attach_req q = { .network = net };
+	_cleanup_strv_ char **aliases = NULL, **dns = NULL;
 	struct nd_result res;
 	json_t *out;
 
 	if (nd_json_get_str(body, "netns", true, &q.netns, &e) < 0 ||
 	    nd_json_get_str(body, "containerID", false, &q.id, &e) < 0 ||
 	    nd_json_get_str(body, "ifname", false, &q.ifname, &e) < 0 ||
-	    nd_json_get_str(body, "ip", false, &q.ip, &e) < 0 || nd_json_get_str(body, "mac", false, &q.mac, &e) < 0)
+	    nd_json_get_str(body, "ip", false, &q.ip, &e) < 0 || nd_json_get_str(body, "mac", false, &q.mac, &e) < 0 ||
+	    nd_json_get_str(body, "name", false, &q.name, &e) < 0 || str_list(body, "aliases", &aliases, &e) < 0 ||
+	    str_list(body, "dns", &dns, &e) < 0)
 		return fail(e);
 	q.ports = json_object_get(body, "ports");
+	q.aliases = (const char *const *)aliases;
+	q.dns = (const char *const *)dns;
 	nd_result_init(&res);
 	if (nd_op_attach(&d->ctx, &q, &res, &e) < 0) {
 		nd_result_clear(&res);
@@ -156,6 +176,13 @@ static struct answer attach(struct nd_daemon *d, const char *net, json_t *body)
 	}
 	out = nd_result_to_json(&res, ND_NET_CNI_VERSION);
 	nd_result_clear(&res);
+	if (d->on_change && out) {
+		char id[65];
+
+		if (!q.id)
+			nd_attach_default_id(q.netns, id);
+		d->on_change(d, net, q.id ? q.id : id, true);
+	}
 	return ok(MHD_HTTP_CREATED, out);
 }
 
@@ -163,7 +190,11 @@ static struct answer detach(struct nd_daemon *d, const char *net, const char *id
 {
 	_cleanup_err_ struct nd_err *e = NULL;
 
-	return nd_op_detach(&d->ctx, net, id, netns_dying, &e) < 0 ? fail(e) : ok(MHD_HTTP_NO_CONTENT, NULL);
+	if (nd_op_detach(&d->ctx, net, id, netns_dying, &e) < 0)
+		return fail(e);
+	if (d->on_change)
+		d->on_change(d, net, id, false);
+	return ok(MHD_HTTP_NO_CONTENT, NULL);
 }
 
 static struct answer attachments(struct nd_daemon *d, const char *net)
@@ -172,6 +203,27 @@ static struct answer attachments(struct nd_daemon *d, const char *net)
 	json_t *arr = NULL;
 
 	return nd_op_attachments(&d->ctx, net, &arr, &e) < 0 ? fail(e) : ok(MHD_HTTP_OK, arr);
+}
+
+/* GET /v1/networks/{name}/names/{name}: {"network","name","addresses"} from the DNS server. */
+static struct answer names(struct nd_daemon *d, const char *net, const char *name)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+	struct nd_network n;
+	json_t *found;
+
+	if (nd_op_network_get(&d->ctx, net, &n, &e) < 0)
+		return fail(e);
+	nd_network_clear(&n);
+	if (!d->dns_lookup)
+		return nd_api_fail(ND_CNI_UNAVAILABLE, "names resolve only while the daemon runs");
+	if (!(found = d->dns_lookup(d, net, name)))
+		return nd_api_fail(ND_ERR_INTERNAL, "out of memory");
+	if (!json_array_size(found)) {
+		json_decref(found);
+		return nd_api_fail(ND_ERR_NOT_FOUND, "no such name on the network");
+	}
+	return ok(MHD_HTTP_OK, json_pack("{s:s, s:s, s:o}", "network", net, "name", name, "addresses", found));
 }
 
 static json_t *netns_json(const char *name)
@@ -228,6 +280,9 @@ static struct answer maintenance(struct nd_daemon *d, bool gc)
 
 	if (r < 0)
 		return fail(e);
+	/* GC may have released attachments: their names go too (no stale records). */
+	if (d->on_change)
+		d->on_change(d, NULL, NULL, true);
 	nd_log(ND_LOG_INFO, "%s done", gc ? "gc" : "reload");
 	return ok(MHD_HTTP_OK, rep);
 }
@@ -308,6 +363,8 @@ static struct answer route_networks(struct nd_daemon *d, const char *m, char **s
 		return nd_api_fail(ND_CNI_INVALID_CONFIG, "invalid network name");
 	if (n == 3)
 		return is(m, "GET") ? network_get(d, s[2]) : is(m, "DELETE") ? network_delete(d, s[2], flags & ND_API_FORCE) : no_method();
+	if (is(s[3], "names") && n == 5)
+		return is(m, "GET") ? names(d, s[2], s[4]) : no_method();
 	if (!is(s[3], "attachments"))
 		return nd_api_fail(ND_ERR_NOT_FOUND, "no such endpoint");
 	if (n == 4)

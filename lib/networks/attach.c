@@ -20,6 +20,16 @@ static int net_path(const char *network, const char *suffix, const char *id, cha
 	return snprintf(ret, size, "/v1/networks/%s/attachments%s%s", enet, suffix, eid);
 }
 
+static json_t *strv_json(const char *const *v)
+{
+	json_t *a = json_array();
+	bool ok = true;
+
+	for (; v && *v; v++)
+		nd_json_append(a, json_string(*v), &ok);
+	return nd_json_built(a, ok);
+}
+
 /* NULL when out of memory (base/json.h). */
 static json_t *attach_body(const struct nd_attach_req *req)
 {
@@ -37,6 +47,12 @@ static json_t *attach_body(const struct nd_attach_req *req)
 		nd_json_set(o, "mac", json_string(req->mac), &ok);
 	if (req->ports)
 		nd_json_set(o, "ports", json_incref(req->ports), &ok);
+	if (req->name)
+		nd_json_set(o, "name", json_string(req->name), &ok);
+	if (req->aliases && req->aliases[0])
+		nd_json_set(o, "aliases", strv_json(req->aliases), &ok);
+	if (req->dns && req->dns[0])
+		nd_json_set(o, "dns", strv_json(req->dns), &ok);
 	return nd_json_built(o, ok);
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/dnsname.h"
 #include "base/fault.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -525,6 +526,24 @@ static int request_args(const struct nd_attach_req *req, char ret[256], struct n
 	return 0;
 }
 
+/* The DNS names and upstreams of an attachment: at most 32 aliases and 3 servers (resolv.conf's MAXNS). */
+static int check_names(const struct nd_attach_req *req, struct nd_err **err)
+{
+	size_t n = 0;
+	struct nd_ip ip;
+
+	if (req->name && !nd_dns_name_valid(req->name))
+		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "name '%s' is not a valid DNS name", req->name);
+	for (const char *const *v = req->aliases; v && *v; v++, n++)
+		if (!nd_dns_name_valid(*v) || n >= 32)
+			return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "alias '%s' is not a valid DNS name (or more than 32)", *v);
+	n = 0;
+	for (const char *const *v = req->dns; v && *v; v++, n++)
+		if (nd_ip_parse(*v, &ip, NULL) < 0 || n >= 3)
+			return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "dns server '%s' is not an address (or more than 3)", *v);
+	return 0;
+}
+
 static int check_attach_req(const struct nd_ctx *c, const struct nd_attach_req *req, const char *id,
 			    const char *ifname, char netns[PATH_MAX], struct nd_err **err)
 {
@@ -536,22 +555,45 @@ static int check_attach_req(const struct nd_ctx *c, const struct nd_attach_req *
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "interface name '%s' is invalid", ifname);
 	if (req->network && !nd_network_valid_name(req->network))
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "network name '%s' is invalid", req->network);
+	if ((r = check_names(req, err)) < 0)
+		return r;
 	if ((r = nd_netns_resolve(req->netns, netns, err)) < 0)
 		return r;
 	return nd_netns_check_attachable(netns, c->netns_allow, err);
 }
 
-static json_t *record(const char *id, const char *ifname, const char *netns, const struct nd_result *res,
-		      json_t *ports)
+static json_t *strv_json(const char *const *v)
+{
+	json_t *a = json_array();
+	bool ok = true;
+
+	for (; v && *v; v++)
+		nd_json_append(a, json_string(*v), &ok);
+	return nd_json_built(a, ok);
+}
+
+/* Names for the DNS server: optional fields, so older records still load. */
+static void record_names(json_t *o, const struct nd_attach_req *req, bool *ok)
+{
+	if (req->name)
+		nd_json_set(o, "name", json_string(req->name), ok);
+	if (req->aliases && req->aliases[0])
+		nd_json_set(o, "aliases", strv_json(req->aliases), ok);
+	if (req->dns && req->dns[0])
+		nd_json_set(o, "dns", strv_json(req->dns), ok);
+}
+
+static json_t *record(const struct nd_attach_req *req, const char *id, const char *ifname, const char *netns,
+		      const struct nd_result *res)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "containerID", id, "ifname", ifname, "netns", netns, "state",
 			      res ? "ready" : "pending");
 	bool ok = true;
 
 	/* Recorded before they exist (pending too): a crashed attach's DEL then removes them. */
-	if (nd_netports_any(ports))
-		nd_json_set(o, "ports", json_incref(ports), &ok);
-
+	if (nd_netports_any(req->ports))
+		nd_json_set(o, "ports", json_incref(req->ports), &ok);
+	record_names(o, req, &ok);
 	if (res)
 		nd_json_set(o, "result", nd_result_to_json(res, ND_NET_CNI_VERSION), &ok);
 	return nd_json_built(o, ok);
@@ -576,7 +618,7 @@ static int attach_locked(const struct nd_ctx *c, const struct nd_network *n, con
 		return r;
 	if ((r = request_args(req, args, err)) < 0 || (r = nd_netports_check(req->ports, err)) < 0)
 		return r;
-	pending = record(id, ifname, netns, NULL, req->ports);
+	pending = record(req, id, ifname, netns, NULL);
 	conf = nd_network_cni_conf(n, c->ipam_dir);
 	if (!pending || !conf)
 		return nd_oom(err);
@@ -587,7 +629,7 @@ static int attach_locked(const struct nd_ctx *c, const struct nd_network *n, con
 	if (r >= 0 && (r = nd_netports_publish(n->name, id, ifname, netns, ret, req->ports, err)) < 0)
 		(void)nd_bridge_del(&q, NULL);
 	else if (r >= 0) {
-		done = record(id, ifname, netns, ret, req->ports);
+		done = record(req, id, ifname, netns, ret);
 		/* Unrecorded, the attachment would be no one's: undo it. */
 		if ((r = done ? rec_write(c, n->name, done, err) : nd_oom(err)) < 0) {
 			(void)nd_netports_unpublish(n->name, id, ifname, NULL);
@@ -640,6 +682,13 @@ int nd_op_detach(const struct nd_ctx *c, const char *network, const char *id, bo
 	r = detach_locked(c, &n, id, netns_dying, err);
 	nd_network_clear(&n);
 	return r;
+}
+
+int nd_op_attachment(const struct nd_ctx *c, const char *network, const char *id, json_t **ret, struct nd_err **err)
+{
+	if (!nd_network_valid_name(network) || !nd_cni_valid_id(id) || strlen(id) > ND_OP_ID_MAX)
+		return nd_err_set(err, ND_ERR_NOT_FOUND, ENOENT, "no attachment '%s' on network '%s'", id, network);
+	return rec_read(c, network, id, ret, err);
 }
 
 int nd_op_attachments(const struct nd_ctx *c, const char *network, json_t **ret, struct nd_err **err)

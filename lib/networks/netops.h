@@ -41,6 +41,10 @@ struct nd_attach_req {
 	const char *mac;       /* or NULL */
 	bool netns_dying;      /* detach: the caller destroys the netns next (bridge.h) */
 	json_t *ports;         /* ports to publish, [{hostIP, hostPort, containerPort, protocol}], or NULL */
+	/* For the network's DNS server (lib/dns), kept in the record; each may be NULL. */
+	const char *name;           /* the container's name */
+	const char *const *aliases; /* more names, NULL-terminated */
+	const char *const *dns;     /* upstream servers for this container's other queries */
 };
 
 #define ND_CNI_CACHE_DIR "/var/lib/cni/results"
@@ -89,6 +93,8 @@ int nd_op_detach(const struct nd_ctx *c, const char *network, const char *id, bo
 /* The records of a network, as an array of objects (see above), sorted by containerID. */
 int nd_op_attachments(const struct nd_ctx *c, const char *network, json_t **ret, struct nd_err **err);
 size_t nd_op_count(const struct nd_ctx *c, const char *network);
+/* One attachment record (as nd_op_attachments lists them); -ENOENT when there is none. */
+int nd_op_attachment(const struct nd_ctx *c, const char *network, const char *id, json_t **ret, struct nd_err **err);
 /* Whether (network, id) has a record, pending or ready: the daemon's, or a direct caller's. */
 bool nd_op_attached(const struct nd_ctx *c, const char *network, const char *id);
 

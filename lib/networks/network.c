@@ -134,6 +134,10 @@ int nd_network_parse(json_t *j, struct nd_network *ret, struct nd_err **err)
 		return nd_err_set(err, ND_CNI_INVALID_CONFIG, EINVAL, "gateway and ipRange need a subnet");
 	if (n.internal)
 		n.ip_masq = false;
+	/* Docker's default network has no name resolution; its user networks have. */
+	n.dns = strcmp(n.name, ND_DEFAULT_NETWORK) != 0;
+	if ((r = nd_json_get_bool(j, "dns", &n.dns, err)) < 0)
+		return r;
 	n.options = json_incref(opts);
 	*ret = n;
 	return 0;
@@ -235,6 +239,7 @@ json_t *nd_network_json(const struct nd_network *n)
 	nd_json_set(o, "internal", json_boolean(n->internal), &ok);
 	if (!n->icc)
 		nd_json_set(o, "icc", json_false(), &ok);
+	nd_json_set(o, "dns", json_boolean(n->dns), &ok);
 	if (n->options)
 		nd_json_set(o, "options", json_incref(n->options), &ok);
 	nd_json_set(o, "ownBridge", json_boolean(n->own_bridge), &ok);

@@ -44,6 +44,8 @@ struct nd_network {
 	 * the option "com.docker.network.bridge.enable_icc" or "icc" set to "false".
 	 */
 	bool icc;
+	/* An embedded DNS server on its gateway(s): every network but "bridge" unless "dns": false. */
+	bool dns;
 };
 
 /* Docker's driver options are a map of strings: so are ours, and bounded. */

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -24,6 +25,7 @@
 
 #include "base/cleanup.h"
 #include "runtime/creds.h"
+#include "runtime/etcfiles.h"
 #include "runtime/ctrstate.h"
 #include "runtime/overlay.h"
 #include "runtime/secprofile.h"
@@ -160,6 +162,62 @@ static void readonly_proc(int sync, const char *root)
 	}
 }
 
+/* root/etc/name, resolved inside root: an image's symlink cannot lead out of it. */
+static int open_in_root(int root, const char *name, int flags)
+{
+	char rel[64];
+	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+
+	snprintf(rel, sizeof(rel), "etc%s%s", *name ? "/" : "", name);
+	return (int)syscall(SYS_openat2, root, rel, &how, sizeof(how));
+}
+
+/* The file to mount over: the root's own, or a new one in the writable layer (a dangling link replaced). */
+static int etc_target(int sync, int root, int etc, const char *name)
+{
+	int fd = open_in_root(root, name, O_PATH);
+	struct stat st;
+
+	if (fd < 0 && errno == ENOENT) {
+		fd = openat(etc, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno == EEXIST && unlinkat(etc, name, 0) == 0)
+			fd = openat(etc, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	}
+	if (fd < 0)
+		DIE(sync, errno, "/etc/%s in the root: %s", name, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		DIE(sync, EINVAL, "/etc/%s in the root is not a regular file", name);
+	return fd;
+}
+
+/*
+ * The runtime's hostname, hosts and resolv.conf (lib/runtime/etcfiles.h) bound over the
+ * root's, as Docker does: the image's files stay as they were.
+ */
+static void bind_etc(int sync, const struct nd_ctr_spec *s)
+{
+	static const char *const files[] = ND_ETC_FILES;
+	_cleanup_close_ int root = -1, etc = -1;
+
+	if (!s->etc_dir)
+		return;
+	if ((root = open(s->merged, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		DIE(sync, errno, "'%s': %s", s->merged, strerror(errno));
+	if (mkdirat(root, "etc", 0755) < 0 && errno != EEXIST)
+		DIE(sync, errno, "/etc in the root: %s", strerror(errno));
+	if ((etc = open_in_root(root, "", O_PATH | O_DIRECTORY)) < 0)
+		DIE(sync, errno, "/etc in the root: %s", strerror(errno));
+	for (size_t i = 0; i < ND_ARRAY_SIZE(files); i++) {
+		_cleanup_close_ int fd = etc_target(sync, root, etc, files[i]);
+		char src[4096], dst[64];
+
+		snprintf(src, sizeof(src), "%s/%s", s->etc_dir, files[i]);
+		snprintf(dst, sizeof(dst), "/proc/self/fd/%d", fd);
+		if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+			DIE(sync, errno, "bind /etc/%s: %s", files[i], strerror(errno));
+	}
+}
+
 static void setup_root(int sync, const struct nd_ctr_spec *s)
 {
 	_cleanup_free_ char *opts = NULL;
@@ -182,6 +240,7 @@ static void setup_root(int sync, const struct nd_ctr_spec *s)
 		DIE(sync, -r, "mount /sys: %s", strerror(-r));
 	mask_paths(sync, s->merged);
 	readonly_proc(sync, s->merged);
+	bind_etc(sync, s);
 	/* pivot_root(".", "."): the old root ends up on top of the new one, then goes. */
 	if (chdir(s->merged) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
 	    chdir("/") < 0)

@@ -35,6 +35,7 @@ struct nd_ctr_spec {
 	int stdio[3];               /* -1: inherit */
 	bool new_session;           /* setsid() for the command (detached containers) */
 	bool seccomp_unconfined;    /* no seccomp filter (else the default profile, lib/runtime/secprofile.h) */
+	const char *etc_dir;        /* hostname, hosts, resolv.conf to bind over the root's /etc ones; NULL: none */
 };
 
 struct nd_ctr_proc {

@@ -34,7 +34,7 @@ static const struct field strs[] = {
 	FIELD("seccomp", seccomp), FIELD("status", status),
 };
 static const struct field strvs[] = { FIELD("argv", argv), FIELD("env", env), FIELD("ips", ips), FIELD("lower", lower),
-				      FIELD("ports", ports) };
+				      FIELD("ports", ports), FIELD("aliases", aliases), FIELD("dns", dns) };
 
 static char **str_at(const struct nd_ctr *c, const struct field *f)
 {

@@ -45,6 +45,8 @@ struct nd_ctr {
 	bool oom;
 	long long created, finished; /* unix seconds */
 	char **ports;               /* published ports, "[HOSTIP:]HOSTPORT:CTRPORT/PROTO" each (pmspec.h); may be NULL */
+	char **aliases; /* --network-alias: more names for the network's DNS, may be NULL */
+	char **dns;     /* --dns servers: the DNS server forwards this container's queries there */
 };
 
 void nd_ctr_clear(struct nd_ctr *c);

@@ -20,6 +20,7 @@
 #include "base/strv.h"
 #include "kernel/netnsname.h"
 #include "runtime/ctrops.h"
+#include "runtime/etcfiles.h"
 #include "runtime/netsetup.h"
 #include "runtime/overlay.h"
 
@@ -139,6 +140,8 @@ static int dirs(struct nd_run *run, struct nd_err **err)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "'%s': %s", run->dir, strerror(errno));
 	if (run->c.detach && (run->logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "'%s': %s", log, strerror(errno));
+	if (nd_etc_create(run->dir, err) < 0)
+		return -EIO;
 	return nd_fault("run-dirs", err);
 }
 
@@ -164,6 +167,7 @@ static void ctr_spec(struct nd_run *run)
 		.stdio = { -1, run->logfd, run->logfd },
 		.new_session = c->detach,
 		.seccomp_unconfined = c->seccomp && !strcmp(c->seccomp, "unconfined"),
+		.etc_dir = run->dir,
 	};
 }
 
@@ -192,6 +196,7 @@ static int start_command(struct nd_run *run, struct nd_err **err)
 /* Every step of a start, in order; each leaves what it made in run, for abandon(). */
 static int start_steps(struct nd_run *run, struct nd_err **err)
 {
+	struct nd_etc_opts etc;
 	struct nd_ctr *c = &run->c;
 	int r;
 
@@ -215,6 +220,9 @@ static int start_steps(struct nd_run *run, struct nd_err **err)
 	if ((r = nd_ctr_net_attach(c, run->netns_fd, err)) < 0 || (r = nd_fault("run-attach", err)) < 0)
 		return r;
 	phase(run, "network attached");
+	etc = nd_spec_etc(run->spec);
+	if ((r = nd_etc_write(&etc, run->spec->state, c, run->dir, NULL, err)) < 0)
+		return r;
 	nd_closep(&run->netns_fd);
 	return start_command(run, err);
 }

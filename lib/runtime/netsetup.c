@@ -117,7 +117,8 @@ static int ports_of(const struct nd_ctr *c, json_t **ret, struct nd_err **err)
 
 int nd_ctr_net_attach(struct nd_ctr *c, int netns_fd, struct nd_err **err)
 {
-	struct nd_attach_req req = { .network = c->network, .id = c->id, .ifname = "eth0", .ip = c->ip };
+	struct nd_attach_req req = { .network = c->network, .id = c->id, .ifname = "eth0", .ip = c->ip, .name = c->name,
+				     .aliases = (const char *const *)c->aliases, .dns = (const char *const *)c->dns };
 	struct nd_result res;
 	char path[PATH_MAX];
 	int r;

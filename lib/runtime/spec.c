@@ -36,6 +36,10 @@ int nd_spec_check(const struct nd_run_spec *s, struct nd_err **err)
 	if (((s->publish && s->publish[0]) || s->publish_all) && net &&
 	    (!strcmp(net, "host") || !strcmp(net, "none") || !strncmp(net, "container:", 10)))
 		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "-p needs a network (bridge or a named one)");
+	struct nd_etc_opts etc = nd_spec_etc(s);
+
+	if (nd_etc_check(&etc, err) < 0)
+		return -EINVAL;
 	return publish_of(s, NULL, err);
 }
 
@@ -114,9 +118,28 @@ static int publish_all_of(char **exposed, struct nd_ctr *c, struct nd_err **err)
 	return 0;
 }
 
+struct nd_etc_opts nd_spec_etc(const struct nd_run_spec *s)
+{
+	return (struct nd_etc_opts){ .hostname = s->hostname, .dns = s->dns, .dns_search = s->dns_search,
+				     .dns_opt = s->dns_opt, .add_hosts = s->add_hosts, .aliases = s->aliases };
+}
+
 static int dup_or_null(const char *s, char **ret)
 {
 	return s && !(*ret = strdup(s)) ? -ENOMEM : 0;
+}
+
+static int copy_strv(char *const *v, char ***ret)
+{
+	struct nd_strv out = { 0 };
+
+	for (; v && *v; v++)
+		if (nd_strv_push(&out, *v) < 0) {
+			nd_strv_clear(&out);
+			return -ENOMEM;
+		}
+	*ret = nd_strv_take(&out);
+	return 0;
 }
 
 /* The record's own fields: names, network choice, cgroup parent, flags. */
@@ -130,6 +153,8 @@ static int fields_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_er
 	    dup_or_null(s->name, &c->name) < 0 || dup_or_null(parent, &c->cg_parent) < 0 ||
 	    dup_or_null(s->seccomp_unconfined ? "unconfined" : "default", &c->seccomp) < 0 ||
 	    dup_or_null("created", &c->status) < 0)
+		return nd_oom(err);
+	if (copy_strv(s->aliases, &c->aliases) < 0 || copy_strv(s->dns, &c->dns) < 0)
 		return nd_oom(err);
 	c->userns = s->userns;
 	c->auto_rm = s->rm;

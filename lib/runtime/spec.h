@@ -10,6 +10,7 @@
 
 #include "base/err.h"
 #include "runtime/ctrstate.h"
+#include "runtime/etcfiles.h"
 #include "runtime/image.h"
 
 struct nd_run_spec {
@@ -32,8 +33,16 @@ struct nd_run_spec {
 	void (*phase)(const char *what);   /* told as each start-up step ends (NETD_RUN_TIMING); may be NULL */
 	char *const *publish;      /* -p arguments (Docker's syntax, portmap/pmspec.h); NULL-terminated, may be NULL */
 	bool publish_all;          /* -P: every port the image exposes, on free host ports */
+	/* Docker's DNS options (lib/runtime/etcfiles.h); each NULL-terminated, may be NULL. */
+	char *const *dns;        /* --dns IP */
+	char *const *dns_search; /* --dns-search DOMAIN ("." : none) */
+	char *const *dns_opt;    /* --dns-option OPT */
+	char *const *add_hosts;  /* --add-host NAME:IP (IP may be host-gateway) */
+	char *const *aliases;    /* --network-alias NAME */
 };
 
+/* The spec's /etc file options (runtime/etcfiles.h). */
+struct nd_etc_opts nd_spec_etc(const struct nd_run_spec *s);
 /* Does the spec need nd_image_ops (an image, or layer tars)? */
 bool nd_spec_needs_images(const struct nd_run_spec *s);
 /* The combinations a spec must not have (code ND_ERR_BAD_SPEC); changes nothing. */
