@@ -66,3 +66,9 @@ int nd_cmd_rm(int argc, char **argv);
 int nd_cmd_logs(int argc, char **argv);
 int nd_cmd_exec(int argc, char **argv);
 int nd_cmd_commit(int argc, char **argv);
+/* The image commands (cmd_image.c): bin/netd-oci's nd_image_main, or an exec of it. */
+int nd_cmd_image(int argc, char **argv);
+extern int (*nd_image_main)(int argc, char **argv);
+/* bin/netd-oci's (img_cmds.c): pull, images, rmi, tag, image inspect; run's image lookup. */
+int nd_img_main(int argc, char **argv);
+int nd_img_resolve(const char *image, char **ret, struct nd_err **err);

@@ -25,6 +25,7 @@
 #include "runtime/spec.h"
 
 const struct nd_image_ops *nd_run_images;
+int (*nd_run_resolve)(const char *image, char **ret, struct nd_err **err);
 
 #define EXIT_SETUP 125 /* Docker's: the runtime failed, the command never ran */
 
@@ -97,18 +98,21 @@ static int exec_oci(int argc, char **argv)
 struct run_args {
 	struct nd_run_spec spec;
 	struct nd_strv env, layers;
+	char *resolved; /* the image as the store names it (nd_run_resolve) */
 };
 
 static void run_args_clear(struct run_args *a)
 {
 	nd_strv_clear(&a->env);
 	nd_strv_clear(&a->layers);
+	free(a->resolved);
 }
 
 static void run_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: netd run [OPTIONS] (--rootfs DIR | --image OCI_DIR[:TAG]) [--] [CMD [ARGS...]]\n\n"
+		"Usage: netd run [OPTIONS] (--rootfs DIR | --image OCI_DIR[:TAG]) [--] [CMD [ARGS...]]\n"
+		"       netd run [OPTIONS] IMAGE [CMD [ARGS...]]  (a reference of the image store, pulled when missing)\n\n"
 		"  --name NAME          a name usable wherever an ID is\n"
 		"  --hostname H         the container's hostname (default: its short ID)\n"
 		"  --net MODE           bridge (default), host, none, container:ID, or a network name\n"
@@ -223,6 +227,9 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		if ((r = run_opt(ch, optarg, a)) != 0)
 			return r;
 	}
+	/* Docker's form: the first operand is the image when no --rootfs or --image names one. */
+	if (!a->spec.rootfs && !a->spec.image && optind < argc)
+		a->spec.image = argv[optind++];
 	a->spec.args = argv + optind;
 	a->spec.n_args = (size_t)(argc - optind);
 	a->spec.env = a->env.v;
@@ -294,6 +301,14 @@ int nd_cmd_run(int argc, char **argv)
 		return r < 0 ? ND_EXIT_OK : r;
 	if (nd_spec_needs_images(&a.spec) && !nd_run_images)
 		return exec_oci(argc, argv);
+	if (a.spec.image && nd_run_resolve) {
+		_cleanup_err_ struct nd_err *err = NULL;
+
+		if (nd_run_resolve(a.spec.image, &a.resolved, &err) < 0)
+			return err && err->code == ND_ERR_BAD_SPEC ? fail("run", err) : run_failed(err);
+		if (a.resolved)
+			a.spec.image = a.resolved;
+	}
 	a.spec.state = nd_state_dir();
 	a.spec.images = nd_run_images;
 	a.spec.phase = getenv("NETD_RUN_TIMING") ? phase : NULL;

@@ -33,6 +33,11 @@ static const struct cmd {
 	{ "logs", nd_cmd_logs, "a container's output" },
 	{ "exec", nd_cmd_exec, "run a command in a container" },
 	{ "commit", nd_cmd_commit, "save a container as an image" },
+	{ "pull", nd_cmd_image, "fetch an image from a registry into the image store" },
+	{ "images", nd_cmd_image, "list the images of the store" },
+	{ "rmi", nd_cmd_image, "remove images (their unused layers and blobs too)" },
+	{ "tag", nd_cmd_image, "give an image another name" },
+	{ "image", nd_cmd_image, "inspect an image" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,124 @@
+# Images from a registry (issue 12): netd pull, images, rmi, tag, image inspect and
+# `netd run IMAGE`, against Debian's docker-registry (distribution 2.8) started here on
+# the sandbox's loopback with filesystem storage in the test's directory, seeded by
+# skopeo from an OCI layout this file builds from busybox-static.
+
+. "$(dirname "${BASH_SOURCE[0]}")/t_run.sh"
+
+REG_ADDR=127.0.0.1:5000
+
+# reg_start [EXTRA_YAML]: a registry on $REG_ADDR, storage and log under $REGD.
+reg_start() {
+	REGD=$(mktemp -d "$WORK/registry.XXXXXX")
+	mkdir -p "$REGD/data"
+	cat >"$REGD/config.yml" <<YAML
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: $REGD/data
+  delete:
+    enabled: true
+http:
+  addr: $REG_ADDR
+${1:-}
+YAML
+	docker-registry serve "$REGD/config.yml" >"$REGD/log" 2>&1 &
+	REG_PID=$!
+	for _ in $(seq 1 100); do
+		curl -s -o /dev/null "${REG_SCHEME:-http}://$REG_ADDR/v2/" ${REG_CURL:-} && return 0
+		sleep 0.1
+	done
+	fail "the registry did not start: $(tail -5 "$REGD/log")"
+}
+
+reg_stop() {
+	[ -n "${REG_PID:-}" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
+	REG_PID=
+	return 0
+}
+
+# Blob GETs the registry served (its access log), to prove what a pull fetched.
+reg_blob_gets() { grep -c '"GET /v2/[^ ]*/blobs/sha256:' "$REGD/log"; }
+
+# skopeo copy SRC DST with a policy of our own (no trust configuration of the host's).
+reg_skopeo() {
+	echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$WORK/policy.json"
+	skopeo --policy "$WORK/policy.json" copy -q --dest-tls-verify=false --src-tls-verify=false "$@"
+}
+
+# reg_blob LAYOUT FILE MEDIATYPE: FILE as a blob of LAYOUT; prints its descriptor.
+reg_blob() {
+	h=$(sha256sum "$2" | cut -d' ' -f1)
+	cp "$2" "$1/blobs/sha256/$h"
+	printf '{"mediaType":"%s","digest":"sha256:%s","size":%s}' "$3" "$h" "$(stat -c %s "$2")"
+}
+
+# reg_mkimage LAYOUT ARCH: an OCI layout of one image (busybox + a file) for ARCH, with
+# Entrypoint, Cmd, Env, WorkingDir and User; its manifest descriptor in $MDESC.
+reg_mkimage() {
+	L=$1 T=$WORK/regsrc
+	rm -rf "$T" && mkdir -p "$L/blobs/sha256" "$T/l2/opt/app"
+	[ -s "$WORK/regl1.tgz" ] || { (cd "$WORK/rootfs" && tar --numeric-owner -cf "$WORK/regl1.tar" .) && gzip -n -c "$WORK/regl1.tar" >"$WORK/regl1.tgz"; }
+	echo "hello from $2" >"$T/l2/opt/app/greeting"
+	chown -R 65534:65534 "$T/l2/opt/app"
+	(cd "$T/l2" && tar --numeric-owner -cf "$T/l2.tar" .) && gzip -n -c "$T/l2.tar" >"$T/l2.tgz"
+	d1=$(reg_blob "$L" "$WORK/regl1.tgz" application/vnd.oci.image.layer.v1.tar+gzip)
+	d2=$(reg_blob "$L" "$T/l2.tgz" application/vnd.oci.image.layer.v1.tar+gzip)
+	cat >"$T/config.json" <<JSON
+{"architecture":"$2","os":"linux","created":"2024-01-02T03:04:05Z",
+ "config":{"Env":["PATH=/bin","ARCH=$2"],"Entrypoint":["/bin/sh","-c"],"Cmd":["echo \$ARCH; pwd; id -u; cat greeting"],"WorkingDir":"/opt/app","User":"65534"},
+ "rootfs":{"type":"layers","diff_ids":["sha256:$(sha256sum "$WORK/regl1.tar" | cut -d' ' -f1)","sha256:$(sha256sum "$T/l2.tar" | cut -d' ' -f1)"]}}
+JSON
+	dc=$(reg_blob "$L" "$T/config.json" application/vnd.oci.image.config.v1+json)
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":%s,"layers":[%s,%s]}' \
+		"$dc" "$d1" "$d2" >"$T/manifest.json"
+	MDESC=$(reg_blob "$L" "$T/manifest.json" application/vnd.oci.image.manifest.v1+json)
+	printf '{"schemaVersion":2,"manifests":[%s]}' "$(echo "$MDESC" | jq -c '. + {annotations:{"org.opencontainers.image.ref.name":"v1"}}')" >"$L/index.json"
+	echo '{"imageLayoutVersion":"1.0.0"}' >"$L/oci-layout"
+}
+
+# A registry holding test/img:v1 (linux/amd64) and test/multi:v1 (an index: amd64, arm64).
+reg_setup() {
+	rt_setup || return 1
+	reg_start || return 1
+	reg_mkimage "$WORK/regimg" amd64
+	reg_skopeo "oci:$WORK/regimg:v1" "docker://$REG_ADDR/test/img:v1" || fail "skopeo seed" || return 1
+	AMD=$MDESC
+	reg_mkimage "$WORK/regimg" arm64
+	ARM=$MDESC
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s,%s]}' \
+		"$(echo "$AMD" | jq -c '. + {platform:{os:"linux",architecture:"amd64"}}')" \
+		"$(echo "$ARM" | jq -c '. + {platform:{os:"linux",architecture:"arm64",variant:"v8"}}')" >"$WORK/idx.json"
+	IDX=$(reg_blob "$WORK/regimg" "$WORK/idx.json" application/vnd.oci.image.index.v1+json)
+	printf '{"schemaVersion":2,"manifests":[%s]}' "$(echo "$IDX" | jq -c '. + {annotations:{"org.opencontainers.image.ref.name":"multi"}}')" >"$WORK/regimg/index.json"
+	reg_skopeo --all "oci:$WORK/regimg:multi" "docker://$REG_ADDR/test/multi:v1" || fail "skopeo seed multi" || return 1
+	IMG=$REG_ADDR/test/img:v1
+}
+
+reg_clean() {
+	reg_stop
+	rm -rf "$REGD" "$WORK/regimg" "$WORK/regsrc"
+	rt_clean
+}
+
+test_registry_pull_by_tag_run_and_repull() {
+	reg_setup || { reg_clean; return 1; }
+	out=$("$N" pull "$IMG") || fail "pull: $out" || { reg_clean; return 1; }
+	echo "$out" | tail -1 | grep -qx "$IMG" || fail "pull output: $out" || { reg_clean; return 1; }
+	"$N" images | grep -q "^$REG_ADDR/test/img  *v1 " || fail "images: $("$N" images)" || { reg_clean; return 1; }
+	out=$("$N" run --rm --net=none "$IMG") || fail "run: $out" || { reg_clean; return 1; }
+	[ "$out" = "amd64
+/opt/app
+65534
+hello from amd64" ] || fail "run of the pulled image: $out" || { reg_clean; return 1; }
+	# Present: a second pull fetches no blob (the registry's log says so).
+	before=$(reg_blob_gets)
+	out=$("$N" pull "$IMG") || fail "re-pull: $out" || { reg_clean; return 1; }
+	[ "$(reg_blob_gets)" = "$before" ] || fail "the re-pull fetched blobs: $before -> $(reg_blob_gets)" || { reg_clean; return 1; }
+	echo "$out" | grep -q "Image is up to date" || fail "re-pull output: $out" || { reg_clean; return 1; }
+	# The store is an OCI layout other tools read.
+	skopeo inspect "oci:$NETD_STATE_DIR/images:$IMG" >/dev/null 2>&1 || fail "skopeo cannot read the store: $(skopeo inspect "oci:$NETD_STATE_DIR/images:$IMG" 2>&1)" || { reg_clean; return 1; }
+	reg_clean
+}
