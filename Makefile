@@ -177,6 +177,8 @@ build-fuzz/libnetd.a: $(LIB_SRC:%.c=build-fuzz/%.o)
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libnetd.a
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+# The image parsers verify digests with libcrypto.
+build-fuzz/fuzz_imgmanifest: LDLIBS += $(shell pkg-config --libs libcrypto)
 
 fuzz: $(FUZZ_BINS)
 	@for t in $(FUZZ_TARGETS); do mkdir -p tests/fuzz/corpus-out/$$t; \

@@ -131,13 +131,15 @@ static int names_of(const struct nd_imgstore *st, const char *id, json_t *tags, 
 			continue;
 		if (!strchr(n, '@') && json_array_append_new(tags, json_string(n)) < 0)
 			return nd_oom(err);
-		if (rd && asprintf(&dg, "%.*s@%s", (int)strcspn(n, "@"), n, rd) >= 0) {
-			char *colon = strrchr(dg, ':'), *at = strchr(dg, '@');
-
+		if (rd) {
 			/* repo@digest: the tag, if any, is not part of it. */
-			if (colon && colon < at && (!strrchr(dg, '/') || colon > strrchr(dg, '/')))
-				memmove(colon, at, strlen(at) + 1);
-			if (json_array_append_new(digests, json_string(dg)) < 0)
+			size_t len = strcspn(n, "@");
+			const char *colon = memrchr(n, ':', len), *slash = memrchr(n, '/', len);
+
+			if (colon && (!slash || colon > slash))
+				len = (size_t)(colon - n);
+			if (asprintf(&dg, "%.*s@%s", (int)len, n, rd) < 0 ||
+			    json_array_append_new(digests, json_string(dg)) < 0)
 				return nd_oom(err);
 		}
 	}

@@ -113,6 +113,9 @@ static int set_repo(struct nd_ref *r, const char *s, const char *path, size_t n,
 {
 	const char *lib = !strcmp(r->registry, "docker.io") && !memchr(path, '/', n) ? "library/" : "";
 
+	if (n == 0)
+		return bad(err, s, "empty repository name");
+
 	for (size_t i = 0; i < n;) {
 		const char *slash = memchr(path + i, '/', n - i);
 		size_t len = slash ? (size_t)(slash - path - i) : n - i;

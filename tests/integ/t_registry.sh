@@ -122,3 +122,79 @@ hello from amd64" ] || fail "run of the pulled image: $out" || { reg_clean; retu
 	skopeo inspect "oci:$NETD_STATE_DIR/images:$IMG" >/dev/null 2>&1 || fail "skopeo cannot read the store: $(skopeo inspect "oci:$NETD_STATE_DIR/images:$IMG" 2>&1)" || { reg_clean; return 1; }
 	reg_clean
 }
+
+test_registry_pull_by_digest_and_platform_index() {
+	reg_setup || { reg_clean; return 1; }
+	dg=$(echo "$AMD" | jq -r .digest)
+	out=$("$N" pull -q "$REG_ADDR/test/img@$dg") || fail "pull by digest: $out" || { reg_clean; return 1; }
+	[ "$out" = "$REG_ADDR/test/img@$dg" ] || fail "pull -q by digest printed: $out" || { reg_clean; return 1; }
+	"$N" images --digests | grep -q "<none>  *$dg" || fail "images --digests: $("$N" images --digests)" || { reg_clean; return 1; }
+	rd=$("$N" image inspect "$REG_ADDR/test/img@$dg" | jq -r '.[0].RepoDigests[0]')
+	[ "$rd" = "$REG_ADDR/test/img@$dg" ] || fail "RepoDigests: $rd" || { reg_clean; return 1; }
+	# A digest the registry does not have, or that its content does not match, is refused.
+	bad=sha256:$(printf x | sha256sum | cut -d' ' -f1)
+	out=$("$N" pull "$REG_ADDR/test/img@$bad" 2>&1) && { fail "unknown digest pulled"; reg_clean; return 1; }
+	# The index: the host's platform by default, --platform otherwise.
+	"$N" pull -q "$REG_ADDR/test/multi:v1" >/dev/null || fail "pull multi" || { reg_clean; return 1; }
+	a=$("$N" image inspect "$REG_ADDR/test/multi:v1" | jq -r '.[0].Architecture')
+	[ "$a" = amd64 ] || fail "default platform gave $a" || { reg_clean; return 1; }
+	"$N" pull -q --platform linux/arm64 "$REG_ADDR/test/multi:v1" >/dev/null || fail "pull --platform" || { reg_clean; return 1; }
+	a=$("$N" image inspect "$REG_ADDR/test/multi:v1" | jq -r '.[0].Architecture')
+	[ "$a" = arm64 ] || fail "--platform linux/arm64 gave $a" || { reg_clean; return 1; }
+	out=$("$N" pull --platform linux/s390x "$REG_ADDR/test/multi:v1" 2>&1); rc=$?
+	[ $rc = 3 ] && echo "$out" | grep -q "no manifest for platform linux/s390x" || fail "missing platform: $rc $out" || { reg_clean; return 1; }
+	reg_clean
+}
+
+test_registry_corrupt_blob_stores_nothing() {
+	reg_setup || { reg_clean; return 1; }
+	# The second layer's blob, altered in the registry's storage (same size).
+	h=$(echo "$AMD" | jq -r .digest | cut -c8-)
+	l2=$(jq -r '.layers[1].digest' "$WORK/regimg/blobs/sha256/$h" | cut -c8-)
+	f=$REGD/data/docker/registry/v2/blobs/sha256/$(echo "$l2" | cut -c1-2)/$l2/data
+	[ -f "$f" ] || fail "no blob file $f" || { reg_clean; return 1; }
+	printf 'x' | dd of="$f" bs=1 seek=30 conv=notrunc 2>/dev/null
+	out=$("$N" pull "$IMG" 2>&1) && { fail "a corrupt blob was accepted: $out"; reg_clean; return 1; }
+	echo "$out" | grep -q "blob sha256:$l2: digest mismatch" || fail "no digest error: $out" || { reg_clean; return 1; }
+	[ -z "$("$N" images --json | jq -r '.[].name')" ] || fail "an image was recorded: $("$N" images)" || { reg_clean; return 1; }
+	ls -a "$NETD_STATE_DIR/images/blobs/sha256" | grep -q "$l2" && { fail "the corrupt blob was kept: $(ls -a "$NETD_STATE_DIR/images/blobs/sha256")"; reg_clean; return 1; }
+	[ -z "$(ls -A "$NETD_STATE_DIR/layers" | grep -v '^[0-9a-f]\{64\}$')" ] || fail "temporary layers left: $(ls -A "$NETD_STATE_DIR/layers")" || { reg_clean; return 1; }
+	reg_clean
+}
+
+test_registry_unknown_image_and_bad_references() {
+	reg_setup || { reg_clean; return 1; }
+	out=$("$N" pull "$REG_ADDR/test/nope:v1" 2>&1); rc=$?
+	[ $rc = 3 ] && echo "$out" | grep -q "No such image" || fail "unknown image: rc $rc: $out" || { reg_clean; return 1; }
+	out=$("$N" run --rm --net=none "$REG_ADDR/test/nope:v1" 2>&1) && { fail "run of an unknown image: $out"; reg_clean; return 1; }
+	echo "$out" | grep -q "No such image" || fail "run of an unknown image: $out" || { reg_clean; return 1; }
+	for ref in "$REG_ADDR/Test/Upper:v1" "$REG_ADDR/test/img@sha256:abc" "$REG_ADDR/test/img:" "test//img" ""; do
+		out=$("$N" pull "$ref" 2>&1); rc=$?
+		[ $rc = 2 ] && echo "$out" | grep -q "invalid reference format" || fail "'$ref': rc $rc: $out" || { reg_clean; return 1; }
+	done
+	out=$("$N" pull --platform linux "$IMG" 2>&1); rc=$?
+	[ $rc = 2 ] || fail "bad --platform: rc $rc: $out" || { reg_clean; return 1; }
+	out=$("$N" rmi nosuchimage 2>&1); rc=$?
+	[ $rc = 3 ] && echo "$out" | grep -q "No such image" || fail "rmi of nothing: rc $rc: $out" || { reg_clean; return 1; }
+	[ "$(ls "$NETD_STATE_DIR/images/blobs/sha256" | wc -l)" = 0 ] || fail "blobs stored: $(ls "$NETD_STATE_DIR/images/blobs/sha256")" || { reg_clean; return 1; }
+	reg_clean
+}
+
+test_registry_rmi_frees_layers_refused_while_used() {
+	reg_setup || { reg_clean; return 1; }
+	"$N" pull -q "$IMG" >/dev/null || fail "pull" || { reg_clean; return 1; }
+	"$N" tag "$IMG" mine/copy:latest || fail "tag" || { reg_clean; return 1; }
+	"$N" images | grep -q "^mine/copy  *latest " || fail "tag not listed: $("$N" images)" || { reg_clean; return 1; }
+	[ "$(ls "$NETD_STATE_DIR/layers" | wc -l)" = 2 ] || fail "layers: $(ls "$NETD_STATE_DIR/layers")" || { reg_clean; return 1; }
+	"$N" run -d --name user1 --net=none mine/copy -- sleep 60 >/dev/null || fail "run -d" || { reg_clean; return 1; }
+	# Untagging one of two names is fine; removing the last one is refused while used.
+	"$N" rmi mine/copy | grep -q "Untagged: mine/copy:latest" || fail "rmi of one tag" || { reg_clean; return 1; }
+	out=$("$N" rmi "$IMG" 2>&1); rc=$?
+	[ $rc = 4 ] && echo "$out" | grep -q "used by container" || fail "rmi of a used image: rc $rc: $out" || { reg_clean; return 1; }
+	"$N" rm -f user1 >/dev/null || fail "rm -f" || { reg_clean; return 1; }
+	out=$("$N" rmi "$IMG") || fail "rmi: $out" || { reg_clean; return 1; }
+	echo "$out" | grep -q "^Deleted: sha256:" || fail "rmi output: $out" || { reg_clean; return 1; }
+	[ -z "$(ls "$NETD_STATE_DIR/layers")" ] || fail "layers left: $(ls "$NETD_STATE_DIR/layers")" || { reg_clean; return 1; }
+	[ -z "$(ls "$NETD_STATE_DIR/images/blobs/sha256")" ] || fail "blobs left: $(ls "$NETD_STATE_DIR/images/blobs/sha256")" || { reg_clean; return 1; }
+	reg_clean
+}
