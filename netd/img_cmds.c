@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "image/images.h"
 #include "image/pull.h"
+#include "image/push.h"
 #include "image/ref.h"
 #include "image/imgstore.h"
 
@@ -316,6 +317,108 @@ static int cmd_image(int argc, char **argv)
 	return rc;
 }
 
+/* ---- push, login, logout ---- */
+
+static int cmd_push(int argc, char **argv)
+{
+	static const char usage[] = "Usage: netd push [-q] IMAGE\n"
+				    "  Upload an image of the store to the registry its name gives (only missing blobs).\n";
+	_cleanup_(nd_imgstore_close) struct nd_imgstore st = { .gc_fd = -1 };
+	_cleanup_err_ struct nd_err *err = NULL;
+	struct pull_out out = { .f = stdout };
+	struct nd_pull_opts o = { .event = pull_event, .ud = &out };
+	struct nd_push_result res;
+	int i = 1, r;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (is_help(argv[i])) {
+			printf("%s", usage);
+			return ND_EXIT_OK;
+		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			out.quiet = true;
+		} else if (!strcmp(argv[i], "--json")) {
+			nd_cli.json = true;
+		} else {
+			return nd_cli_usage_error(usage, "push: unknown option '%s'", argv[i]);
+		}
+	}
+	if (i + 1 != argc)
+		return nd_cli_usage_error(usage, "push: give one image");
+	if ((r = open_store(&st, "push")) != 0)
+		return r;
+	if (nd_push(&st, argv[i], &o, &res, &err) < 0)
+		return fail("push", err);
+	if (nd_cli.json) {
+		_cleanup_json_ json_t *j = json_pack("{s:s, s:i, s:i, s:i}", "digest", res.digest, "uploaded", res.uploaded,
+						     "mounted", res.mounted, "present", res.present);
+		nd_cli_print_json(j);
+	} else {
+		printf("digest: %s\n", res.digest);
+	}
+	return ND_EXIT_OK;
+}
+
+/* The password: from stdin (one line, --password-stdin), or -p. */
+static int read_password(char **ret)
+{
+	size_t cap = 0;
+	ssize_t n = getline(ret, &cap, stdin);
+
+	if (n < 0)
+		return -1;
+	while (n > 0 && ((*ret)[n - 1] == '\n' || (*ret)[n - 1] == '\r'))
+		(*ret)[--n] = 0;
+	return 0;
+}
+
+static int cmd_login(int argc, char **argv)
+{
+	static const char usage[] = "Usage: netd login [-u USER] [-p PASSWORD | --password-stdin] REGISTRY\n"
+				    "  Check the credentials with the registry, then keep them in $NETD_AUTH_FILE\n"
+				    "  (default ~/.docker/config.json, mode 0600).\n";
+	static const struct option lo[] = { { "username", required_argument, NULL, 'u' },
+					    { "password", required_argument, NULL, 'p' },
+					    { "password-stdin", no_argument, NULL, 's' },
+					    { "help", no_argument, NULL, 'h' },
+					    { 0 } };
+	_cleanup_err_ struct nd_err *err = NULL;
+	_cleanup_free_ char *pw = NULL;
+	const char *user = NULL;
+	bool from_stdin = false;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+u:p:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'u': user = optarg; break;
+		case 'p': free(pw), pw = strdup(optarg); break;
+		case 's': from_stdin = true; break;
+		case 'h': printf("%s", usage); return ND_EXIT_OK;
+		default: return nd_cli_usage_error(usage, "login: unknown option");
+		}
+	}
+	if (optind + 1 != argc || !user)
+		return nd_cli_usage_error(usage, "login: give -u USER and one registry");
+	if ((from_stdin || !pw) && (free(pw), pw = NULL, read_password(&pw) < 0))
+		return nd_cli_usage_error(usage, "login: no password on stdin");
+	if (nd_login(argv[optind], user, pw, &err) < 0)
+		return fail("login", err);
+	printf("Login Succeeded\n");
+	return ND_EXIT_OK;
+}
+
+static int cmd_logout(int argc, char **argv)
+{
+	_cleanup_err_ struct nd_err *err = NULL;
+	bool found;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return nd_cli_usage_error("Usage: netd logout REGISTRY\n", "logout: give one registry");
+	if (nd_logout(argv[1], &found, &err) < 0)
+		return fail("logout", err);
+	printf(found ? "Removing login credentials for %s\n" : "Not logged in to %s\n", argv[1]);
+	return ND_EXIT_OK;
+}
+
 /* ---- dispatch, run's lookup ---- */
 
 int nd_img_main(int argc, char **argv)
@@ -324,7 +427,8 @@ int nd_img_main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int argc, char **argv);
 	} cmds[] = { { "pull", cmd_pull }, { "images", cmd_images }, { "rmi", cmd_rmi },
-		     { "tag", cmd_tag },   { "image", cmd_image } };
+		     { "tag", cmd_tag },   { "image", cmd_image }, { "push", cmd_push },
+		     { "login", cmd_login }, { "logout", cmd_logout } };
 
 	for (size_t i = 0; i < ND_ARRAY_SIZE(cmds); i++)
 		if (!strcmp(argv[0], cmds[i].name))

@@ -38,6 +38,9 @@ static const struct cmd {
 	{ "rmi", nd_cmd_image, "remove images (their unused layers and blobs too)" },
 	{ "tag", nd_cmd_image, "give an image another name" },
 	{ "image", nd_cmd_image, "inspect an image" },
+	{ "push", nd_cmd_image, "upload an image to a registry" },
+	{ "login", nd_cmd_image, "store credentials for a registry" },
+	{ "logout", nd_cmd_image, "remove a registry's credentials" },
 };
 
 static void usage(FILE *f)

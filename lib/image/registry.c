@@ -44,7 +44,7 @@ struct nd_registry {
 /* What one request brought back; the body goes to memory (buf, up to max) or to fd. */
 struct resp {
 	long status;
-	char *www_auth, *dcd, *ctype;
+	char *www_auth, *dcd, *ctype, *location;
 	char *buf;
 	size_t len, max;
 	int fd;
@@ -52,6 +52,10 @@ struct resp {
 	int64_t got, offset; /* bytes this request wrote; bytes already in fd before it */
 	CURL *c;
 	bool restart_done, io_failed;
+	/* What an upload sends: a file (PUT of a blob) or bytes (PUT of a manifest), or nothing. */
+	FILE *up_file;
+	const char *up_data, *up_type;
+	size_t up_len;
 };
 
 static void resp_reset(struct resp *p)
@@ -59,8 +63,9 @@ static void resp_reset(struct resp *p)
 	free(p->www_auth);
 	free(p->dcd);
 	free(p->ctype);
+	free(p->location);
 	free(p->buf);
-	p->www_auth = p->dcd = p->ctype = p->buf = NULL;
+	p->www_auth = p->dcd = p->ctype = p->location = p->buf = NULL;
 	p->len = 0;
 	p->status = 0;
 	p->got = 0;
@@ -101,10 +106,11 @@ static size_t on_header(char *b, size_t size, size_t n, void *ud)
 	(void)size;
 	/* Each response of a redirect chain starts with its status line: only the last counts. */
 	if (n > 5 && !strncmp(b, "HTTP/", 5)) {
-		free(p->www_auth), free(p->dcd), free(p->ctype);
-		p->www_auth = p->dcd = p->ctype = NULL;
+		free(p->www_auth), free(p->dcd), free(p->ctype), free(p->location);
+		p->www_auth = p->dcd = p->ctype = p->location = NULL;
 		return n;
 	}
+	keep(&p->location, header_value(b, n, "Location"));
 	keep(&p->www_auth, header_value(b, n, "WWW-Authenticate"));
 	keep(&p->dcd, header_value(b, n, "Docker-Content-Digest"));
 	keep(&p->ctype, header_value(b, n, "Content-Type"));
@@ -240,7 +246,7 @@ static int load_certs(struct nd_registry *r, struct nd_err **err)
 	return e ? nd_oom(err) : 0;
 }
 
-static char *auth_file(void)
+char *nd_registry_auth_file(void)
 {
 	const char *env = getenv("NETD_AUTH_FILE"), *home = getenv("HOME");
 	char *p = NULL;
@@ -252,7 +258,7 @@ static char *auth_file(void)
 
 char *nd_registry_creds(const char *registry)
 {
-	_cleanup_free_ char *path = auth_file(), *data = NULL;
+	_cleanup_free_ char *path = nd_registry_auth_file(), *data = NULL;
 	_cleanup_close_ int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	_cleanup_json_ json_t *j = NULL;
 	const char *b64;
@@ -343,6 +349,19 @@ static void set_transport(struct nd_registry *r, const char *url, struct resp *p
 	}
 }
 
+/* The request's body: a file streamed, or bytes; POST without either sends an empty body. */
+static void set_upload(CURL *c, struct resp *p)
+{
+	if (p->up_file) {
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(c, CURLOPT_READDATA, p->up_file);
+		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)p->up_len);
+	} else if (p->up_data) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->up_data);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->up_len);
+	}
+}
+
 /*
  * One request: method NULL is GET, "HEAD" has no body; hdrs are extra headers (ours added).
  * Returns 0 with p->status, or the transfer's failure (*ret_cc) with err set.
@@ -360,6 +379,8 @@ static int perform(struct nd_registry *r, const char *method, const char *url, c
 	if (r->authz && !(list = curl_slist_append(list, r->authz)))
 		return nd_oom(err);
 	p->c = r->c;
+	if (p->up_file)
+		rewind(p->up_file);
 	set_transport(r, url, p);
 	curl_easy_setopt(r->c, CURLOPT_HTTPHEADER, list);
 	curl_easy_setopt(r->c, CURLOPT_ERRORBUFFER, ebuf);
@@ -367,6 +388,7 @@ static int perform(struct nd_registry *r, const char *method, const char *url, c
 		curl_easy_setopt(r->c, CURLOPT_NOBODY, 1L);
 	else if (method)
 		curl_easy_setopt(r->c, CURLOPT_CUSTOMREQUEST, method);
+	set_upload(r->c, p);
 	cc = curl_easy_perform(r->c);
 	*ret_cc = cc;
 	curl_easy_getinfo(r->c, CURLINFO_RESPONSE_CODE, &p->status);
@@ -408,8 +430,10 @@ static char *token_url(struct nd_registry *r, const char *realm, const char *ser
 		return NULL;
 	esvc = curl_easy_escape(r->c, service ? service : "", 0);
 	escope = curl_easy_escape(r->c, scope, 0);
+	/* A login asks for no scope: only whether the credentials are good. */
 	if (esvc && escope &&
-	    asprintf(&url, "%s%sservice=%s&scope=%s", realm, strchr(realm, '?') ? "&" : "?", esvc, escope) < 0)
+	    asprintf(&url, "%s%sservice=%s%s%s", realm, strchr(realm, '?') ? "&" : "?", esvc, *r->repo ? "&scope=" : "",
+		     *r->repo ? escope : "") < 0)
 		url = NULL;
 	curl_free(esvc);
 	curl_free(escope);
@@ -797,6 +821,122 @@ int nd_registry_blob_mem(struct nd_registry *r, const char *digest, int64_t size
 		*ret_len = p.len;
 		*ret = p.buf ? TAKE_PTR(p.buf) : strdup("");
 	}
+	resp_reset(&p);
+	return rc;
+}
+
+/* ---- push ---- */
+
+int nd_registry_blob_exists(struct nd_registry *r, const char *digest, bool *ret, struct nd_err **err)
+{
+	_cleanup_free_ char *url = NULL;
+	struct resp p = { .fd = -1, .max = 1 << 16 };
+	int rc;
+
+	if (asprintf(&url, "%s/v2/%s/blobs/%s", r->base, r->repo, digest) < 0)
+		return nd_oom(err);
+	if ((rc = request(r, "HEAD", url, NULL, &p, true, err)) >= 0) {
+		if (p.status == 200 || p.status == 404)
+			*ret = p.status == 200;
+		else
+			rc = nd_err_set(err, ND_ERR_INTERNAL, EPROTO, "HEAD %s: HTTP %ld", url, p.status);
+	}
+	resp_reset(&p);
+	return rc;
+}
+
+/* POST of an upload, a cross-repository mount when from is set: 201 mounted, 202 *ret_location. */
+static int start_upload(struct nd_registry *r, const char *digest, const char *from, bool *ret_mounted,
+			char **ret_location, struct nd_err **err)
+{
+	_cleanup_free_ char *url = NULL;
+	struct resp p = { .fd = -1, .max = 1 << 16, .up_data = "", .up_len = 0 };
+	int rc;
+
+	if ((from ? asprintf(&url, "%s/v2/%s/blobs/uploads/?mount=%s&from=%s", r->base, r->repo, digest, from)
+		  : asprintf(&url, "%s/v2/%s/blobs/uploads/", r->base, r->repo)) < 0)
+		return nd_oom(err);
+	if ((rc = request(r, "POST", url, NULL, &p, true, err)) < 0)
+		goto out;
+	*ret_mounted = p.status == 201;
+	if (p.status == 201)
+		goto out;
+	if (p.status != 202 || !p.location)
+		rc = nd_err_set(err, p.status == 403 ? ND_ERR_REFUSED : ND_ERR_INTERNAL, EPROTO,
+				"registry '%s' refused an upload to '%s' (HTTP %ld)", r->host, r->repo, p.status);
+	else if (p.location[0] == '/' ? asprintf(ret_location, "%s%s", r->base, p.location) < 0
+				      : !(*ret_location = strdup(p.location)))
+		rc = nd_oom(err);
+out:
+	resp_reset(&p);
+	return rc;
+}
+
+int nd_registry_push_blob(struct nd_registry *r, const char *digest, int64_t size, const char *path,
+			  const char *from, bool *ret_mounted, struct nd_err **err)
+{
+	_cleanup_free_ char *loc = NULL, *url = NULL;
+	const char *hdrs[] = { "Content-Type: application/octet-stream", NULL };
+	struct resp p = { .fd = -1, .max = 1 << 16, .up_len = (size_t)size };
+	int rc;
+
+	if ((rc = start_upload(r, digest, from, ret_mounted, &loc, err)) < 0 || *ret_mounted)
+		return rc;
+	if (asprintf(&url, "%s%sdigest=%s", loc, strchr(loc, '?') ? "&" : "?", digest) < 0)
+		return nd_oom(err);
+	if (!(p.up_file = fopen(path, "rbe")))
+		return nd_err_set(err, ND_ERR_NO_IMAGE, errno, "blob %s is not in the image store", digest);
+	if ((rc = request(r, "PUT", url, hdrs, &p, true, err)) >= 0 && p.status != 201)
+		rc = nd_err_set(err, ND_ERR_INTERNAL, EPROTO, "registry '%s' refused blob %s (HTTP %ld: %.200s)", r->host,
+				digest, p.status, p.buf ? p.buf : "");
+	fclose(p.up_file);
+	resp_reset(&p);
+	return rc;
+}
+
+int nd_registry_put_manifest(struct nd_registry *r, const char *tag, const char *media_type, const char *body,
+			     size_t len, struct nd_err **err)
+{
+	_cleanup_free_ char *url = NULL, *ct = NULL;
+	struct resp p = { .fd = -1, .max = 1 << 16, .up_data = body, .up_len = len };
+	const char *hdrs[2] = { NULL, NULL };
+	int rc;
+
+	if (asprintf(&url, "%s/v2/%s/manifests/%s", r->base, r->repo, tag) < 0 ||
+	    asprintf(&ct, "Content-Type: %s", media_type) < 0)
+		return nd_oom(err);
+	hdrs[0] = ct;
+	if ((rc = request(r, "PUT", url, hdrs, &p, true, err)) >= 0 && p.status != 201)
+		rc = nd_err_set(err, ND_ERR_INTERNAL, EPROTO, "registry '%s' refused the manifest (HTTP %ld: %.200s)",
+				r->host, p.status, p.buf ? p.buf : "");
+	resp_reset(&p);
+	return rc;
+}
+
+int nd_registry_login(const char *registry, const char *creds, struct nd_err **err)
+{
+	_cleanup_(nd_registry_freep) struct nd_registry *r = calloc(1, sizeof(*r));
+	_cleanup_free_ char *url = NULL;
+	struct resp p = { .fd = -1, .max = 1 << 16 };
+	int rc;
+
+	if (!r)
+		return nd_oom(err);
+	r->host = strdup(!strcmp(registry, "docker.io") ? "registry-1.docker.io" : registry);
+	r->repo = strdup("");
+	r->actions = strdup("");
+	r->creds = strdup(creds);
+	r->stall = 30;
+	if (!r->host || !r->repo || !r->actions || !r->creds || !(r->c = curl_easy_init()))
+		return nd_oom(err);
+	r->may_http = may_use_http(r->host);
+	if ((rc = load_certs(r, err)) < 0 || (rc = connect_registry(r, err)) < 0)
+		return rc;
+	/* Basic is only answered, not checked, by the ping: ask again with the credentials. */
+	if (asprintf(&url, "%s/v2/", r->base) < 0)
+		return nd_oom(err);
+	if ((rc = request(r, NULL, url, NULL, &p, true, err)) >= 0 && p.status != 200)
+		rc = denied(r, err);
 	resp_reset(&p);
 	return rc;
 }

@@ -56,3 +56,19 @@ int nd_registry_blob_mem(struct nd_registry *r, const char *digest, int64_t size
 
 /* "user:password" for registry from the auth file, malloc'd, or NULL. */
 char *nd_registry_creds(const char *registry);
+
+/* Does the repository hold the blob (HEAD)? */
+int nd_registry_blob_exists(struct nd_registry *r, const char *digest, bool *ret, struct nd_err **err);
+/*
+ * The blob at path uploaded (POST, then one PUT ?digest=), or mounted from repository from
+ * of the same registry when from is set and the registry offers it (*ret_mounted).
+ */
+int nd_registry_push_blob(struct nd_registry *r, const char *digest, int64_t size, const char *path,
+			  const char *from, bool *ret_mounted, struct nd_err **err);
+/* PUT of a manifest under tag (or digest). */
+int nd_registry_put_manifest(struct nd_registry *r, const char *tag, const char *media_type, const char *body,
+			     size_t len, struct nd_err **err);
+/* Do "user:password" open registry (GET /v2/ with them, through its challenge)? ND_ERR_REFUSED if not. */
+int nd_registry_login(const char *registry, const char *creds, struct nd_err **err);
+/* The auth file's path (malloc'd): $NETD_AUTH_FILE, else ~/.docker/config.json. */
+char *nd_registry_auth_file(void);

@@ -198,3 +198,105 @@ test_registry_rmi_frees_layers_refused_while_used() {
 	[ -z "$(ls "$NETD_STATE_DIR/images/blobs/sha256")" ] || fail "blobs left: $(ls "$NETD_STATE_DIR/images/blobs/sha256")" || { reg_clean; return 1; }
 	reg_clean
 }
+
+# A second registry at $1 with extra configuration $2 (the first stays in REGD1/REG_PID1).
+reg_second() {
+	REGD1=$REGD REG_PID1=$REG_PID REG_ADDR1=$REG_ADDR
+	REG_ADDR=$1
+	reg_start "$2" || return 1
+	REGD2=$REGD REG_PID2=$REG_PID
+	REGD=$REGD1 REG_PID=$REG_PID1 REG_ADDR=$REG_ADDR1
+}
+
+reg_clean2() {
+	[ -n "${REG_PID2:-}" ] && kill "$REG_PID2" 2>/dev/null && wait "$REG_PID2" 2>/dev/null
+	[ -n "${HTTPD_PID:-}" ] && kill "$HTTPD_PID" 2>/dev/null && wait "$HTTPD_PID" 2>/dev/null
+	rm -rf "${REGD2:-/nonexistent}" "$WORK/tls" "$WORK/auth" "$WORK/certs.d" "$WORK/www"
+	reg_clean
+}
+
+test_registry_push_mount_skip_and_pull_back() {
+	reg_setup || { reg_clean; return 1; }
+	"$N" pull -q "$IMG" >/dev/null || fail "pull" || { reg_clean; return 1; }
+	dg=$("$N" image inspect "$IMG" | jq -r '.[0].Manifest')
+	"$N" tag "$IMG" "$REG_ADDR/test/pushed:v2" || fail "tag" || { reg_clean; return 1; }
+	out=$("$N" push "$REG_ADDR/test/pushed:v2") || fail "push: $out" || { reg_clean; return 1; }
+	echo "$out" | grep -q "Mounted" || fail "no cross-repository mount: $out" || { reg_clean; return 1; }
+	# skopeo reads what netd pushed, with the same digest.
+	sk=$(skopeo inspect --tls-verify=false "docker://$REG_ADDR/test/pushed:v2" | jq -r .Digest)
+	[ "$sk" = "$dg" ] || fail "skopeo sees $sk, netd pushed $dg" || { reg_clean; return 1; }
+	# Again: every blob is there already (HEAD), nothing is uploaded.
+	puts=$(grep -c '"PUT /v2/test/pushed/blobs' "$REGD/log")
+	out=$("$N" push --json "$REG_ADDR/test/pushed:v2") || fail "re-push: $out" || { reg_clean; return 1; }
+	[ "$(echo "$out" | jq -sc '.[-1] | [.uploaded, .mounted, .present]')" = "[0,0,3]" ] || fail "re-push: $out" || { reg_clean; return 1; }
+	[ "$(grep -c '"PUT /v2/test/pushed/blobs' "$REGD/log")" = "$puts" ] || fail "re-push uploaded blobs" || { reg_clean; return 1; }
+	# Pulled back into an empty store: the same image.
+	"$N" rmi "$IMG" "$REG_ADDR/test/pushed:v2" >/dev/null || fail "rmi" || { reg_clean; return 1; }
+	"$N" pull -q "$REG_ADDR/test/pushed:v2" >/dev/null || fail "pull back" || { reg_clean; return 1; }
+	[ "$("$N" image inspect "$REG_ADDR/test/pushed:v2" | jq -r '.[0].Manifest')" = "$dg" ] || fail "digest changed" || { reg_clean; return 1; }
+	"$N" rmi "$REG_ADDR/test/pushed:v2" >/dev/null
+	reg_clean
+}
+
+test_registry_tls_htpasswd_login_push_pull() {
+	reg_setup || { reg_clean; return 1; }
+	"$N" pull -q "$IMG" >/dev/null || fail "pull" || { reg_clean; return 1; }
+	T2=$WORK/tls && mkdir -p "$T2"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T2/ca.key" -out "$T2/ca.crt" \
+		-days 2 -subj /CN=netd-test-ca 2>/dev/null &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T2/srv.key" -out "$T2/srv.csr" \
+		-subj /CN=127.0.0.1 2>/dev/null &&
+	printf 'subjectAltName=IP:127.0.0.1\n' >"$T2/ext" &&
+	openssl x509 -req -in "$T2/srv.csr" -CA "$T2/ca.crt" -CAkey "$T2/ca.key" -CAcreateserial -out "$T2/srv.crt" \
+		-days 2 -extfile "$T2/ext" 2>/dev/null || fail "test CA" || { reg_clean2; return 1; }
+	htpasswd -Bbn tester s3cret >"$T2/htpasswd" 2>/dev/null || fail "htpasswd" || { reg_clean2; return 1; }
+	REG_SCHEME=https REG_CURL="--cacert $T2/ca.crt" reg_second 127.0.0.1:5443 "  tls:
+    certificate: $T2/srv.crt
+    key: $T2/srv.key
+auth:
+  htpasswd:
+    realm: netd-test
+    path: $T2/htpasswd" || { reg_clean2; return 1; }
+	export NETD_CERTS_DIR=$WORK/certs.d NETD_AUTH_FILE=$WORK/auth/config.json
+	S=127.0.0.1:5443
+	# Not trusted yet: the certificate is refused (and plain HTTP is no way around it).
+	out=$("$N" login -u tester --password-stdin "$S" <<<s3cret 2>&1) && { fail "login without the CA: $out"; reg_clean2; return 1; }
+	mkdir -p "$NETD_CERTS_DIR/$S" && cp "$T2/ca.crt" "$NETD_CERTS_DIR/$S/ca.crt"
+	"$N" tag "$IMG" "$S/test/img:v1" || fail "tag" || { reg_clean2; return 1; }
+	out=$("$N" push "$S/test/img:v1" 2>&1); rc=$?
+	[ $rc != 0 ] && echo "$out" | grep -q "without credentials" || fail "push without login: $rc $out" || { reg_clean2; return 1; }
+	out=$("$N" login -u tester --password-stdin "$S" <<<wrong 2>&1); rc=$?
+	[ $rc != 0 ] && echo "$out" | grep -q "refused the credentials" || fail "wrong password: $rc $out" || { reg_clean2; return 1; }
+	[ ! -e "$NETD_AUTH_FILE" ] || fail "a refused login was stored" || { reg_clean2; return 1; }
+	out=$("$N" login -u tester --password-stdin "$S" <<<s3cret) || fail "login: $out" || { reg_clean2; return 1; }
+	[ "$(stat -c %a "$NETD_AUTH_FILE")" = 600 ] || fail "auth file mode $(stat -c %a "$NETD_AUTH_FILE")" || { reg_clean2; return 1; }
+	[ "$(jq -r --arg s "$S" '.auths[$s].auth' "$NETD_AUTH_FILE" | base64 -d)" = tester:s3cret ] || fail "auth file: $(cat "$NETD_AUTH_FILE")" || { reg_clean2; return 1; }
+	"$N" push -q "$S/test/img:v1" >/dev/null || fail "push over TLS with login" || { reg_clean2; return 1; }
+	"$N" rmi "$S/test/img:v1" >/dev/null
+	"$N" pull -q "$S/test/img:v1" >/dev/null || fail "pull over TLS with login" || { reg_clean2; return 1; }
+	"$N" logout "$S" | grep -q "Removing login credentials" || fail "logout" || { reg_clean2; return 1; }
+	[ "$(jq -r --arg s "$S" '.auths[$s]' "$NETD_AUTH_FILE")" = null ] || fail "logout left: $(cat "$NETD_AUTH_FILE")" || { reg_clean2; return 1; }
+	unset NETD_CERTS_DIR NETD_AUTH_FILE
+	reg_clean2
+}
+
+test_registry_bearer_token_challenge() {
+	reg_setup || { reg_clean; return 1; }
+	"$N" pull -q "$IMG" >/dev/null || fail "pull" || { reg_clean; return 1; }
+	# The token "server": a static answer; the registry's silly auth wants any Bearer token.
+	mkdir -p "$WORK/www" && echo '{"token":"t0k3n","expires_in":60}' >"$WORK/www/token"
+	busybox httpd -f -vv -p 127.0.0.1:5001 -h "$WORK/www" 2>"$WORK/www.log" &
+	HTTPD_PID=$!
+	reg_second 127.0.0.1:5002 "auth:
+  silly:
+    realm: http://127.0.0.1:5001/token
+    service: netd-test" || { reg_clean2; return 1; }
+	S=127.0.0.1:5002
+	"$N" tag "$IMG" "$S/test/img:v1" || fail "tag" || { reg_clean2; return 1; }
+	"$N" push -q "$S/test/img:v1" >/dev/null || fail "push with a Bearer challenge" || { reg_clean2; return 1; }
+	"$N" rmi "$S/test/img:v1" >/dev/null
+	"$N" pull -q "$S/test/img:v1" >/dev/null || fail "pull with a Bearer challenge" || { reg_clean2; return 1; }
+	grep -q "scope=repository" "$WORK/www.log" || grep -q "/token" "$WORK/www.log" || fail "no token was asked for: $(cat "$WORK/www.log")" || { reg_clean2; return 1; }
+	grep -q 'Bearer realm="http://127.0.0.1:5001/token"' "$REGD2/log" || grep -q "401" "$REGD2/log" || fail "no challenge in the registry log" || { reg_clean2; return 1; }
+	reg_clean2
+}
