@@ -878,14 +878,16 @@ int nd_registry_push_blob(struct nd_registry *r, const char *digest, int64_t siz
 	_cleanup_free_ char *loc = NULL, *url = NULL;
 	const char *hdrs[] = { "Content-Type: application/octet-stream", NULL };
 	struct resp p = { .fd = -1, .max = 1 << 16, .up_len = (size_t)size };
+	_cleanup_close_ int fd = -1;
 	int rc;
 
 	if ((rc = start_upload(r, digest, from, ret_mounted, &loc, err)) < 0 || *ret_mounted)
 		return rc;
 	if (asprintf(&url, "%s%sdigest=%s", loc, strchr(loc, '?') ? "&" : "?", digest) < 0)
 		return nd_oom(err);
-	if (!(p.up_file = fopen(path, "rbe")))
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || !(p.up_file = fdopen(fd, "rb")))
 		return nd_err_set(err, ND_ERR_NO_IMAGE, errno, "blob %s is not in the image store", digest);
+	fd = -1; /* the FILE owns it */
 	if ((rc = request(r, "PUT", url, hdrs, &p, true, err)) >= 0 && p.status != 201)
 		rc = nd_err_set(err, ND_ERR_INTERNAL, EPROTO, "registry '%s' refused blob %s (HTTP %ld: %.200s)", r->host,
 				digest, p.status, p.buf ? p.buf : "");
