@@ -72,3 +72,4 @@ extern int (*nd_image_main)(int argc, char **argv);
 /* bin/netd-oci's (img_cmds.c): pull, images, rmi, tag, image inspect; run's image lookup. */
 int nd_img_main(int argc, char **argv);
 int nd_img_resolve(const char *image, char **ret, struct nd_err **err);
+int nd_img_commit(const char *ctr, const char *name);

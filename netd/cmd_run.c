@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 
 const struct nd_image_ops *nd_run_images;
 int (*nd_run_resolve)(const char *image, char **ret, struct nd_err **err);
+int (*nd_run_commit_image)(const char *ctr, const char *name);
 
 #define EXIT_SETUP 125 /* Docker's: the runtime failed, the command never ran */
 
@@ -536,13 +538,22 @@ int nd_cmd_exec(int argc, char **argv)
 	return code;
 }
 
+static bool is_dir(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
 int nd_cmd_commit(int argc, char **argv)
 {
 	_cleanup_err_ struct nd_err *err = NULL;
 	char diff_id[ND_DIGEST_LEN + 1];
 
 	if (argc == 2 && is_help(argv[1])) {
-		printf("Usage: netd commit ID|NAME DIR\n"
+		printf("Usage: netd commit ID|NAME REPO[:TAG]\n"
+		       "  a new image of the store: the container's image plus its writable layer; prints its ID.\n"
+		       "       netd commit ID|NAME DIR  (DIR a path: starts with / or ., or an existing directory)\n"
 		       "  save the container's writable layer as DIR/layer.tar (OCI whiteouts); prints its diff_id.\n"
 		       "  Stack it on later with netd run --layer DIR/layer.tar.\n");
 		return ND_EXIT_OK;
@@ -551,6 +562,8 @@ int nd_cmd_commit(int argc, char **argv)
 		return usage_err("commit", "give a container and a directory");
 	if (!nd_run_images)
 		return exec_oci(argc, argv);
+	if (nd_run_commit_image && argv[2][0] != '/' && argv[2][0] != '.' && !is_dir(argv[2]))
+		return nd_run_commit_image(argv[1], argv[2]);
 	if (nd_run_commit(nd_state_dir(), argv[1], nd_run_images, argv[2], diff_id, &err) < 0)
 		return fail("commit", err);
 	printf("%s\n", diff_id);

@@ -25,3 +25,5 @@ int nd_run_gc(json_t *report, struct nd_err **err);
  * NULL in bin/netd.
  */
 extern int (*nd_run_resolve)(const char *image, char **ret, struct nd_err **err);
+/* bin/netd-oci's `netd commit ID REPO[:TAG]` into the image store; the exit status. NULL in bin/netd. */
+extern int (*nd_run_commit_image)(const char *ctr, const char *name);

@@ -13,6 +13,9 @@
 #include "base/json.h"
 #include "base/state.h"
 #include "cli.h"
+#include "cmd_run.h"
+#include "image/archive.h"
+#include "image/commitimg.h"
 #include "image/images.h"
 #include "image/pull.h"
 #include "image/push.h"
@@ -419,6 +422,68 @@ static int cmd_logout(int argc, char **argv)
 	return ND_EXIT_OK;
 }
 
+/* ---- save, load ---- */
+
+static int cmd_save(int argc, char **argv)
+{
+	static const char usage[] = "Usage: netd save -o FILE IMAGE...\n"
+				    "  Images as one tar: an OCI layout, with the manifest.json docker load reads.\n";
+	_cleanup_(nd_imgstore_close) struct nd_imgstore st = { .gc_fd = -1 };
+	_cleanup_err_ struct nd_err *err = NULL;
+	const char *out = NULL;
+	int ch, r;
+
+	while ((ch = getopt(argc, argv, "+o:h")) != -1) {
+		if (ch == 'o')
+			out = optarg;
+		else if (ch == 'h')
+			return printf("%s", usage), ND_EXIT_OK;
+		else
+			return nd_cli_usage_error(usage, "save: unknown option");
+	}
+	if (!out || optind >= argc)
+		return nd_cli_usage_error(usage, "save: give -o FILE and at least one image");
+	if ((r = open_store(&st, "save")) != 0)
+		return r;
+	if (nd_image_save(&st, argv + optind, out, &err) < 0)
+		return fail("save", err);
+	return ND_EXIT_OK;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	static const char usage[] = "Usage: netd load -i FILE\n"
+				    "  Images from an OCI archive or a docker save archive into the store.\n";
+	_cleanup_(nd_imgstore_close) struct nd_imgstore st = { .gc_fd = -1 };
+	_cleanup_err_ struct nd_err *err = NULL;
+	_cleanup_json_ json_t *loaded = NULL;
+	const char *in = NULL;
+	json_t *n;
+	size_t i;
+	int ch, r;
+
+	while ((ch = getopt(argc, argv, "+i:h")) != -1) {
+		if (ch == 'i')
+			in = optarg;
+		else if (ch == 'h')
+			return printf("%s", usage), ND_EXIT_OK;
+		else
+			return nd_cli_usage_error(usage, "load: unknown option");
+	}
+	if (!in || optind != argc)
+		return nd_cli_usage_error(usage, "load: give -i FILE");
+	if ((r = open_store(&st, "load")) != 0)
+		return r;
+	if (nd_image_load(&st, in, &loaded, &err) < 0)
+		return fail("load", err);
+	if (nd_cli.json)
+		nd_cli_print_json(loaded);
+	else
+		json_array_foreach(loaded, i, n)
+			printf("Loaded image: %s\n", nd_ref_familiar(json_string_value(n)));
+	return ND_EXIT_OK;
+}
+
 /* ---- dispatch, run's lookup ---- */
 
 int nd_img_main(int argc, char **argv)
@@ -428,7 +493,8 @@ int nd_img_main(int argc, char **argv)
 		int (*fn)(int argc, char **argv);
 	} cmds[] = { { "pull", cmd_pull }, { "images", cmd_images }, { "rmi", cmd_rmi },
 		     { "tag", cmd_tag },   { "image", cmd_image }, { "push", cmd_push },
-		     { "login", cmd_login }, { "logout", cmd_logout } };
+		     { "login", cmd_login }, { "logout", cmd_logout }, { "save", cmd_save },
+		     { "load", cmd_load } };
 
 	for (size_t i = 0; i < ND_ARRAY_SIZE(cmds); i++)
 		if (!strcmp(argv[0], cmds[i].name))
@@ -443,4 +509,19 @@ int nd_img_resolve(const char *image, char **ret, struct nd_err **err)
 	struct nd_pull_opts o = { .event = pull_event, .ud = &out };
 
 	return nd_image_resolve(nd_state_dir(), image, &o, ret, err);
+}
+
+int nd_img_commit(const char *ctr, const char *name)
+{
+	_cleanup_(nd_imgstore_close) struct nd_imgstore st = { .gc_fd = -1 };
+	_cleanup_err_ struct nd_err *err = NULL;
+	char id[72];
+	int r;
+
+	if ((r = open_store(&st, "commit")) != 0)
+		return r;
+	if (nd_commit_image(nd_state_dir(), &st, ctr, nd_run_images, name, id, &err) < 0)
+		return fail("commit", err);
+	printf("%s\n", id);
+	return ND_EXIT_OK;
 }

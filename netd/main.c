@@ -41,6 +41,8 @@ static const struct cmd {
 	{ "push", nd_cmd_image, "upload an image to a registry" },
 	{ "login", nd_cmd_image, "store credentials for a registry" },
 	{ "logout", nd_cmd_image, "remove a registry's credentials" },
+	{ "save", nd_cmd_image, "write images to a tar (OCI layout + docker manifest.json)" },
+	{ "load", nd_cmd_image, "read images from an OCI or docker archive" },
 };
 
 static void usage(FILE *f)

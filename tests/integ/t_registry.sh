@@ -300,3 +300,74 @@ test_registry_bearer_token_challenge() {
 	grep -q 'Bearer realm="http://127.0.0.1:5001/token"' "$REGD2/log" || grep -q "401" "$REGD2/log" || fail "no challenge in the registry log" || { reg_clean2; return 1; }
 	reg_clean2
 }
+
+test_registry_commit_push_pull_run() {
+	reg_setup || { reg_clean; return 1; }
+	"$N" run --name c1 --net=none "$IMG" 'echo committed >/opt/app/newfile' || fail "run" || { reg_clean; return 1; }
+	id=$("$N" commit c1 "$REG_ADDR/test/committed:v1") || fail "commit: $id" || { reg_clean; return 1; }
+	echo "$id" | grep -Eq '^sha256:[0-9a-f]{64}$' || fail "commit printed $id" || { reg_clean; return 1; }
+	"$N" rm c1 >/dev/null
+	"$N" push -q "$REG_ADDR/test/committed:v1" >/dev/null || fail "push of the commit" || { reg_clean; return 1; }
+	"$N" rmi "$REG_ADDR/test/committed:v1" "$IMG" >/dev/null || fail "rmi" || { reg_clean; return 1; }
+	[ -z "$(ls "$NETD_STATE_DIR/layers")" ] || fail "layers left: $(ls "$NETD_STATE_DIR/layers")" || { reg_clean; return 1; }
+	"$N" pull -q "$REG_ADDR/test/committed:v1" >/dev/null || fail "pull of the commit" || { reg_clean; return 1; }
+	out=$("$N" run --rm --net=none "$REG_ADDR/test/committed:v1" 'cat newfile; echo $ARCH') || fail "run of the commit: $out" || { reg_clean; return 1; }
+	[ "$out" = "committed
+amd64" ] || fail "run of the commit: $out" || { reg_clean; return 1; }
+	# A container not from the store cannot become an image; a directory still takes the layer tar.
+	"$N" run --name c2 --net=none --rootfs "$RFS" -- true || fail "run c2" || { reg_clean; return 1; }
+	out=$("$N" commit c2 "$REG_ADDR/test/x:v1" 2>&1); rc=$?
+	[ $rc = 2 ] && echo "$out" | grep -q "not started from an image of the store" || fail "commit of a rootfs container: $rc $out" || { reg_clean; return 1; }
+	"$N" commit c2 "$WORK/c2dir" | grep -Eq '^sha256:' && [ -f "$WORK/c2dir/layer.tar" ] || fail "commit to a directory" || { reg_clean; return 1; }
+	"$N" rm c2 >/dev/null
+	rm -rf "$WORK/c2dir"
+	reg_clean
+}
+
+test_registry_partial_blob_resumed_with_range() {
+	reg_setup || { reg_clean; return 1; }
+	# A previous pull that died half-way through the first layer left its partial blob.
+	size=$(stat -c %s "$WORK/regl1.tgz")
+	h=$(sha256sum "$WORK/regl1.tgz" | cut -d' ' -f1)
+	mkdir -p "$NETD_STATE_DIR/images/blobs/sha256"
+	head -c $((size / 2)) "$WORK/regl1.tgz" >"$NETD_STATE_DIR/images/blobs/sha256/.partial-$h"
+	out=$("$N" pull --json "$IMG") || fail "pull: $out" || { reg_clean; return 1; }
+	line=$(grep "\"GET /v2/test/img/blobs/sha256:$h" "$REGD/log")
+	echo "$line" | grep -q "\" 206 $((size - size / 2)) " || fail "not resumed from byte $((size / 2)) of $size: $line" || { reg_clean; return 1; }
+	[ ! -e "$NETD_STATE_DIR/images/blobs/sha256/.partial-$h" ] && [ -f "$NETD_STATE_DIR/images/blobs/sha256/$h" ] || fail "blob not completed" || { reg_clean; return 1; }
+	# A partial that is not a prefix of the blob fails its digest and is dropped, not kept.
+	"$N" rmi "$IMG" >/dev/null
+	head -c $((size / 2)) /dev/zero >"$NETD_STATE_DIR/images/blobs/sha256/.partial-$h"
+	out=$("$N" pull "$IMG" 2>&1) && { fail "a bad partial was accepted"; reg_clean; return 1; }
+	echo "$out" | grep -q "digest mismatch" || fail "bad partial: $out" || { reg_clean; return 1; }
+	[ ! -e "$NETD_STATE_DIR/images/blobs/sha256/.partial-$h" ] || fail "bad partial kept" || { reg_clean; return 1; }
+	"$N" pull -q "$IMG" >/dev/null || fail "pull after a bad partial" || { reg_clean; return 1; }
+	reg_clean
+}
+
+test_registry_save_load_oci_and_docker_archives() {
+	reg_setup || { reg_clean; return 1; }
+	"$N" pull -q "$IMG" >/dev/null || fail "pull" || { reg_clean; return 1; }
+	dg=$("$N" image inspect "$IMG" | jq -r '.[0].Manifest')
+	"$N" save -o "$WORK/saved.tar" "$IMG" || fail "save" || { reg_clean; return 1; }
+	skopeo inspect "oci-archive:$WORK/saved.tar" >/dev/null 2>&1 || fail "skopeo cannot read the saved archive" || { reg_clean; return 1; }
+	"$N" rmi "$IMG" >/dev/null || fail "rmi" || { reg_clean; return 1; }
+	out=$("$N" load -i "$WORK/saved.tar") || fail "load: $out" || { reg_clean; return 1; }
+	[ "$out" = "Loaded image: $IMG" ] || fail "load printed: $out" || { reg_clean; return 1; }
+	[ "$("$N" image inspect "$IMG" | jq -r '.[0].Manifest')" = "$dg" ] || fail "digest changed by save/load" || { reg_clean; return 1; }
+	out=$("$N" run --rm --net=none "$IMG" 'cat greeting') || fail "run of the loaded image: $out" || { reg_clean; return 1; }
+	[ "$out" = "hello from amd64" ] || fail "run of the loaded image: $out" || { reg_clean; return 1; }
+	# What docker save writes (here by skopeo's docker-archive): loaded and run.
+	reg_skopeo "docker://$REG_ADDR/test/img:v1" "docker-archive:$WORK/docker.tar:test/dock:v1" || fail "skopeo docker-archive" || { reg_clean; return 1; }
+	out=$("$N" load -i "$WORK/docker.tar") || fail "load docker archive: $out" || { reg_clean; return 1; }
+	[ "$out" = "Loaded image: test/dock:v1" ] || fail "docker load printed: $out" || { reg_clean; return 1; }
+	out=$("$N" run --rm --net=none test/dock:v1 'cat greeting; id -u') || fail "run of the docker archive: $out" || { reg_clean; return 1; }
+	[ "$out" = "hello from amd64
+65534" ] || fail "run of the docker archive: $out" || { reg_clean; return 1; }
+	# Not an archive, or a blob that does not match its name: an error, nothing stored.
+	echo junk >"$WORK/junk.tar"
+	"$N" load -i "$WORK/junk.tar" >/dev/null 2>&1 && { fail "junk loaded"; reg_clean; return 1; }
+	[ -z "$(ls -A "$NETD_STATE_DIR/images" | grep '^\.load')" ] || fail "load left its directory" || { reg_clean; return 1; }
+	rm -f "$WORK/saved.tar" "$WORK/docker.tar" "$WORK/junk.tar"
+	reg_clean
+}
