@@ -37,6 +37,19 @@ int nd_imgstore_open(const char *state, struct nd_imgstore *ret, struct nd_err *
 		return nd_oom(err);
 	if ((r = nd_state_mkdirs(blobs, 0700, err)) < 0)
 		return r;
+	/* Absolute: a layer unpacker changes the working directory while a download goes on. */
+	if (state[0] != '/') {
+		char *abs = realpath(state, NULL);
+
+		free(root), free(layers), free(marker), free(index);
+		root = layers = marker = index = NULL;
+		if (!abs || asprintf(&root, "%s/images", abs) < 0 || asprintf(&layers, "%s/layers", abs) < 0 ||
+		    asprintf(&marker, "%s/oci-layout", root) < 0 || asprintf(&index, "%s/index.json", root) < 0) {
+			free(abs);
+			return nd_oom(err);
+		}
+		free(abs);
+	}
 	if (access(marker, F_OK) < 0 && (r = nd_state_write(marker, layout, strlen(layout), err)) < 0)
 		return r;
 	if (access(index, F_OK) < 0 && (r = nd_state_write(index, empty, strlen(empty), err)) < 0)

@@ -1,11 +1,16 @@
 #include "image/pull.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/json.h"
@@ -187,6 +192,70 @@ static int get_config(struct nd_registry *reg, const struct nd_imgstore *st, jso
 	return nd_imgstore_read_json(st, digest, ret, err);
 }
 
+/* An unpacker reading a blob from a pipe while it downloads (runtime/layer.h checks both digests). */
+struct unpack_job {
+	const char *layers, *digest, *diff_id;
+	char src[64];
+	int rfd;
+	char *dir;
+	struct nd_err *err;
+	int r;
+};
+
+static void *unpack_main(void *ud)
+{
+	struct unpack_job *j = ud;
+
+	j->r = nd_layer_ensure(j->layers, j->src, j->digest, j->diff_id, &j->dir, &j->err);
+	close(j->rfd); /* the downloader's copies stop here */
+	return NULL;
+}
+
+/*
+ * Download and unpack in one pass: the blob goes to the store and, through a pipe, to an
+ * unpacker thread. SIGPIPE is held while the downloader writes (a reader that stopped
+ * gives EPIPE instead). Should the single pass fail while the download succeeded (a
+ * restart from 0 after a resume, say), the stored blob is unpacked once more.
+ */
+static int fetch_unpack(struct nd_registry *reg, const struct nd_imgstore *st, json_t *desc, const char *diff_id,
+			const char *blob, const char *partial, int64_t *got, struct nd_err **err)
+{
+	const char *digest = json_string_value(json_object_get(desc, "digest"));
+	struct unpack_job j = { .layers = st->layers, .digest = digest, .diff_id = diff_id };
+	_cleanup_free_ char *dir = NULL;
+	sigset_t pipe_set, old;
+	struct timespec zero = { 0 };
+	pthread_t t;
+	int fds[2], r;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return nd_err_set(err, ND_ERR_INTERNAL, errno, "pipe: %s", strerror(errno));
+	j.rfd = fds[0];
+	snprintf(j.src, sizeof(j.src), "/proc/self/fd/%d", fds[0]);
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	if ((r = pthread_create(&t, NULL, unpack_main, &j)) != 0) {
+		close(fds[0]), close(fds[1]);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return nd_err_set(err, ND_ERR_INTERNAL, r, "thread: %s", strerror(r));
+	}
+	r = nd_registry_blob(reg, digest, json_integer_value(json_object_get(desc, "size")), partial, blob, fds[1], got,
+			     err);
+	pthread_join(t, NULL);
+	while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
+		;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	free(j.dir);
+	if (r >= 0 && j.r < 0) {
+		nd_err_free(j.err);
+		j.err = NULL;
+		r = nd_layer_ensure(st->layers, blob, digest, diff_id, &dir, err);
+	}
+	nd_err_free(j.err);
+	return r;
+}
+
 /* One layer: nothing when its diff_id is unpacked already; else its blob (fetched when absent), unpacked. */
 static int get_layer(struct nd_registry *reg, const struct nd_imgstore *st, json_t *desc, const char *diff_id,
 		     const struct nd_pull_opts *o, struct nd_pull_result *res, struct nd_err **err)
@@ -210,12 +279,13 @@ static int get_layer(struct nd_registry *reg, const struct nd_imgstore *st, json
 	free(TAKE_PTR(dir));
 	if (access(blob, F_OK) < 0) {
 		tell(o, id, "Pulling fs layer");
-		r = nd_registry_blob(reg, digest, json_integer_value(json_object_get(desc, "size")), partial, blob, &got, err);
+		r = fetch_unpack(reg, st, desc, diff_id, blob, partial, &got, err);
 		res->bytes_fetched += got;
 		if (r < 0)
 			return r;
 		res->blobs_fetched += got > 0;
-		tell(o, id, "Download complete");
+		tell(o, id, "Pull complete");
+		return 0;
 	}
 	if ((r = nd_layer_ensure(st->layers, blob, digest, diff_id, &dir, err)) < 0)
 		return r;

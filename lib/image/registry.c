@@ -48,6 +48,7 @@ struct resp {
 	char *buf;
 	size_t len, max;
 	int fd;
+	int tee;  /* where the blob's bytes are copied as they come (an unpacker's pipe), or -1 */
 	struct nd_sha256 *h;
 	int64_t got, offset; /* bytes this request wrote; bytes already in fd before it */
 	CURL *c;
@@ -127,6 +128,10 @@ static int restart_if_whole(struct resp *p, long status)
 		return 0;
 	nd_sha256_free(p->h);
 	p->h = NULL;
+	/* The copy already sent cannot be taken back: end it; its reader fails and reads the file. */
+	if (p->tee >= 0)
+		close(p->tee);
+	p->tee = -1;
 	if (ftruncate(p->fd, 0) < 0 || lseek(p->fd, 0, SEEK_SET) < 0 || nd_sha256_new(&p->h, NULL) < 0)
 		return -1;
 	p->offset = 0;
@@ -160,6 +165,11 @@ static size_t on_body(char *b, size_t size, size_t n, void *ud)
 	if (restart_if_whole(p, st) < 0 || nd_write_all(p->fd, b, n) < 0) {
 		p->io_failed = true;
 		return 0;
+	}
+	/* A reader that stopped (its layer was there, or it failed) no longer gets copies. */
+	if (p->tee >= 0 && nd_write_all(p->tee, b, n) < 0) {
+		close(p->tee);
+		p->tee = -1;
 	}
 	nd_sha256_update(p->h, b, n);
 	p->got += (int64_t)n;
@@ -456,7 +466,7 @@ static int bearer(struct nd_registry *r, const char *ch, struct nd_err **err)
 	_cleanup_free_ char *realm = challenge_param(ch, "realm"), *svc = challenge_param(ch, "service");
 	_cleanup_free_ char *url = NULL, *basic = NULL, *authz = TAKE_PTR(r->authz);
 	_cleanup_json_ json_t *j = NULL;
-	struct resp p = { .fd = -1, .max = 1 << 20 };
+	struct resp p = { .fd = -1, .tee = -1, .max = 1 << 20 };
 	const char *hdrs[2] = { 0 }, *tok;
 	CURLcode cc;
 	int rc;
@@ -555,7 +565,7 @@ DEFINE_CLEANUP(struct nd_registry, nd_registry_free)
 static int ping(struct nd_registry *r, CURLcode *ret_cc, struct nd_err **err)
 {
 	_cleanup_free_ char *url = NULL;
-	struct resp p = { .fd = -1, .max = 1 << 16 };
+	struct resp p = { .fd = -1, .tee = -1, .max = 1 << 16 };
 	int rc;
 
 	if (asprintf(&url, "%s/v2/", r->base) < 0)
@@ -649,7 +659,7 @@ int nd_registry_manifest(struct nd_registry *r, const char *ref, char **ret_body
 {
 	_cleanup_free_ char *url = NULL;
 	const char *hdrs[] = { accept_hdr, NULL };
-	struct resp p = { .fd = -1, .max = MAX_MANIFEST };
+	struct resp p = { .fd = -1, .tee = -1, .max = MAX_MANIFEST };
 	char got[72];
 	int rc;
 
@@ -681,7 +691,7 @@ out:
 }
 
 /* The bytes already in the partial file fed to the hash; its length, or -1. */
-static int64_t rehash_partial(int fd, struct nd_sha256 *h, int64_t size)
+static int64_t rehash_partial(int fd, struct nd_sha256 *h, int64_t size, int *tee)
 {
 	char buf[65536];
 	int64_t have = 0;
@@ -691,6 +701,10 @@ static int64_t rehash_partial(int fd, struct nd_sha256 *h, int64_t size)
 		return -1;
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		nd_sha256_update(h, buf, (size_t)n);
+		if (*tee >= 0 && nd_write_all(*tee, buf, (size_t)n) < 0) {
+			close(*tee);
+			*tee = -1;
+		}
 		have += n;
 	}
 	/* More than the blob holds: not ours to trust; start over. */
@@ -749,12 +763,12 @@ static int finish_blob(const char *digest, struct resp *p, int fd, const char *p
 	return 0;
 }
 
-int nd_registry_blob(struct nd_registry *r, const char *digest, int64_t size, const char *partial,
-		     const char *path, int64_t *ret_fetched, struct nd_err **err)
+static int blob_fetch(struct nd_registry *r, const char *digest, int64_t size, const char *partial,
+		      const char *path, int *tee, int64_t *ret_fetched, struct nd_err **err)
 {
 	_cleanup_free_ char *url = NULL;
 	_cleanup_close_ int fd = -1;
-	struct resp p = { .fd = -1, .max = 1 << 16 };
+	struct resp p = { .fd = -1, .max = 1 << 16, .tee = -1 };
 	int64_t have;
 	int rc;
 
@@ -773,7 +787,10 @@ int nd_registry_blob(struct nd_registry *r, const char *digest, int64_t size, co
 		return 0;
 	if (nd_sha256_new(&p.h, err) < 0)
 		return -ENOMEM;
-	if ((have = rehash_partial(fd, p.h, size)) == -2) {
+	if ((have = rehash_partial(fd, p.h, size, tee)) == -2) {
+		if (*tee >= 0)
+			close(*tee);
+		*tee = -1;
 		nd_sha256_free(p.h);
 		p.h = NULL;
 		have = nd_sha256_new(&p.h, err) < 0 ? -1 : 0;
@@ -784,7 +801,9 @@ int nd_registry_blob(struct nd_registry *r, const char *digest, int64_t size, co
 	}
 	p.fd = fd;
 	p.offset = have;
+	p.tee = *tee;
 	rc = fetch_rest(r, url, size, &p, ret_fetched, err);
+	*tee = p.tee;
 	if (rc == -ENOENT)
 		rc = not_found(r, "blob", digest, err);
 	if (rc >= 0)
@@ -795,11 +814,22 @@ int nd_registry_blob(struct nd_registry *r, const char *digest, int64_t size, co
 	return rc;
 }
 
+int nd_registry_blob(struct nd_registry *r, const char *digest, int64_t size, const char *partial,
+		     const char *path, int tee, int64_t *ret_fetched, struct nd_err **err)
+{
+	int rc = blob_fetch(r, digest, size, partial, path, &tee, ret_fetched, err);
+
+	/* The copy ends with the download: its reader sees the end of the blob. */
+	if (tee >= 0)
+		close(tee);
+	return rc;
+}
+
 int nd_registry_blob_mem(struct nd_registry *r, const char *digest, int64_t size, char **ret, size_t *ret_len,
 			 struct nd_err **err)
 {
 	_cleanup_free_ char *url = NULL;
-	struct resp p = { .fd = -1, .max = MAX_MANIFEST };
+	struct resp p = { .fd = -1, .tee = -1, .max = MAX_MANIFEST };
 	char got[72];
 	int rc;
 
@@ -830,7 +860,7 @@ int nd_registry_blob_mem(struct nd_registry *r, const char *digest, int64_t size
 int nd_registry_blob_exists(struct nd_registry *r, const char *digest, bool *ret, struct nd_err **err)
 {
 	_cleanup_free_ char *url = NULL;
-	struct resp p = { .fd = -1, .max = 1 << 16 };
+	struct resp p = { .fd = -1, .tee = -1, .max = 1 << 16 };
 	int rc;
 
 	if (asprintf(&url, "%s/v2/%s/blobs/%s", r->base, r->repo, digest) < 0)
@@ -850,7 +880,7 @@ static int start_upload(struct nd_registry *r, const char *digest, const char *f
 			char **ret_location, struct nd_err **err)
 {
 	_cleanup_free_ char *url = NULL;
-	struct resp p = { .fd = -1, .max = 1 << 16, .up_data = "", .up_len = 0 };
+	struct resp p = { .fd = -1, .tee = -1, .max = 1 << 16, .up_data = "", .up_len = 0 };
 	int rc;
 
 	if ((from ? asprintf(&url, "%s/v2/%s/blobs/uploads/?mount=%s&from=%s", r->base, r->repo, digest, from)
@@ -877,7 +907,7 @@ int nd_registry_push_blob(struct nd_registry *r, const char *digest, int64_t siz
 {
 	_cleanup_free_ char *loc = NULL, *url = NULL;
 	const char *hdrs[] = { "Content-Type: application/octet-stream", NULL };
-	struct resp p = { .fd = -1, .max = 1 << 16, .up_len = (size_t)size };
+	struct resp p = { .fd = -1, .tee = -1, .max = 1 << 16, .up_len = (size_t)size };
 	_cleanup_close_ int fd = -1;
 	int rc;
 
@@ -900,7 +930,7 @@ int nd_registry_put_manifest(struct nd_registry *r, const char *tag, const char 
 			     size_t len, struct nd_err **err)
 {
 	_cleanup_free_ char *url = NULL, *ct = NULL;
-	struct resp p = { .fd = -1, .max = 1 << 16, .up_data = body, .up_len = len };
+	struct resp p = { .fd = -1, .tee = -1, .max = 1 << 16, .up_data = body, .up_len = len };
 	const char *hdrs[2] = { NULL, NULL };
 	int rc;
 
@@ -919,7 +949,7 @@ int nd_registry_login(const char *registry, const char *creds, struct nd_err **e
 {
 	_cleanup_(nd_registry_freep) struct nd_registry *r = calloc(1, sizeof(*r));
 	_cleanup_free_ char *url = NULL;
-	struct resp p = { .fd = -1, .max = 1 << 16 };
+	struct resp p = { .fd = -1, .tee = -1, .max = 1 << 16 };
 	int rc;
 
 	if (!r)

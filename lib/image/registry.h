@@ -43,12 +43,14 @@ int nd_registry_manifest(struct nd_registry *r, const char *ref, char **ret_body
 			 char **ret_media_type, char ret_digest[72], struct nd_err **err);
 
 /*
- * The blob digest of size bytes into path (written at path.partial-less name given by
- * partial first: bytes already there are kept and resumed with Range; moved to path only
- * when whole and verified). *ret_fetched counts the bytes this call transferred.
+ * The blob digest of size bytes into path, through partial: bytes already there are kept
+ * and resumed with Range (a per-blob flock on it makes a concurrent pull of the same
+ * blob wait, then find it); moved to path only when whole and verified. Every byte is
+ * also written to tee (when >= 0; closed when this returns, whatever happens), so that
+ * an unpacker reads the blob while it downloads. *ret_fetched counts the bytes transferred.
  */
 int nd_registry_blob(struct nd_registry *r, const char *digest, int64_t size, const char *partial,
-		     const char *path, int64_t *ret_fetched, struct nd_err **err);
+		     const char *path, int tee, int64_t *ret_fetched, struct nd_err **err);
 
 /* Small blob (a config) in memory, verified. */
 int nd_registry_blob_mem(struct nd_registry *r, const char *digest, int64_t size, char **ret, size_t *ret_len,
