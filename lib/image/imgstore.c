@@ -214,6 +214,21 @@ static int index_without(const struct nd_imgstore *st, const char *name, json_t 
 	return 0;
 }
 
+/* Does the index hold name pointing at exactly d? */
+static bool ref_is(const struct nd_imgstore *st, const char *name, json_t *d)
+{
+	_cleanup_json_ json_t *m = NULL;
+	json_t *x;
+	size_t i;
+
+	if (nd_imgstore_index(st, &m, NULL) < 0)
+		return false;
+	json_array_foreach(m, i, x)
+		if (ref_of(x) && !strcmp(ref_of(x), name))
+			return json_equal(x, d);
+	return false;
+}
+
 int nd_imgstore_ref_set(const struct nd_imgstore *st, const char *name, json_t *desc, struct nd_err **err)
 {
 	_cleanup_close_ int lock = -1;
@@ -232,6 +247,9 @@ int nd_imgstore_ref_set(const struct nd_imgstore *st, const char *name, json_t *
 		return nd_oom(err);
 	if ((r = nd_state_lock(st->root, &lock, err)) < 0 || (r = index_without(st, name, &m, &found, err)) < 0)
 		return r;
+	/* Pointing where it points already (a re-pull): nothing to write, nothing to sync. */
+	if (found && ref_is(st, name, d))
+		return 0;
 	if (json_array_append(m, d) < 0)
 		return nd_oom(err);
 	return write_index(st, m, err);

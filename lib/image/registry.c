@@ -580,33 +580,48 @@ static int ping(struct nd_registry *r, CURLcode *ret_cc, struct nd_err **err)
 	return rc;
 }
 
-/* HTTPS first; plain HTTP only where allowed, and only when HTTPS could not be spoken. */
+static bool is_loopback(const char *host)
+{
+	size_t n = strcspn(host, ":");
+
+	return (n == 9 && !strncmp(host, "localhost", 9)) || !strncmp(host, "127.", 4);
+}
+
+/* base = scheme://host, pinged (transient failures retried). */
+static int try_scheme(struct nd_registry *r, const char *scheme, CURLcode *cc, struct nd_err **err)
+{
+	int rc = -EIO;
+
+	free(r->base);
+	if (asprintf(&r->base, "%s://%s", scheme, r->host) < 0) {
+		r->base = NULL;
+		return nd_oom(err);
+	}
+	for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+		nd_err_freep(err);
+		if ((rc = ping(r, cc, err)) >= 0 || !transient_curl(*cc))
+			break;
+		backoff(attempt);
+	}
+	return rc;
+}
+
+/*
+ * HTTPS first, plain HTTP only where allowed and only when HTTPS could not be spoken
+ * (Docker's rule). Loopback is the exception, as its traffic never leaves the host:
+ * plain HTTP first there (a TLS handshake with its CA bundle costs more than the whole
+ * re-pull of a present image), HTTPS when that is not a registry (a TLS-only port).
+ */
 static int connect_registry(struct nd_registry *r, struct nd_err **err)
 {
 	_cleanup_err_ struct nd_err *e = NULL;
+	bool loop = is_loopback(r->host);
 	CURLcode cc = CURLE_OK;
-	int rc;
+	int rc = try_scheme(r, loop ? "http" : "https", &cc, &e);
 
-	if (asprintf(&r->base, "https://%s", r->host) < 0)
-		return nd_oom(err);
-	for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-		nd_err_free(TAKE_PTR(e));
-		if ((rc = ping(r, &cc, &e)) >= 0 || !transient_curl(cc))
-			break;
-		backoff(attempt);
-	}
-	if (rc >= 0 || cc == CURLE_OK || !r->may_http)
-		goto out;
-	free(r->base);
-	if (asprintf(&r->base, "http://%s", r->host) < 0)
-		return nd_oom(err);
-	for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-		nd_err_free(TAKE_PTR(e));
-		if ((rc = ping(r, &cc, &e)) >= 0 || !transient_curl(cc))
-			break;
-		backoff(attempt);
-	}
-out:
+	if (rc < 0 && rc != -ENOMEM && (!e || e->code != ND_ERR_REFUSED) &&
+	    (loop || (cc != CURLE_OK && r->may_http)))
+		rc = try_scheme(r, loop ? "https" : "http", &cc, &e);
 	if (rc < 0 && err && !*err)
 		*err = TAKE_PTR(e);
 	return rc;

@@ -62,3 +62,4 @@ END {
 			v["floor","add_last10"] - v["floor","add_first10"] + v["floor","enslave_last10"] - v["floor","enslave_first10"]
 }' "$OUT"
 [ ! -x "$BIN/netd" ] || bash "$(dirname "$0")/run_runtime.sh" "$BIN" "${NETD_RUN_BENCH_N:-100}"
+[ ! -x "$BIN/netd-oci" ] || bash "$(dirname "$0")/pull.sh" "$BIN"
