@@ -372,7 +372,7 @@ static int drop_blobs(const struct nd_imgstore *st, json_t *live, struct nd_err 
 
 		if (e->d_name[0] == '.' || strlen(e->d_name) != 64)
 			continue;
-		snprintf(digest, sizeof(digest), "sha256:%s", e->d_name);
+		snprintf(digest, sizeof(digest), "sha256:%.64s", e->d_name);
 		if (!json_object_get(live, digest))
 			(void)unlinkat(dirfd(d), e->d_name, 0);
 	}
