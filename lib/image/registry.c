@@ -792,14 +792,19 @@ static int blob_fetch(struct nd_registry *r, const char *digest, int64_t size, c
 		return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "bad blob descriptor '%s'", digest ? digest : "");
 	if (asprintf(&url, "%s/v2/%s/blobs/%s", r->base, r->repo, digest) < 0)
 		return nd_oom(err);
+	if (access(path, F_OK) == 0)
+		return 0;
 	if ((fd = open(partial, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "blob '%s': %s", partial, strerror(errno));
 	/* One download per blob: a concurrent pull of the same blob waits, then finds it. */
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR)
 			return nd_err_set(err, ND_ERR_INTERNAL, errno, "lock '%s': %s", partial, strerror(errno));
-	if (access(path, F_OK) == 0)
+	/* Someone else's download finished while we waited: the name we hold is no partial now. */
+	if (access(path, F_OK) == 0) {
+		(void)unlink(partial);
 		return 0;
+	}
 	if (nd_sha256_new(&p.h, err) < 0)
 		return -ENOMEM;
 	if ((have = rehash_partial(fd, p.h, size, tee)) == -2) {

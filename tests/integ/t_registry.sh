@@ -371,3 +371,21 @@ test_registry_save_load_oci_and_docker_archives() {
 	rm -f "$WORK/saved.tar" "$WORK/docker.tar" "$WORK/junk.tar"
 	reg_clean
 }
+
+test_registry_concurrent_pulls_share_blobs() {
+	reg_setup || { reg_clean; return 1; }
+	l1=$(sha256sum "$WORK/regl1.tgz" | cut -d' ' -f1)
+	"$N" pull -q "$IMG" >"$WORK/p1.out" 2>&1 & p1=$!
+	"$N" pull -q "$IMG" >"$WORK/p2.out" 2>&1 & p2=$!
+	"$N" pull -q "$IMG" >"$WORK/p3.out" 2>&1 & p3=$!
+	wait $p1 && wait $p2 && wait $p3 || fail "a concurrent pull failed: $(cat "$WORK"/p?.out)" || { reg_clean; return 1; }
+	# One download of the big layer for the three pulls (a lock per blob), one image.
+	n=$(grep -c "\"GET /v2/test/img/blobs/sha256:$l1" "$REGD/log")
+	[ "$n" = 1 ] || fail "the layer was downloaded $n times" || { reg_clean; return 1; }
+	[ "$("$N" images --json | jq length)" = 1 ] || fail "images: $("$N" images)" || { reg_clean; return 1; }
+	[ "$(ls "$NETD_STATE_DIR/layers" | wc -l)" = 2 ] || fail "layers: $(ls -a "$NETD_STATE_DIR/layers")" || { reg_clean; return 1; }
+	[ -z "$(ls -a "$NETD_STATE_DIR/images/blobs/sha256" | grep '^\.partial')" ] || fail "partials left" || { reg_clean; return 1; }
+	out=$("$N" run --rm --net=none "$IMG" 'cat greeting') && [ "$out" = "hello from amd64" ] || fail "run: $out" || { reg_clean; return 1; }
+	rm -f "$WORK"/p?.out
+	reg_clean
+}
