@@ -414,6 +414,8 @@ static int cmd_logout(int argc, char **argv)
 	_cleanup_err_ struct nd_err *err = NULL;
 	bool found;
 
+	if (argc == 2 && is_help(argv[1]))
+		return printf("Usage: netd logout REGISTRY\n"), ND_EXIT_OK;
 	if (argc != 2 || argv[1][0] == '-')
 		return nd_cli_usage_error("Usage: netd logout REGISTRY\n", "logout: give one registry");
 	if (nd_logout(argv[1], &found, &err) < 0)
@@ -433,6 +435,8 @@ static int cmd_save(int argc, char **argv)
 	const char *out = NULL;
 	int ch, r;
 
+	if (argc >= 2 && is_help(argv[1]))
+		return printf("%s", usage), ND_EXIT_OK;
 	while ((ch = getopt(argc, argv, "+o:h")) != -1) {
 		if (ch == 'o')
 			out = optarg;
@@ -462,6 +466,8 @@ static int cmd_load(int argc, char **argv)
 	size_t i;
 	int ch, r;
 
+	if (argc >= 2 && is_help(argv[1]))
+		return printf("%s", usage), ND_EXIT_OK;
 	while ((ch = getopt(argc, argv, "+i:h")) != -1) {
 		if (ch == 'i')
 			in = optarg;

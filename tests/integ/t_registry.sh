@@ -389,3 +389,14 @@ test_registry_concurrent_pulls_share_blobs() {
 	rm -f "$WORK"/p?.out
 	reg_clean
 }
+
+test_registry_cli_help_and_usage_errors() {
+	for c in pull images rmi tag image push login logout save load; do
+		"$BIN/netd" $c --help >/dev/null || { fail "netd $c --help"; return 1; }
+	done
+	for c in "pull" "rmi" "tag x" "image" "push" "login" "logout" "save" "load" "images --nope"; do
+		# shellcheck disable=SC2086
+		"$BIN/netd" $c >/dev/null 2>&1; rc=$?
+		[ $rc = 2 ] || { fail "netd $c: exit $rc, want 2"; return 1; }
+	done
+}
