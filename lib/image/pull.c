@@ -319,6 +319,50 @@ static json_t *record_of(const struct fetched *m, json_t *manifest, const char *
 			 repo_digest);
 }
 
+/* The mirror configured for registry ($NETD_REGISTRY_MIRRORS: REGISTRY=MIRROR,...), malloc'd, or NULL. */
+static char *mirror_of(const char *registry)
+{
+	const char *list = getenv("NETD_REGISTRY_MIRRORS");
+	size_t n = strlen(registry);
+
+	for (const char *s = list; s && *s;) {
+		size_t len = strcspn(s, ",");
+
+		if (len > n + 1 && !strncmp(s, registry, n) && s[n] == '=')
+			return strndup(s + n + 1, len - n - 1);
+		s += len + (s[len] == ',');
+	}
+	return NULL;
+}
+
+/*
+ * The registry to pull from and the platform manifest: a configured mirror first (any
+ * repository, as for Docker Hub's), the registry itself when the mirror fails. Digests
+ * make a mirror's content as trustworthy as the origin's.
+ */
+static int open_source(struct nd_imgstore *st, const struct nd_ref *ref, const char *platform,
+		       const struct nd_pull_opts *o, struct nd_registry **ret, struct fetched *m, char top[72],
+		       struct nd_err **err)
+{
+	_cleanup_free_ char *mirror = mirror_of(ref->registry);
+	int r;
+
+	if (mirror) {
+		_cleanup_err_ struct nd_err *e = NULL;
+
+		if ((r = nd_registry_open(mirror, ref->repo, "pull", ret, &e)) >= 0 &&
+		    (r = resolve_manifest(*ret, st, ref, platform, m, top, &e)) >= 0)
+			return 0;
+		nd_registry_free(*ret);
+		*ret = NULL;
+		fetched_clear(m);
+		tell(o, NULL, "mirror %s failed (%s): pulling from %s", mirror, e && e->msg ? e->msg : "", ref->registry);
+	}
+	if ((r = nd_registry_open(ref->registry, ref->repo, "pull", ret, err)) < 0)
+		return r;
+	return resolve_manifest(*ret, st, ref, platform, m, top, err);
+}
+
 int nd_pull(struct nd_imgstore *st, const struct nd_ref *ref, const struct nd_pull_opts *o, struct nd_pull_result *ret,
 	    struct nd_err **err)
 {
@@ -329,11 +373,10 @@ int nd_pull(struct nd_imgstore *st, const struct nd_ref *ref, const struct nd_pu
 	const char *platform = o->platform ? o->platform : nd_platform_host();
 	int r;
 
-	if ((r = nd_imgstore_hold(st, false, err)) < 0 ||
-	    (r = nd_registry_open(ref->registry, ref->repo, "pull", &reg, err)) < 0)
+	if ((r = nd_imgstore_hold(st, false, err)) < 0)
 		return r;
 	tell(o, NULL, "%s: Pulling from %s", *ref->tag ? ref->tag : ref->digest, ref->repo);
-	if ((r = resolve_manifest(reg, st, ref, platform, &m, res.digest, err)) < 0 ||
+	if ((r = open_source(st, ref, platform, o, &reg, &m, res.digest, err)) < 0 ||
 	    (r = get_config(reg, st, m.json, &config, &res.blobs_fetched, err)) < 0 ||
 	    (r = get_layers(reg, st, m.json, config, o, &res, err)) < 0)
 		return r;

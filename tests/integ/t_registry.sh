@@ -400,3 +400,14 @@ test_registry_cli_help_and_usage_errors() {
 		[ $rc = 2 ] || { fail "netd $c: exit $rc, want 2"; return 1; }
 	done
 }
+
+test_registry_mirror_then_origin() {
+	reg_setup || { reg_clean; return 1; }
+	# A registry reachable only through its mirror: the image keeps the registry's name.
+	out=$(NETD_REGISTRY_MIRRORS="origin.invalid:5000=$REG_ADDR" "$N" pull "origin.invalid:5000/test/img:v1" 2>&1) || fail "pull through the mirror: $out" || { reg_clean; return 1; }
+	"$N" image inspect origin.invalid:5000/test/img:v1 >/dev/null || fail "not stored under the registry's name" || { reg_clean; return 1; }
+	# A mirror that does not answer: the registry itself.
+	out=$(NETD_REGISTRY_MIRRORS="$REG_ADDR=127.0.0.1:5999" "$N" pull "$IMG" 2>&1) || fail "pull past a dead mirror: $out" || { reg_clean; return 1; }
+	echo "$out" | grep -q "mirror 127.0.0.1:5999 failed" || fail "the mirror was not tried: $out" || { reg_clean; return 1; }
+	reg_clean
+}
