@@ -71,3 +71,10 @@ int nd_cmd_port(int argc, char **argv);
 const char *nd_port_docker_fmt(const char *rec);
 /* netd dns query NAME [--network N] (cmd_dns.c) */
 int nd_cmd_dns(int argc, char **argv);
+/* The image commands (cmd_image.c): bin/netd-oci's nd_image_main, or an exec of it. */
+int nd_cmd_image(int argc, char **argv);
+extern int (*nd_image_main)(int argc, char **argv);
+/* bin/netd-oci's (img_cmds.c): pull, images, rmi, tag, image inspect; run's image lookup. */
+int nd_img_main(int argc, char **argv);
+int nd_img_resolve(const char *image, char **ret, struct nd_err **err);
+int nd_img_commit(const char *ctr, const char *name);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,8 @@
 #include "runtime/spec.h"
 
 const struct nd_image_ops *nd_run_images;
+int (*nd_run_resolve)(const char *image, char **ret, struct nd_err **err);
+int (*nd_run_commit_image)(const char *ctr, const char *name);
 
 #define EXIT_SETUP 125 /* Docker's: the runtime failed, the command never ran */
 
@@ -98,6 +101,7 @@ struct run_args {
 	struct nd_run_spec spec;
 	struct nd_strv env, layers, publish;
 	struct nd_strv dns, dns_search, dns_opt, add_hosts, aliases;
+	char *resolved; /* the image as the store names it (nd_run_resolve) */
 };
 
 static void run_args_clear(struct run_args *a)
@@ -110,12 +114,14 @@ static void run_args_clear(struct run_args *a)
 	nd_strv_clear(&a->dns_opt);
 	nd_strv_clear(&a->add_hosts);
 	nd_strv_clear(&a->aliases);
+	free(a->resolved);
 }
 
 static void run_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: netd run [OPTIONS] (--rootfs DIR | --image OCI_DIR[:TAG]) [--] [CMD [ARGS...]]\n\n"
+		"Usage: netd run [OPTIONS] (--rootfs DIR | --image OCI_DIR[:TAG]) [--] [CMD [ARGS...]]\n"
+		"       netd run [OPTIONS] IMAGE [CMD [ARGS...]]  (a reference of the image store, pulled when missing)\n\n"
 		"  --name NAME          a name usable wherever an ID is\n"
 		"  --hostname H         the container's hostname (default: its short ID)\n"
 		"  --net MODE           bridge (default), host, none, container:ID, or a network name\n"
@@ -259,6 +265,9 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		if ((r = run_opt(ch, optarg, a)) != 0)
 			return r;
 	}
+	/* Docker's form: the first operand is the image when no --rootfs or --image names one. */
+	if (!a->spec.rootfs && !a->spec.image && optind < argc)
+		a->spec.image = argv[optind++];
 	a->spec.args = argv + optind;
 	a->spec.n_args = (size_t)(argc - optind);
 	a->spec.env = a->env.v;
@@ -336,6 +345,14 @@ int nd_cmd_run(int argc, char **argv)
 		return r < 0 ? ND_EXIT_OK : r;
 	if (nd_spec_needs_images(&a.spec) && !nd_run_images)
 		return exec_oci(argc, argv);
+	if (a.spec.image && nd_run_resolve) {
+		_cleanup_err_ struct nd_err *err = NULL;
+
+		if (nd_run_resolve(a.spec.image, &a.resolved, &err) < 0)
+			return err && err->code == ND_ERR_BAD_SPEC ? fail("run", err) : run_failed(err);
+		if (a.resolved)
+			a.spec.image = a.resolved;
+	}
 	a.spec.state = nd_state_dir();
 	a.spec.images = nd_run_images;
 	a.spec.phase = getenv("NETD_RUN_TIMING") ? phase : NULL;
@@ -574,13 +591,22 @@ int nd_cmd_exec(int argc, char **argv)
 	return code;
 }
 
+static bool is_dir(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
 int nd_cmd_commit(int argc, char **argv)
 {
 	_cleanup_err_ struct nd_err *err = NULL;
 	char diff_id[ND_DIGEST_LEN + 1];
 
 	if (argc == 2 && is_help(argv[1])) {
-		printf("Usage: netd commit ID|NAME DIR\n"
+		printf("Usage: netd commit ID|NAME REPO[:TAG]\n"
+		       "  a new image of the store: the container's image plus its writable layer; prints its ID.\n"
+		       "       netd commit ID|NAME DIR  (DIR a path: starts with / or ., or an existing directory)\n"
 		       "  save the container's writable layer as DIR/layer.tar (OCI whiteouts); prints its diff_id.\n"
 		       "  Stack it on later with netd run --layer DIR/layer.tar.\n");
 		return ND_EXIT_OK;
@@ -589,6 +615,8 @@ int nd_cmd_commit(int argc, char **argv)
 		return usage_err("commit", "give a container and a directory");
 	if (!nd_run_images)
 		return exec_oci(argc, argv);
+	if (nd_run_commit_image && argv[2][0] != '/' && argv[2][0] != '.' && !is_dir(argv[2]))
+		return nd_run_commit_image(argv[1], argv[2]);
 	if (nd_run_commit(nd_state_dir(), argv[1], nd_run_images, argv[2], diff_id, &err) < 0)
 		return fail("commit", err);
 	printf("%s\n", diff_id);

@@ -35,6 +35,16 @@ static const struct cmd {
 	{ "commit", nd_cmd_commit, "save a container as an image" },
 	{ "port", nd_cmd_port, "a container's published ports" },
 	{ "dns", nd_cmd_dns, "dns query NAME: a container's addresses on the networks' DNS" },
+	{ "pull", nd_cmd_image, "fetch an image from a registry into the image store" },
+	{ "images", nd_cmd_image, "list the images of the store" },
+	{ "rmi", nd_cmd_image, "remove images (their unused layers and blobs too)" },
+	{ "tag", nd_cmd_image, "give an image another name" },
+	{ "image", nd_cmd_image, "inspect an image" },
+	{ "push", nd_cmd_image, "upload an image to a registry" },
+	{ "login", nd_cmd_image, "store credentials for a registry" },
+	{ "logout", nd_cmd_image, "remove a registry's credentials" },
+	{ "save", nd_cmd_image, "write images to a tar (OCI layout + docker manifest.json)" },
+	{ "load", nd_cmd_image, "read images from an OCI or docker archive" },
 };
 
 static void usage(FILE *f)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """lib/ is layered: a folder per layer, dependencies pointing one way only.
 
-    runtime -> networks -> bridge -> ipam -> {cni, kernel} -> base
+    image -> runtime -> networks -> bridge -> ipam -> {cni, kernel} -> base
 
 Fails when a lib/ include is not written with its folder ("kernel/nl.h"), when it points
 up a layer or sideways (cni and kernel do not see each other), when lib/ includes a folder
@@ -13,7 +13,7 @@ import re
 import sys
 
 RANK = {"base": 0, "kernel": 1, "cni": 1, "ipam": 2, "bridge": 3, "portmap": 3,
-        "networks": 4, "dns": 4, "runtime": 5, "image": 5}
+        "networks": 4, "dns": 4, "runtime": 5, "image": 6}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 

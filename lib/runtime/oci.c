@@ -39,11 +39,25 @@ void nd_oci_image_clear(struct nd_oci_image *img)
 
 int nd_oci_split_ref(const char *ref, char **ret_dir, char **ret_tag, struct nd_err **err)
 {
-	const char *c = ref ? strrchr(ref, ':') : NULL;
+	const char *c;
 	char *dir, *tag = NULL;
 
 	if (!ref || !*ref)
 		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "image reference is empty");
+	/* "DIR@sha256:HEX" names a manifest by its digest (the image store's references). */
+	if ((c = strstr(ref, "@sha256:")) && c != ref && nd_digest_valid(c + 1)) {
+		dir = strndup(ref, (size_t)(c - ref));
+		tag = strdup(c + 1);
+		if (!dir || !tag) {
+			free(dir);
+			free(tag);
+			return nd_oom(err);
+		}
+		*ret_dir = dir;
+		*ret_tag = tag;
+		return 0;
+	}
+	c = strrchr(ref, ':');
 	if (c && c != ref && c[1] && !strchr(c, '/')) {
 		dir = strndup(ref, (size_t)(c - ref));
 		tag = strdup(c + 1);
@@ -95,7 +109,9 @@ int nd_oci_pick_manifest(json_t *index, const char *tag, json_t **ret, struct nd
 		if (!json_is_object(d))
 			return nd_err_set(err, ND_ERR_BAD_IMAGE, EINVAL, "index: manifest %zu is not an object", i);
 		if (tag) {
-			if (name && !strcmp(name, tag) && platform_ok(d)) {
+			const char *digest = json_string_value(json_object_get(d, "digest"));
+
+			if (((name && !strcmp(name, tag)) || (digest && !strcmp(digest, tag))) && platform_ok(d)) {
 				*ret = d;
 				return 0;
 			}

@@ -28,7 +28,8 @@ void nd_oci_image_clear(struct nd_oci_image *img);
 
 /*
  * The manifest descriptor of index for tag (annotation org.opencontainers.image.ref.name);
- * tag NULL takes the only manifest, or the one tagged "latest". A nested index is
+ * tag NULL takes the only manifest, or the one tagged "latest"; a tag "sha256:..." matches
+ * the descriptor's digest. A nested index is
  * returned as is (the caller follows it). *ret is a borrowed reference. Code ND_ERR_NO_IMAGE if none.
  */
 int nd_oci_pick_manifest(json_t *index, const char *tag, json_t **ret, struct nd_err **err);
@@ -45,7 +46,8 @@ int nd_oci_argv(const struct nd_oci_image *img, char *const *args, size_t n_args
 
 /*
  * "DIR:TAG" -> DIR and TAG when the text after the last ':' has no '/'; else the whole
- * text is the directory. Both malloc'd; *ret_tag NULL when no tag.
+ * text is the directory; "DIR@sha256:HEX" -> DIR and the digest. Both malloc'd; *ret_tag
+ * NULL when no tag.
  */
 int nd_oci_split_ref(const char *ref, char **ret_dir, char **ret_tag, struct nd_err **err);
 

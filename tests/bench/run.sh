@@ -65,3 +65,4 @@ END {
 bash "$(dirname "$0")/isolation.sh" "$BIN" "${NETD_ISO_BENCH_PACKETS:-20000}"
 bash "$(dirname "$0")/ports.sh" "$BIN" "${NETD_PORTS_BENCH_N:-$N}"
 [ ! -x "$BIN/netd" ] || bash "$(dirname "$0")/dns.sh" "$BIN" "$(dirname "$2")/tests/dnsload" "${NETD_DNS_BENCH_SECONDS:-5}"
+[ ! -x "$BIN/netd-oci" ] || bash "$(dirname "$0")/pull.sh" "$BIN"
