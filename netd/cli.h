@@ -66,3 +66,5 @@ int nd_cmd_rm(int argc, char **argv);
 int nd_cmd_logs(int argc, char **argv);
 int nd_cmd_exec(int argc, char **argv);
 int nd_cmd_commit(int argc, char **argv);
+/* issue 13, part 1 (cmd_ctr.c) */
+int nd_cmd_inspect(int argc, char **argv);

@@ -6,6 +6,7 @@
 #include "cmd_run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,12 +98,17 @@ static int exec_oci(int argc, char **argv)
 struct run_args {
 	struct nd_run_spec spec;
 	struct nd_strv env, layers;
+	struct nd_strv cap_add, cap_drop;
+	char *seccomp_profile;
 };
 
 static void run_args_clear(struct run_args *a)
 {
 	nd_strv_clear(&a->env);
 	nd_strv_clear(&a->layers);
+	nd_strv_clear(&a->cap_add);
+	nd_strv_clear(&a->cap_drop);
+	free(a->seccomp_profile);
 }
 
 static void run_usage(FILE *f)
@@ -122,28 +128,36 @@ static void run_usage(FILE *f)
 		"  -u, --user U[:G]     user (name or number)\n"
 		"  --layer TAR          a layer tar (from netd commit) on top of the rootfs or image\n"
 		"  --cgroup-parent P    cgroup parent (default netd, or $NETD_CGROUP_PARENT)\n"
-		"  --security-opt OPT   seccomp=unconfined (no seccomp filter); no-new-privileges (always on)\n"
+		"  --security-opt OPT   seccomp=unconfined (no seccomp filter), seccomp=FILE (Docker's JSON\n"
+		"                       profile format); no-new-privileges (always on)\n"
 		"  -d, --detach         run in the background, print the ID\n"
-		"  --rm                 remove the container when it exits\n",
+		"  --rm                 remove the container when it exits\n"
+		"  --init               a small init as PID 1 that forwards signals and reaps zombies\n"
+		"                       (by default the command itself is PID 1, as with docker run)\n"
+		"  --cap-add CAP        add a capability (NET_ADMIN or CAP_NET_ADMIN; ALL), repeatable\n"
+		"  --cap-drop CAP       drop a capability (ALL: every one), repeatable\n"
+		"  --privileged         DANGEROUS: every capability, no seccomp, /sys writable, every host\n"
+		"                       device, nothing masked: the container can take over the host\n",
 		ND_USERNS_BASE);
 }
 
-/*
- * Docker's --security-opt forms (KEY=VALUE, or the older KEY:VALUE): seccomp=unconfined,
- * and no-new-privileges, which is always on here. A profile file is not taken (yet).
- */
-static int security_opt(const char *v, struct nd_run_spec *s)
+/* seccomp=FILE: the profile's text, read here at the edge and checked by lib/runtime. */
+static int read_profile(const char *file, struct run_args *a)
 {
-	static const char *const nnp[] = { "no-new-privileges", "no-new-privileges=true", "no-new-privileges:true" };
+	_cleanup_err_ struct nd_err *e = NULL;
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	size_t len = 0;
+	int r;
 
-	if (!strcmp(v, "seccomp=unconfined") || !strcmp(v, "seccomp:unconfined")) {
-		s->seccomp_unconfined = true;
-		return 0;
+	free(a->seccomp_profile);
+	a->seccomp_profile = NULL;
+	r = fd < 0 ? -errno : nd_read_all(fd, 1 << 20, &a->seccomp_profile, &len);
+	if (r < 0) {
+		nd_err_set(&e, ND_ERR_BAD_SPEC, -r, "--security-opt seccomp='%s': %s", file, strerror(-r));
+		return fail("run", e);
 	}
-	for (size_t i = 0; i < ND_ARRAY_SIZE(nnp); i++)
-		if (!strcmp(v, nnp[i]))
-			return 0;
-	return -1;
+	a->spec.seccomp_profile = a->seccomp_profile;
+	return 0;
 }
 
 static int option_unsupported(const char *v)
@@ -151,13 +165,34 @@ static int option_unsupported(const char *v)
 	_cleanup_err_ struct nd_err *e = NULL;
 
 	nd_err_set(&e, ND_ERR_BAD_SPEC, EINVAL,
-		   "--security-opt '%s' is not supported (supported: seccomp=unconfined, no-new-privileges; "
-		   "no_new_privs is always set, seccomp profile files are not read yet)", v);
+		   "--security-opt '%s' is not supported (supported: seccomp=unconfined, seccomp=FILE, "
+		   "no-new-privileges, which is always set)", v);
 	return fail("run", e);
 }
 
+/*
+ * Docker's --security-opt forms (KEY=VALUE, or the older KEY:VALUE): seccomp=unconfined,
+ * seccomp=FILE, and no-new-privileges, which is always on here. 0 or the exit status.
+ */
+static int security_opt(const char *v, struct run_args *a)
+{
+	static const char *const nnp[] = { "no-new-privileges", "no-new-privileges=true", "no-new-privileges:true" };
+
+	if (!strcmp(v, "seccomp=unconfined") || !strcmp(v, "seccomp:unconfined")) {
+		a->spec.seccomp_unconfined = true;
+		return 0;
+	}
+	if ((!strncmp(v, "seccomp=", 8) || !strncmp(v, "seccomp:", 8)) && v[8])
+		return read_profile(v + 8, a);
+	for (size_t i = 0; i < ND_ARRAY_SIZE(nnp); i++)
+		if (!strcmp(v, nnp[i]))
+			return 0;
+	return option_unsupported(v);
+}
+
 enum { O_NAME = 256, O_HOST, O_NET, O_IP, O_CPUS, O_PIDS, O_USERNS, O_RM, O_ROOTFS, O_IMAGE, O_LAYER, O_CGP,
-       O_STATE, O_SECOPT };
+       O_STATE, O_SECOPT,
+       O_INIT = 300, O_PRIV, O_CAPADD, O_CAPDROP };
 
 /* One option of netd run into a; 0, or the exit status for a usage error. */
 static int run_opt(int ch, char *arg, struct run_args *a)
@@ -186,9 +221,13 @@ static int run_opt(int ch, char *arg, struct run_args *a)
 		if (nd_strv_push(ch == 'e' ? &a->env : &a->layers, arg) < 0)
 			return fail("run", NULL);
 		break;
-	case O_SECOPT:
-		if (security_opt(arg, s) < 0)
-			return option_unsupported(arg);
+	case O_SECOPT: return security_opt(arg, a);
+	case O_INIT: s->init = true; break;
+	case O_PRIV: s->privileged = true; break;
+	case O_CAPADD:
+	case O_CAPDROP:
+		if (nd_strv_push(ch == O_CAPADD ? &a->cap_add : &a->cap_drop, arg) < 0)
+			return fail("run", NULL);
 		break;
 	default: return usage_err("run", "unknown option or missing argument");
 	}
@@ -209,7 +248,12 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "rootfs", required_argument, NULL, O_ROOTFS },   { "image", required_argument, NULL, O_IMAGE },
 		{ "layer", required_argument, NULL, O_LAYER },	   { "cgroup-parent", required_argument, NULL, O_CGP },
 		{ "state-dir", required_argument, NULL, O_STATE }, { "help", no_argument, NULL, 'h' },
-		{ "security-opt", required_argument, NULL, O_SECOPT }, { 0 },
+		{ "security-opt", required_argument, NULL, O_SECOPT },
+		{ "init", no_argument, NULL, O_INIT },
+		{ "privileged", no_argument, NULL, O_PRIV },
+		{ "cap-add", required_argument, NULL, O_CAPADD },
+		{ "cap-drop", required_argument, NULL, O_CAPDROP },
+		{ 0 },
 	};
 	_cleanup_err_ struct nd_err *err = NULL;
 	int ch, r;
@@ -227,6 +271,8 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 	a->spec.n_args = (size_t)(argc - optind);
 	a->spec.env = a->env.v;
 	a->spec.layers = a->layers.v;
+	a->spec.cap_add = a->cap_add.v;
+	a->spec.cap_drop = a->cap_drop.v;
 	if (nd_spec_check(&a->spec, &err) < 0)
 		return usage_err("run", err->msg);
 	return 0;

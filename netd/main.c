@@ -33,6 +33,7 @@ static const struct cmd {
 	{ "logs", nd_cmd_logs, "a container's output" },
 	{ "exec", nd_cmd_exec, "run a command in a container" },
 	{ "commit", nd_cmd_commit, "save a container as an image" },
+	{ "inspect", nd_cmd_inspect, "a container's whole record as JSON" },
 };
 
 static void usage(FILE *f)

@@ -395,7 +395,7 @@ int nd_cg_create(const char *parent, const char *name, const struct nd_cg_limits
 		}
 	}
 	r = set_limits(&cg, lim, err);
-	if (r >= 0)
+	if (r >= 0 && !lim->all_devices)
 		r = cg.v2 ? nd_dev_v2_apply(cg.dirs[0], err) : nd_dev_v1_apply(cg.dirs[ND_CG_DEVICES], err);
 	if (r < 0)
 		goto undo;

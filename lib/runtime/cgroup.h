@@ -15,6 +15,7 @@ struct nd_cg_limits {
 	uint64_t memory;     /* bytes; 0: no limit */
 	uint64_t cpu_quota;  /* microseconds per ND_CG_CPU_PERIOD; 0: no limit */
 	int64_t pids;        /* 0: no limit */
+	bool all_devices;    /* --privileged: no device allow-list */
 };
 #define ND_CG_CPU_PERIOD 100000
 

@@ -16,6 +16,7 @@
 #include "base/proc.h"
 #include "base/state.h"
 #include "base/strv.h"
+#include "runtime/caps.h"
 #include "runtime/cgroup.h"
 #include "runtime/netsetup.h"
 #include "runtime/overlay.h"
@@ -164,6 +165,8 @@ int nd_run_exec(const char *state, const char *ref, const struct nd_exec_spec *s
 	x.user = s->user ? s->user : c.user;
 	x.cg = &cg;
 	x.seccomp_unconfined = c.seccomp && !strcmp(c.seccomp, "unconfined");
+	x.caps = nd_ctr_caps(&c);
+	x.seccomp_profile = c.seccomp_profile;
 	return nd_ctr_exec(c.pid, pidfd, &x, ret_code, err);
 }
 

@@ -32,8 +32,10 @@ static const struct field strs[] = {
 	FIELD("net", net),	     FIELD("network", network),	  FIELD("netns", netns),     FIELD("ip", ip),
 	FIELD("image", image),	     FIELD("rootfs", rootfs),	  FIELD("cgroupParent", cg_parent),
 	FIELD("seccomp", seccomp), FIELD("status", status),
+	FIELD("seccompProfile", seccomp_profile),
 };
-static const struct field strvs[] = { FIELD("argv", argv), FIELD("env", env), FIELD("ips", ips), FIELD("lower", lower) };
+static const struct field strvs[] = { FIELD("argv", argv), FIELD("env", env), FIELD("ips", ips), FIELD("lower", lower),
+				      FIELD("capAdd", cap_add), FIELD("capDrop", cap_drop) };
 
 static char **str_at(const struct nd_ctr *c, const struct field *f)
 {
@@ -123,6 +125,9 @@ static json_t *record_json(const struct nd_ctr *c)
 			      (json_int_t)c->created, "finished", (json_int_t)c->finished);
 	bool bad = !j;
 
+	if (!bad)
+		bad = json_object_set_new(j, "init", json_boolean(c->init)) < 0 ||
+		      json_object_set_new(j, "privileged", json_boolean(c->privileged)) < 0;
 	/* A string JSON cannot hold (not UTF-8: json_string refuses it) is recorded as null. */
 	for (size_t i = 0; !bad && i < ND_ARRAY_SIZE(strs); i++) {
 		const char *s = *str_at(c, &strs[i]);
@@ -137,6 +142,11 @@ static json_t *record_json(const struct nd_ctr *c)
 		return NULL;
 	}
 	return j;
+}
+
+json_t *nd_ctr_json(const struct nd_ctr *c)
+{
+	return record_json(c);
 }
 
 int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err)
@@ -190,6 +200,8 @@ static int record_of(json_t *j, struct nd_ctr *c)
 	c->oom = jbool(j, "oom");
 	c->created = jint(j, "created");
 	c->finished = jint(j, "finished");
+	c->init = jbool(j, "init");
+	c->privileged = c->limits.all_devices = jbool(j, "privileged");
 	return r;
 }
 

@@ -19,6 +19,7 @@
 #include "base/state.h"
 #include "base/strv.h"
 #include "kernel/netnsname.h"
+#include "runtime/caps.h"
 #include "runtime/ctrops.h"
 #include "runtime/netsetup.h"
 #include "runtime/overlay.h"
@@ -164,6 +165,10 @@ static void ctr_spec(struct nd_run *run)
 		.stdio = { -1, run->logfd, run->logfd },
 		.new_session = c->detach,
 		.seccomp_unconfined = c->seccomp && !strcmp(c->seccomp, "unconfined"),
+		.init = c->init,
+		.caps = nd_ctr_caps(c),
+		.seccomp_profile = c->seccomp_profile,
+		.privileged = c->privileged,
 	};
 }
 

@@ -257,6 +257,20 @@ int nd_seccomp_build(unsigned long long caps, struct nd_seccomp **ret, struct nd
 	return 0;
 }
 
+int nd_seccomp_compile(void *ctx, struct nd_seccomp **ret, struct nd_err **err)
+{
+	_cleanup_free_ struct nd_seccomp *f = calloc(1, sizeof(*f));
+	int r;
+
+	if (!f)
+		return nd_oom(err);
+	if ((r = export_bpf(ctx, &f->prog)) < 0)
+		return nd_err_set(err, r == -E2BIG ? ND_ERR_BAD_SPEC : ND_ERR_INTERNAL, -r, "seccomp: compiling the profile: %s",
+				  strerror(-r));
+	*ret = TAKE_PTR(f);
+	return 0;
+}
+
 int nd_seccomp_load(const struct nd_seccomp *f)
 {
 	/* no_new_privs is the caller's (it is part of the container's set-up anyway). */

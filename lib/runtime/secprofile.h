@@ -25,4 +25,12 @@ int nd_seccomp_build(unsigned long long caps, struct nd_seccomp **ret, struct nd
  */
 int nd_seccomp_load(const struct nd_seccomp *f);
 void nd_seccomp_free(struct nd_seccomp *f);
+/* A libseccomp context (scmp_filter_ctx) compiled into a filter; the context stays the caller's. */
+int nd_seccomp_compile(void *ctx, struct nd_seccomp **ret, struct nd_err **err);
 
+
+/*
+ * The filter of a container: profile (Docker's JSON seccomp profile format, see
+ * runtime/seccompjson.h) when given, else the default profile for caps.
+ */
+int nd_seccomp_for(const char *profile, unsigned long long caps, struct nd_seccomp **ret, struct nd_err **err);

@@ -11,7 +11,9 @@
 #include "base/cleanup.h"
 #include "base/state.h"
 #include "base/strv.h"
+#include "runtime/caps.h"
 #include "runtime/cgroup.h"
+#include "runtime/seccompjson.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -38,6 +40,43 @@ static int dup_or_null(const char *s, char **ret)
 	return s && !(*ret = strdup(s)) ? -ENOMEM : 0;
 }
 
+static int strv_copy(char *const *v, char ***ret)
+{
+	struct nd_strv out = { 0 };
+
+	for (; v && *v; v++)
+		if (nd_strv_push(&out, *v) < 0) {
+			nd_strv_clear(&out);
+			return -ENOMEM;
+		}
+	*ret = nd_strv_take(&out);
+	return 0;
+}
+
+static const char *seccomp_mode(const struct nd_run_spec *s)
+{
+	return s->seccomp_unconfined || s->privileged ? "unconfined" : s->seccomp_profile ? "custom" : "default";
+}
+
+/* --init, --privileged, the capabilities and the seccomp profile, each checked. */
+static int security_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
+{
+	unsigned long long caps;
+	int r;
+
+	if ((r = nd_caps_resolve(s->cap_add, s->cap_drop, s->privileged, &caps, err)) < 0)
+		return r;
+	if (s->seccomp_profile && !s->seccomp_unconfined && !s->privileged &&
+	    (r = nd_seccomp_json_check(s->seccomp_profile, strlen(s->seccomp_profile), err)) < 0)
+		return r;
+	c->init = s->init;
+	c->privileged = c->limits.all_devices = s->privileged;
+	if (strv_copy(s->cap_add, &c->cap_add) < 0 || strv_copy(s->cap_drop, &c->cap_drop) < 0 ||
+	    dup_or_null(!strcmp(seccomp_mode(s), "custom") ? s->seccomp_profile : NULL, &c->seccomp_profile) < 0)
+		return nd_oom(err);
+	return 0;
+}
+
 /* The record's own fields: names, network choice, cgroup parent, flags. */
 static int fields_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
 {
@@ -47,7 +86,7 @@ static int fields_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_er
 	c->hostname = s->hostname ? strdup(s->hostname) : strndup(c->id, ND_CTR_SHORT);
 	if (!c->hostname || dup_or_null(s->net ? s->net : "bridge", &c->net) < 0 || dup_or_null(s->ip, &c->ip) < 0 ||
 	    dup_or_null(s->name, &c->name) < 0 || dup_or_null(parent, &c->cg_parent) < 0 ||
-	    dup_or_null(s->seccomp_unconfined ? "unconfined" : "default", &c->seccomp) < 0 ||
+	    dup_or_null(seccomp_mode(s), &c->seccomp) < 0 ||
 	    dup_or_null("created", &c->status) < 0)
 		return nd_oom(err);
 	c->userns = s->userns;
@@ -189,6 +228,7 @@ int nd_spec_to_ctr(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err 
 	int r;
 
 	if ((r = nd_spec_check(s, err)) < 0 || (r = fields_of(s, c, err)) < 0 || (r = limits_of(s, &c->limits, err)) < 0 ||
+	    (r = security_of(s, c, err)) < 0 ||
 	    (r = layers_of(s, c, &img, err)) < 0 || (r = lower_of(img.lower, &c->lower, err)) < 0 ||
 	    (r = env_of(s, &img, c, err)) < 0)
 		return r;

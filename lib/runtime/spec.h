@@ -30,6 +30,10 @@ struct nd_run_spec {
 	bool seccomp_unconfined, userns, detach, rm;
 	const struct nd_image_ops *images; /* NULL: no images or layer tars (bin/netd) */
 	void (*phase)(const char *what);   /* told as each start-up step ends (NETD_RUN_TIMING); may be NULL */
+	/* issue 13, run flags (part 1) */
+	bool init, privileged;             /* --init, --privileged */
+	char *const *cap_add, *const *cap_drop; /* NULL-terminated, may be NULL */
+	const char *seccomp_profile;       /* a Docker JSON profile's text (seccomp=FILE), or NULL */
 };
 
 /* Does the spec need nd_image_ops (an image, or layer tars)? */

@@ -80,7 +80,8 @@ run() { "$N" run --rootfs "$RFS" "$@"; }
 
 test_run_hostname_pid1_and_exit_code() {
 	rt_setup || return 1
-	out=$(run --rm --net=none --hostname box1 -- sh -c 'hostname; cat /proc/1/comm; echo $$; exit 7')
+	# --init: the small init is PID 1 (without it the command is; see t_rundocker.sh).
+	out=$(run --rm --net=none --init --hostname box1 -- sh -c 'hostname; cat /proc/1/comm; echo $$; exit 7')
 	rc=$?
 	[ "$rc" = 7 ] || fail "exit code $rc, want 7" || return 1
 	[ "$out" = "box1
@@ -88,14 +89,14 @@ init
 2" ] || fail "inside: $out" || return 1
 	run --rm --net=none -- /nonexistent 2>/dev/null
 	[ $? = 127 ] || fail "a missing command must give 127" || return 1
-	run --rm --net=none -- sh -c 'kill -TERM $$'
+	run --rm --net=none --init -- sh -c 'kill -TERM $$'
 	[ $? = 143 ] || fail "a signalled command must give 128+N" || return 1
 	rt_clean
 }
 
 test_run_ps_sees_only_the_container() {
 	rt_setup || return 1
-	out=$(run --rm --net=none -- ps -o pid,comm)
+	out=$(run --rm --net=none --init -- ps -o pid,comm)
 	n=$(echo "$out" | tail -n +2 | wc -l)
 	[ "$n" = 2 ] || fail "ps inside sees $n processes: $out" || return 1
 	echo "$out" | grep -q '^ *1 init$' || fail "PID 1 is not init: $out" || return 1
