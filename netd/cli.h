@@ -68,3 +68,5 @@ int nd_cmd_exec(int argc, char **argv);
 int nd_cmd_commit(int argc, char **argv);
 /* issue 13, part 1 (cmd_ctr.c) */
 int nd_cmd_inspect(int argc, char **argv);
+int nd_cmd_rename(int argc, char **argv);
+int nd_cmd_container(int argc, char **argv);

@@ -100,6 +100,8 @@ struct run_args {
 	struct nd_strv env, layers;
 	struct nd_strv cap_add, cap_drop;
 	char *seccomp_profile;
+	struct nd_strv labels;
+	struct nd_strv env_file, ulimits, sysctls, group_add; /* --env-file's lines, then -e's */
 };
 
 static void run_args_clear(struct run_args *a)
@@ -109,6 +111,11 @@ static void run_args_clear(struct run_args *a)
 	nd_strv_clear(&a->cap_add);
 	nd_strv_clear(&a->cap_drop);
 	free(a->seccomp_profile);
+	nd_strv_clear(&a->labels);
+	nd_strv_clear(&a->env_file);
+	nd_strv_clear(&a->ulimits);
+	nd_strv_clear(&a->sysctls);
+	nd_strv_clear(&a->group_add);
 }
 
 static void run_usage(FILE *f)
@@ -137,7 +144,18 @@ static void run_usage(FILE *f)
 		"  --cap-add CAP        add a capability (NET_ADMIN or CAP_NET_ADMIN; ALL), repeatable\n"
 		"  --cap-drop CAP       drop a capability (ALL: every one), repeatable\n"
 		"  --privileged         DANGEROUS: every capability, no seccomp, /sys writable, every host\n"
-		"                       device, nothing masked: the container can take over the host\n",
+		"                       device, nothing masked: the container can take over the host\n"
+		"  -l, --label K=V      a label (repeatable; netd ps -f label=K[=V] finds it)\n"
+		"  --entrypoint CMD     the command instead of the image's Entrypoint (and Cmd)\n"
+		"  --env-file FILE      K=V lines (K alone: the caller's value; # comments); -e wins\n"
+		"  --stop-signal SIG    what netd stop sends first (default SIGTERM)\n"
+		"  --stop-timeout S     seconds netd stop waits before SIGKILL (default 10)\n"
+		"  --ulimit N=S[:H]     a resource limit (nofile, nproc, core, memlock, stack...)\n"
+		"  --shm-size SIZE      /dev/shm's size (default 64m)\n"
+		"  --sysctl K=V         a namespaced sysctl (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)\n"
+		"  --group-add G        a supplementary group (name or number), repeatable\n"
+		"  --memory-swap SIZE   memory plus swap (at least --memory; -1: unlimited swap)\n"
+		"  (-w: a missing working directory is created, as Docker does)\n",
 		ND_USERNS_BASE);
 }
 
@@ -192,7 +210,64 @@ static int security_opt(const char *v, struct run_args *a)
 
 enum { O_NAME = 256, O_HOST, O_NET, O_IP, O_CPUS, O_PIDS, O_USERNS, O_RM, O_ROOTFS, O_IMAGE, O_LAYER, O_CGP,
        O_STATE, O_SECOPT,
-       O_INIT = 300, O_PRIV, O_CAPADD, O_CAPDROP };
+       O_INIT = 300, O_PRIV, O_CAPADD, O_CAPDROP,
+       O_ENTRY = 320, O_ENVFILE, O_STOPSIG, O_STOPTMO, O_ULIMIT, O_SHM, O_SYSCTL, O_GROUPADD, O_SWAP };
+
+/* --env-file: each line K=V or K (the caller's value, skipped when unset); # and blank lines skipped. */
+static int env_file(const char *file, struct run_args *a)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char *save = NULL;
+	size_t len = 0;
+	int r = fd < 0 ? -errno : nd_read_all(fd, 1 << 20, &text, &len);
+
+	if (r < 0) {
+		nd_err_set(&e, ND_ERR_BAD_SPEC, -r, "--env-file '%s': %s", file, strerror(-r));
+		return fail("run", e);
+	}
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		_cleanup_free_ char *kv = NULL;
+		const char *v;
+
+		l[strcspn(l, "\r")] = 0;
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (!*l || *l == '#')
+			continue;
+		/* K alone: the caller's value, as Docker; nothing when the caller has none. */
+		if (!strchr(l, '=') && (!(v = getenv(l)) || asprintf(&kv, "%s=%s", l, v) < 0))
+			continue;
+		if (nd_strv_push(&a->env_file, kv ? kv : l) < 0)
+			return fail("run", NULL);
+	}
+	return 0;
+}
+
+/* The options of issue 13's docker run flags; 0, or the exit status for a usage error. */
+static int run_opt2(int ch, char *arg, struct run_args *a)
+{
+	struct nd_run_spec *s = &a->spec;
+	struct nd_strv *v = ch == O_ULIMIT ? &a->ulimits : ch == O_SYSCTL ? &a->sysctls : &a->group_add;
+
+	switch (ch) {
+	case O_ENTRY: s->entrypoint = arg; break;
+	case O_ENVFILE: return env_file(arg, a);
+	case O_STOPSIG: s->stop_signal = arg; break;
+	case O_STOPTMO: s->stop_timeout = arg; break;
+	case O_SHM: s->shm_size = arg; break;
+	case O_SWAP: s->memory_swap = arg; break;
+	case O_ULIMIT:
+	case O_SYSCTL:
+	case O_GROUPADD:
+		if (nd_strv_push(v, arg) < 0)
+			return fail("run", NULL);
+		break;
+	default: return usage_err("run", "unknown option or missing argument");
+	}
+	return 0;
+}
 
 /* One option of netd run into a; 0, or the exit status for a usage error. */
 static int run_opt(int ch, char *arg, struct run_args *a)
@@ -229,7 +304,11 @@ static int run_opt(int ch, char *arg, struct run_args *a)
 		if (nd_strv_push(ch == O_CAPADD ? &a->cap_add : &a->cap_drop, arg) < 0)
 			return fail("run", NULL);
 		break;
-	default: return usage_err("run", "unknown option or missing argument");
+	case 'l':
+		if (nd_strv_push(&a->labels, arg) < 0)
+			return fail("run", NULL);
+		break;
+	default: return run_opt2(ch, arg, a);
 	}
 	return 0;
 }
@@ -253,13 +332,23 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "privileged", no_argument, NULL, O_PRIV },
 		{ "cap-add", required_argument, NULL, O_CAPADD },
 		{ "cap-drop", required_argument, NULL, O_CAPDROP },
+		{ "label", required_argument, NULL, 'l' },
+		{ "entrypoint", required_argument, NULL, O_ENTRY },
+		{ "env-file", required_argument, NULL, O_ENVFILE },
+		{ "stop-signal", required_argument, NULL, O_STOPSIG },
+		{ "stop-timeout", required_argument, NULL, O_STOPTMO },
+		{ "ulimit", required_argument, NULL, O_ULIMIT },
+		{ "shm-size", required_argument, NULL, O_SHM },
+		{ "sysctl", required_argument, NULL, O_SYSCTL },
+		{ "group-add", required_argument, NULL, O_GROUPADD },
+		{ "memory-swap", required_argument, NULL, O_SWAP },
 		{ 0 },
 	};
 	_cleanup_err_ struct nd_err *err = NULL;
 	int ch, r;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+m:e:w:u:dh", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+m:e:w:u:dhl:", lo, NULL)) != -1) {
 		if (ch == 'h') {
 			run_usage(stdout);
 			return -1;
@@ -273,6 +362,15 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 	a->spec.layers = a->layers.v;
 	a->spec.cap_add = a->cap_add.v;
 	a->spec.cap_drop = a->cap_drop.v;
+	a->spec.labels = a->labels.v;
+	a->spec.ulimits = a->ulimits.v;
+	a->spec.sysctls = a->sysctls.v;
+	a->spec.group_add = a->group_add.v;
+	/* Docker: the --env-file lines first, -e over them (the spec sets them in order). */
+	for (char **e = a->env.v; e && *e; e++)
+		if (nd_strv_push(&a->env_file, *e) < 0)
+			return fail("run", NULL);
+	a->spec.env = a->env_file.v;
 	if (nd_spec_check(&a->spec, &err) < 0)
 		return usage_err("run", err->msg);
 	return 0;
@@ -346,78 +444,7 @@ int nd_cmd_run(int argc, char **argv)
 	return a.spec.detach ? run_detached(&a.spec) : run_foreground(&a.spec);
 }
 
-/* ---- ps ---- */
-
-static json_t *ctr_json(const struct nd_ctr *c, const char *status, bool monitored)
-{
-	return json_pack("{s:s, s:s?, s:s, s:i, s:s?, s:s?, s:s?, s:o, s:o, s:s?, s:s?, s:I, s:b}", "id", c->id, "name",
-			 c->name, "status", status, "pid", monitored ? (int)c->pid : 0, "net", c->net, "network",
-			 c->network, "netns", c->netns, "ips", nd_json_from_strv(c->ips ? c->ips : (char *[]){ NULL }),
-			 "command", nd_json_from_strv(c->argv), "image", c->image, "rootfs", c->rootfs, "created",
-			 (json_int_t)c->created, "oom", c->oom);
-}
-
-static void ps_line(const struct nd_ctr *c, const char *status)
-{
-	char cmd[64] = "";
-
-	for (char **p = c->argv; p && *p; p++) {
-		size_t l = strlen(cmd);
-
-		snprintf(cmd + l, sizeof(cmd) - l, "%s%s", l ? " " : "", *p);
-	}
-	printf("%-12.12s  %-16s  %-12s  %-7d  %-12s  %-18s  %s\n", c->id, c->name ? c->name : "-", status,
-	       strcmp(status, "running") ? 0 : (int)c->pid, c->net ? c->net : "-", c->ips && c->ips[0] ? c->ips[0] : "-",
-	       cmd);
-}
-
-/* The records of ids, as a table or (json) an array, running ones only unless all. */
-static int ps_print(const char *state, char **ids, bool json, bool all)
-{
-	_cleanup_json_ json_t *arr = json ? json_array() : NULL;
-
-	if (json && !arr)
-		return fail("ps", NULL);
-	if (!json)
-		printf("%-12s  %-16s  %-12s  %-7s  %-12s  %-18s  %s\n", "CONTAINER ID", "NAME", "STATUS", "PID", "NET", "IP",
-		       "COMMAND");
-	for (char **id = ids; *id; id++) {
-		_cleanup_(nd_ctr_clear) struct nd_ctr c = { 0 };
-		char buf[64];
-		const char *s;
-
-		if (nd_ctr_load(state, *id, &c, NULL) < 0)
-			continue;
-		s = nd_ctr_status(state, &c, buf, sizeof(buf));
-		if (!all && strcmp(s, "running"))
-			continue;
-		if (json)
-			json_array_append_new(arr, ctr_json(&c, s, !strcmp(s, "running") || !strcmp(s, "created")));
-		else
-			ps_line(&c, s);
-	}
-	if (json)
-		nd_cli_print_json(arr);
-	return ND_EXIT_OK;
-}
-
-int nd_cmd_ps(int argc, char **argv)
-{
-	_cleanup_err_ struct nd_err *err = NULL;
-	_cleanup_strv_ char **ids = NULL;
-	const char *state = nd_state_dir();
-	bool all = false;
-	int i = 1, rc = parse_switch("ps", "Usage: netd ps [-a] [--json]\n  running containers; -a: every container\n",
-				     "-a", "--all", &all, argc, argv, &i);
-
-	if (rc >= 0)
-		return rc;
-	if (i < argc)
-		return usage_err("ps", "unknown option");
-	if (nd_ctr_list(state, &ids, &err) < 0)
-		return fail("ps", err);
-	return ps_print(state, ids, nd_cli.json, all);
-}
+/* ---- ps: cmd_ctr.c ---- */
 
 /* ---- stop, rm ---- */
 

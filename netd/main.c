@@ -34,6 +34,8 @@ static const struct cmd {
 	{ "exec", nd_cmd_exec, "run a command in a container" },
 	{ "commit", nd_cmd_commit, "save a container as an image" },
 	{ "inspect", nd_cmd_inspect, "a container's whole record as JSON" },
+	{ "rename", nd_cmd_rename, "rename a container" },
+	{ "container", nd_cmd_container, "prune: remove every container that is not running" },
 };
 
 static void usage(FILE *f)

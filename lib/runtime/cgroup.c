@@ -325,11 +325,16 @@ static int set_limits(const struct nd_cgroup *cg, const struct nd_cg_limits *lim
 		r = nd_write_at(dir, cg->v2 ? "memory.max" : "memory.limit_in_bytes", val);
 		if (r < 0)
 			return nd_err_set(err, ND_ERR_SETUP, -r, "cgroup: memory limit %s: %s", val, strerror(-r));
-		/* No swap beyond the limit (the file exists only with swap accounting). */
-		if (cg->v2)
-			(void)nd_write_at(dir, "memory.swap.max", "0");
-		else
-			(void)nd_write_at(dir, "memory.memsw.limit_in_bytes", val);
+		/* No swap beyond the limit unless --memory-swap (the file exists only with swap accounting). */
+		if (lim->memory_swap == UINT64_MAX)
+			snprintf(val, sizeof(val), cg->v2 ? "max" : "-1");
+		else if (lim->memory_swap)
+			snprintf(val, sizeof(val), "%" PRIu64, cg->v2 ? lim->memory_swap - lim->memory : lim->memory_swap);
+		else if (cg->v2)
+			snprintf(val, sizeof(val), "0");
+		r = nd_write_at(dir, cg->v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes", val);
+		if (r < 0 && lim->memory_swap && r != -ENOENT)
+			return nd_err_set(err, ND_ERR_SETUP, -r, "cgroup: --memory-swap %s: %s", val, strerror(-r));
 	}
 	if (lim->cpu_quota) {
 		if (cg->v2) {

@@ -16,6 +16,7 @@ struct nd_cg_limits {
 	uint64_t cpu_quota;  /* microseconds per ND_CG_CPU_PERIOD; 0: no limit */
 	int64_t pids;        /* 0: no limit */
 	bool all_devices;    /* --privileged: no device allow-list */
+	uint64_t memory_swap; /* memory + swap in bytes (--memory-swap); 0: no swap; UINT64_MAX: unlimited swap */
 };
 #define ND_CG_CPU_PERIOD 100000
 

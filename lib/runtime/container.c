@@ -24,9 +24,11 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fdio.h"
 #include "runtime/creds.h"
 #include "runtime/ctrstate.h"
 #include "runtime/overlay.h"
+#include "runtime/runopts.h"
 #include "runtime/secprofile.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -83,8 +85,10 @@ struct devnode {
 };
 
 /* /dev as Docker makes it: a tmpfs with the few safe device nodes, devpts, shm. */
-static void setup_dev(int sync, const char *root)
+static void setup_dev(int sync, const char *root, unsigned long long shm_size)
 {
+	char shm_opts[64];
+
 	static const struct devnode nodes[] = {
 		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 	};
@@ -109,7 +113,8 @@ static void setup_dev(int sync, const char *root)
 	}
 	if ((r = mount_at(root, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")) < 0)
 		DIE(sync, -r, "mount /dev/pts: %s", strerror(-r));
-	if ((r = mount_at(root, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k")) < 0)
+	snprintf(shm_opts, sizeof(shm_opts), "mode=1777,size=%llu", shm_size ? shm_size : 65536ULL * 1024);
+	if ((r = mount_at(root, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_opts)) < 0)
 		DIE(sync, -r, "mount /dev/shm: %s", strerror(-r));
 	if ((r = mount_at(root, "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0)
 		DIE(sync, -r, "mount /dev/mqueue: %s", strerror(-r));
@@ -182,6 +187,24 @@ static void host_devices(int sync, const char *root)
 	closedir(d);
 }
 
+/* --sysctl: through the container's own /proc, before /proc/sys goes read-only. */
+static void set_sysctls(int sync, const struct nd_ctr_spec *s)
+{
+	for (char *const *k = s->sysctls; k && *k; k++) {
+		char rel[256], path[4096];
+		const char *val;
+		struct nd_err *e = NULL;
+		int r;
+
+		/* The spec checked it; own_netns true: a host-network container never got a net.* one. */
+		if ((r = nd_sysctl_check(*k, true, rel, sizeof(rel), &val, &e)) < 0)
+			DIE(sync, e->errnum, "%s", e->msg);
+		snprintf(path, sizeof(path), "%s/proc/sys", s->merged);
+		if ((r = nd_write_at(path, rel, val)) < 0)
+			DIE(sync, -r, "--sysctl '%s': %s", *k, strerror(-r));
+	}
+}
+
 static void setup_root(int sync, const struct nd_ctr_spec *s)
 {
 	_cleanup_free_ char *opts = NULL;
@@ -199,7 +222,8 @@ static void setup_root(int sync, const struct nd_ctr_spec *s)
 		DIE(sync, e->errnum, "%s", e->msg);
 	if ((r = mount_at(s->merged, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0)
 		DIE(sync, -r, "mount /proc: %s", strerror(-r));
-	setup_dev(sync, s->merged);
+	setup_dev(sync, s->merged, s->shm_size);
+	set_sysctls(sync, s);
 	if ((r = mount_at(s->merged, "/sys", "sysfs", (s->privileged ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  NULL)) < 0)
 		DIE(sync, -r, "mount /sys: %s", strerror(-r));
@@ -229,7 +253,44 @@ struct cmd_spec {
 	unsigned long long caps;
 	const struct nd_seccomp *filter; /* NULL: unconfined */
 	bool pdeath;                     /* die with our parent (the monitor) even after a user change */
+	char *const *groups;             /* supplementary groups */
+	char *const *ulimits;            /* NAME=SOFT[:HARD], checked */
+	bool mkcwd;                      /* create a missing working directory (docker run -w) */
 };
+
+/* mkdir -p, as root in the container before the user change (Docker makes -w's directory so). */
+static void make_cwd(const char *cwd)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s", cwd);
+	for (char *p = path + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			(void)mkdir(path, 0755);
+			*p = '/';
+		}
+	(void)mkdir(path, 0755);
+}
+
+/* --ulimit: set while we still hold CAP_SYS_RESOURCE (a hard limit may go up). */
+static int set_ulimits(char *const *ulimits, char *errbuf, size_t errlen)
+{
+	for (; ulimits && *ulimits; ulimits++) {
+		struct nd_err *e = NULL;
+		struct rlimit rl;
+		int res, r = nd_ulimit_parse(*ulimits, &res, &rl, &e);
+
+		nd_err_free(e);
+		if (r >= 0 && setrlimit(res, &rl) < 0)
+			r = -errno;
+		if (r < 0) {
+			snprintf(errbuf, errlen, "--ulimit '%s': %s", *ulimits, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
 
 /*
  * Become the command: returns only when that failed, with f saying why. filter is
@@ -247,7 +308,11 @@ static void try_exec(struct exec_fail *f, const struct cmd_spec *c)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	r = nd_creds_become(c->user, c->cwd, c->caps, f->text, sizeof(f->text));
+	if (c->mkcwd && c->cwd)
+		make_cwd(c->cwd);
+	r = set_ulimits(c->ulimits, f->text, sizeof(f->text));
+	if (r == 0)
+		r = nd_creds_become(c->user, c->cwd, c->caps, c->groups, f->text, sizeof(f->text));
 	/* A change of user clears the parent-death signal: the command must not outlive its monitor. */
 	if (r == 0 && c->pdeath)
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -390,7 +455,8 @@ static pid_t start_command(int sync, const struct nd_ctr_spec *s, const struct n
 		if (n != 1)
 			_exit(1);
 		close(go[0]);
-		exec_command(fail[1], &(struct cmd_spec){ s->argv, s->env, s->cwd, s->user, s->caps, filter, false });
+		exec_command(fail[1], &(struct cmd_spec){ s->argv, s->env, s->cwd, s->user, s->caps, filter, false,
+							  s->group_add, s->ulimits, s->mkcwd });
 	}
 	close(fail[1]);
 	close(go[0]);
@@ -420,7 +486,8 @@ static __attribute__((noreturn)) void exec_as_pid1(int sync, const struct nd_ctr
 
 	if (s->new_session)
 		(void)setsid();
-	try_exec(&f, &(struct cmd_spec){ s->argv, s->env, s->cwd, s->user, s->caps, filter, true });
+	try_exec(&f, &(struct cmd_spec){ s->argv, s->env, s->cwd, s->user, s->caps, filter, true, s->group_add, s->ulimits,
+					 s->mkcwd });
 	send_msg(sync, MSG_ERR, f.errnum, f.code, "%s", f.text);
 	_exit(nd_code_info(f.code)->exit);
 }
@@ -672,7 +739,8 @@ static __attribute__((noreturn)) void exec_helper(int pidfd, int flags, const st
 	/* Joining a PID namespace takes effect for children: the command is one. */
 	cmd = fork();
 	if (cmd == 0)
-		exec_command(fail, &(struct cmd_spec){ s->argv, s->env, s->cwd, s->user, s->caps, filter, false });
+		exec_command(fail, &(struct cmd_spec){ s->argv, s->env, s->cwd, s->user, s->caps, filter, false, s->group_add,
+						       NULL, false });
 	close(fail);
 	if (cmd < 0)
 		_exit(126);

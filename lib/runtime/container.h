@@ -42,6 +42,11 @@ struct nd_ctr_spec {
 	unsigned long long caps;    /* bounding/effective/permitted set of the command (bit N: cap N) */
 	const char *seccomp_profile; /* Docker's JSON profile text; NULL: the default profile */
 	bool privileged;            /* /sys read-write, host devices in /dev, nothing masked */
+	char *const *ulimits;       /* --ulimit NAME=SOFT[:HARD] (checked: runtime/runopts.h) */
+	char *const *sysctls;       /* --sysctl KEY=VALUE (checked) */
+	char *const *group_add;     /* supplementary groups (names from the container's /etc/group, or numbers) */
+	unsigned long long shm_size; /* /dev/shm's size; 0: 64 MiB */
+	bool mkcwd;                 /* create the working directory when missing (docker run -w) */
 };
 
 struct nd_ctr_proc {
@@ -74,6 +79,7 @@ struct nd_exec_spec {
 	bool seccomp_unconfined;
 	unsigned long long caps;     /* as the container's command got them */
 	const char *seccomp_profile; /* NULL: the default profile */
+	char *const *group_add;      /* as the container's command got them */
 };
 /*
  * Run s->argv inside the running container whose init is pid, pinned by pidfd (see

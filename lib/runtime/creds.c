@@ -13,6 +13,8 @@
 
 #include "base/cleanup.h"
 
+#define ND_GROUPS_MAX 64
+
 unsigned long long nd_ctr_default_caps(void)
 {
 	/* moby's oci/caps/defaults.go. */
@@ -125,13 +127,43 @@ static int parse_user(const char *spec, uid_t *ret_uid, gid_t *ret_gid, char *er
 	return 0;
 }
 
-int nd_creds_become(const char *user, const char *cwd, unsigned long long caps, char *errbuf, size_t errlen)
+/* The primary group, then each of groups (a number or a name in the container's /etc/group). */
+static int group_list(gid_t gid, char *const *groups, gid_t *ret, size_t *ret_n, char *errbuf, size_t errlen)
 {
+	size_t n = 0;
+
+	ret[n++] = gid;
+	for (; groups && *groups; groups++) {
+		unsigned long g;
+		char *end;
+
+		if (n == ND_GROUPS_MAX) {
+			snprintf(errbuf, errlen, "--group-add: at most %d groups", ND_GROUPS_MAX - 1);
+			return -E2BIG;
+		}
+		g = strtoul(*groups, &end, 10);
+		if ((!**groups || *end) && lookup_id("/etc/group", *groups, 0, &g, NULL) < 0) {
+			snprintf(errbuf, errlen, "group '%s' is not in the container's /etc/group", *groups);
+			return -ENOENT;
+		}
+		ret[n++] = (gid_t)g;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+int nd_creds_become(const char *user, const char *cwd, unsigned long long caps, char *const *groups, char *errbuf,
+		    size_t errlen)
+{
+	gid_t list[ND_GROUPS_MAX];
+	size_t n = 0;
 	uid_t uid = 0;
 	gid_t gid = 0;
 	int r;
 
 	if (user && (r = parse_user(user, &uid, &gid, errbuf, errlen)) < 0)
+		return r;
+	if ((r = group_list(gid, groups, list, &n, errbuf, errlen)) < 0)
 		return r;
 	/*
 	 * The bounding set first (root's exec gets all of it), the id changes with the caller's
@@ -142,7 +174,7 @@ int nd_creds_become(const char *user, const char *cwd, unsigned long long caps, 
 		snprintf(errbuf, errlen, "capabilities: %s", strerror(-r));
 		return r;
 	}
-	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+	if (setgroups(n, list) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
 		r = -errno;
 		snprintf(errbuf, errlen, "user %u:%u: %s", (unsigned)uid, (unsigned)gid, strerror(errno));
 		return r;

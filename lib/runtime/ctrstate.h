@@ -50,6 +50,14 @@ struct nd_ctr {
 	bool privileged;        /* --privileged */
 	char **cap_add, **cap_drop; /* as given (NULL-terminated, may be NULL) */
 	char *seccomp_profile;  /* seccomp "custom": the JSON profile's text (--security-opt seccomp=FILE) */
+	char **labels;          /* -l K=V (NULL-terminated, may be NULL) */
+	char *stop_signal;      /* --stop-signal as given; NULL: SIGTERM */
+	int stop_timeout;       /* --stop-timeout seconds; -1: not given (stop's own, 10) */
+	char **ulimits;         /* --ulimit NAME=SOFT[:HARD] */
+	char **sysctls;         /* --sysctl KEY=VALUE (namespaced ones) */
+	char **group_add;       /* --group-add GROUP (name or number) */
+	unsigned long long shm_size; /* --shm-size bytes; 0: 64 MiB */
+	char *entrypoint;       /* --entrypoint, or NULL */
 };
 
 void nd_ctr_clear(struct nd_ctr *c);

@@ -21,6 +21,7 @@
 #include "kernel/netnsname.h"
 #include "runtime/caps.h"
 #include "runtime/ctrops.h"
+#include "runtime/names.h"
 #include "runtime/netsetup.h"
 #include "runtime/overlay.h"
 
@@ -98,6 +99,38 @@ static int plan(struct nd_run *run, struct nd_err **err)
 }
 
 /*
+ * An unnamed container gets a free "adjective_surname" as with Docker: recorded first,
+ * like a given name, then taken; if another run took it meanwhile, another is drawn.
+ */
+static int generated_name(struct nd_run *run, struct nd_err **err)
+{
+	const char *state = run->spec->state;
+	struct nd_ctr *c = &run->c;
+	char name[64];
+	int r = -EEXIST;
+
+	for (int tries = 0; r == -EEXIST && tries < 32; tries++) {
+		char other[ND_CTR_ID_LEN + 1];
+
+		nd_ctr_gen_name(name, sizeof(name));
+		/* After a few clashes, a number as Docker adds one. */
+		if (tries >= 8)
+			snprintf(name + strlen(name), sizeof(name) - strlen(name), "%d", tries);
+		if (nd_ctr_resolve(state, name, other, NULL) != -ENOENT)
+			continue;
+		free(c->name);
+		if (!(c->name = strdup(name)))
+			return nd_oom(err);
+		if ((r = nd_ctr_save(state, c, err)) < 0)
+			return r;
+		r = nd_ctr_name_take(state, name, c->id, NULL);
+	}
+	if (r < 0)
+		return nd_err_set(err, ND_ERR_INTERNAL, -r, "no free generated name");
+	return nd_fault("run-name", err);
+}
+
+/*
  * The record, locked, before anything the container owns exists, and naming all of it
  * (netns, network, cgroup, name): whenever the monitor dies, rm and gc find every piece.
  */
@@ -115,7 +148,9 @@ static int record(struct nd_run *run, struct nd_err **err)
 	run->recorded = true;
 	if ((r = nd_fault("run-record", err)) < 0)
 		return r;
-	if (c->name && ((r = nd_ctr_name_take(state, c->name, c->id, err)) < 0 || (r = nd_fault("run-name", err)) < 0))
+	if (!c->name)
+		return generated_name(run, err);
+	if ( ((r = nd_ctr_name_take(state, c->name, c->id, err)) < 0 || (r = nd_fault("run-name", err)) < 0))
 		return r;
 	return 0;
 }
@@ -169,6 +204,11 @@ static void ctr_spec(struct nd_run *run)
 		.caps = nd_ctr_caps(c),
 		.seccomp_profile = c->seccomp_profile,
 		.privileged = c->privileged,
+		.ulimits = c->ulimits,
+		.sysctls = c->sysctls,
+		.group_add = c->group_add,
+		.shm_size = c->shm_size,
+		.mkcwd = true,
 	};
 }
 
@@ -257,6 +297,18 @@ int nd_run_start(const struct nd_run_spec *spec, struct nd_run *run, struct nd_e
 	return r;
 }
 
+/* netd rename may have renamed the container while it ran: its record has the name. */
+static void keep_renamed(struct nd_run *run)
+{
+	_cleanup_(nd_ctr_clear) struct nd_ctr disk = { 0 };
+
+	if (nd_ctr_load(run->spec->state, run->c.id, &disk, NULL) < 0 || !disk.name ||
+	    (run->c.name && !strcmp(disk.name, run->c.name)))
+		return;
+	free(run->c.name);
+	run->c.name = TAKE_PTR(disk.name);
+}
+
 int nd_run_wait(struct nd_run *run, int *ret_code, struct nd_err **ret_release, struct nd_err **err)
 {
 	const char *state = run->spec->state;
@@ -270,6 +322,7 @@ int nd_run_wait(struct nd_run *run, int *ret_code, struct nd_err **ret_release, 
 		return r;
 	}
 	c->oom = nd_cg_oom_killed(&run->cg);
+	keep_renamed(run);
 	if ((r = nd_ctr_release(c, ret_release)) < 0)
 		nd_err_wrap(ret_release, "releasing container %.12s", c->id);
 	(void)nd_fault("run-release", NULL);

@@ -34,6 +34,10 @@ struct nd_run_spec {
 	bool init, privileged;             /* --init, --privileged */
 	char *const *cap_add, *const *cap_drop; /* NULL-terminated, may be NULL */
 	const char *seccomp_profile;       /* a Docker JSON profile's text (seccomp=FILE), or NULL */
+	char *const *labels;               /* -l K=V (or K, an empty value); NULL-terminated, may be NULL */
+	const char *entrypoint;            /* --entrypoint: replaces the image's Entrypoint and Cmd */
+	const char *stop_signal, *stop_timeout, *shm_size, *memory_swap; /* as written; NULL: none */
+	char *const *ulimits, *const *sysctls, *const *group_add; /* NULL-terminated, may be NULL */
 };
 
 /* Does the spec need nd_image_ops (an image, or layer tars)? */

@@ -148,3 +148,153 @@ test_rund_inspect_whole_record() {
 	"$N" rm i1 >/dev/null || fail "rm" || return 1
 	rt_clean
 }
+
+# Unnamed containers get a generated adjective_surname, usable wherever an ID is; rename
+# works running or not (and the monitor keeps the new name); prune removes what is not running.
+test_rund_generated_names_rename_prune() {
+	rt_setup || return 1
+	id=$(run -d --net=none -- sleep 60) || fail "run -d" || return 1
+	name=$("$N" inspect "$id" | jq -r '.[0].name')
+	echo "$name" | grep -qE '^[a-z]+_[a-z]+[0-9]*$' || fail "generated name: '$name'" || return 1
+	[ "$("$N" exec "$name" echo hi)" = hi ] || fail "exec by the generated name" || return 1
+	"$N" rename "$name" renamed1 || fail "rename a running container" || return 1
+	"$N" exec "$name" true 2>/dev/null && { fail "the old name still works"; return 1; }
+	"$N" stop -t 0 renamed1 >/dev/null || fail "stop by the new name" || return 1
+	[ "$("$N" inspect renamed1 | jq -r '.[0].name')" = renamed1 ] || fail "the monitor forgot the rename" || return 1
+	run --net=none --name other -- true || fail "run other" || return 1
+	err=$("$N" rename renamed1 other 2>&1)
+	[ $? = 4 ] && echo "$err" | grep -q "already in use" || fail "rename onto a taken name: $err" || return 1
+	err=$("$N" rename renamed1 'bad/name' 2>&1)
+	[ $? = 2 ] && echo "$err" | grep -q "invalid" || fail "rename to an invalid name: $err" || return 1
+	run -d --name keep --net=none -- sleep 60 >/dev/null || fail "run keep" || return 1
+	out=$("$N" container prune -f)
+	echo "$out" | grep -q "^Deleted Containers:" && [ "$(echo "$out" | grep -c '^[0-9a-f]\{64\}$')" = 2 ] ||
+		fail "prune: $out" || return 1
+	[ "$("$N" ps -a -q | wc -l)" = 1 ] && "$N" exec keep true || fail "prune took a running container" || return 1
+	"$N" rm -f keep >/dev/null || fail "rm keep" || return 1
+	[ -z "$(ls "$NETD_STATE_DIR/names" 2>/dev/null)" ] || fail "names left: $(ls "$NETD_STATE_DIR/names")" || return 1
+	rt_clean
+}
+
+# netd ps as docker ps: the columns sized to their content, newest first, Up/Exited, -q,
+# -a, --json, filters by name, status and label (-l). An exited container shows no
+# address: its lease was released (issue 13's second fix).
+test_rund_ps_columns_filters_no_stale_address() {
+	rt_setup || return 1
+	run --net=bridge --name old1 -l team=a -- true || fail "run old1" || return 1
+	sleep 1
+	run -d --net=none --name new1 -l team=b -l solo -- sleep 60 >/dev/null || fail "run new1" || return 1
+	out=$("$N" ps -a)
+	head=$(echo "$out" | head -1 | tr -s ' ')
+	[ "$head" = "CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES" ] || fail "header: $out" || return 1
+	echo "$out" | sed -n 2p | grep -qE '"sleep 60" .* Up (Less than a second|[0-9]+ seconds?) .* new1$' || fail "row 1 (newest): $out" || return 1
+	echo "$out" | sed -n 3p | grep -qE '"true" .* Exited \(0\) .* ago .* old1$' || fail "row 2: $out" || return 1
+	# Sized to content: the STATUS column starts at the same offset in every line.
+	[ "$(echo "$out" | awk 'NR==1{print index($0,"STATUS")} NR==2{print index($0,"Up ")}' | uniq | wc -l)" = 1 ] ||
+		fail "columns not aligned: $out" || return 1
+	[ "$("$N" ps -q)" = "$("$N" inspect new1 | jq -r '.[0].id' | cut -c1-12)" ] || fail "ps -q: $("$N" ps -q)" || return 1
+	[ "$("$N" ps -a --json | jq -r '.[] | select(.name=="old1") | .ips | length')" = 0 ] ||
+		fail "an exited container shows an address: $("$N" ps -a --json)" || return 1
+	[ "$("$N" ps -a -q -f status=exited | wc -l)" = 1 ] || fail "status=exited" || return 1
+	[ "$("$N" ps -a --json -f label=team=b | jq -r '.[].name')" = new1 ] || fail "label=team=b" || return 1
+	[ "$("$N" ps -a --json -f label=solo | jq -r '.[].name')" = new1 ] || fail "label=solo" || return 1
+	[ "$("$N" ps -a --json -f label=team | jq length)" = 2 ] || fail "label=team" || return 1
+	[ "$("$N" ps -a --json -f name=old -f name=new | jq length)" = 2 ] || fail "name= twice" || return 1
+	[ "$("$N" ps -a --json -f name=old -f status=running | jq length)" = 0 ] || fail "name= and status=" || return 1
+	"$N" ps -f bogus=1 >/dev/null 2>&1
+	[ $? = 2 ] || fail "an unknown filter is a usage error" || return 1
+	"$N" rm -f new1 old1 >/dev/null || fail "rm" || return 1
+	rt_clean
+}
+
+# Issue 13's first fix: after `network rm --force NET`, rm -f of a container that was on it
+# succeeds (it did not: "network 'NET' not found" forever), and leaves nothing.
+test_rund_rm_after_network_force_removed() {
+	rt_setup || return 1
+	"$N" network create --subnet 10.78.0.0/24 --bridge br-n3 n3 >/dev/null || fail "network create" || return 1
+	run -d --net=n3 --name onn3 -- sleep 60 >/dev/null || fail "run -d --net=n3" || return 1
+	"$N" network rm --force n3 >/dev/null || fail "network rm --force" || return 1
+	err=$("$N" rm -f onn3 2>&1) || fail "rm -f after the network went: $err" || return 1
+	run --net=n3 --name later -- true 2>/dev/null && { fail "a run on the removed network worked"; return 1; }
+	ip link del br-n3 2>/dev/null
+	rt_clean
+}
+
+# Issue 13's third fix: messages say a thing once, and name what the user named (not the
+# 64-hex id it resolved to).
+test_rund_errors_say_it_once_with_the_users_name() {
+	rt_setup || return 1
+	err=$(run --rm --net=nope -- true 2>&1)
+	[ "$(echo "$err" | grep -o "network 'nope'" | wc -l)" = 1 ] || fail "repeated: $err" || return 1
+	run --net=none --name ex1 -- true || fail "run ex1" || return 1
+	err=$("$N" exec ex1 true 2>&1)
+	[ $? = 1 ] || [ $? != 0 ] || fail "exec into an exited container worked" || return 1
+	echo "$err" | grep -q "container 'ex1' is not running" || fail "exec: $err" || return 1
+	run -d --net=none --name busy1 -- sleep 60 >/dev/null || fail "run busy1" || return 1
+	err=$("$N" rm busy1 2>&1) && { fail "rm of a running container worked"; return 1; }
+	echo "$err" | grep -q "container 'busy1' is running" || fail "rm: $err" || return 1
+	# A name whose container directory went: the name is what the message says.
+	id=$("$N" inspect ex1 | jq -r '.[0].id')
+	rm -f "$NETD_STATE_DIR/containers/$id/config.json"
+	err=$("$N" inspect ex1 2>&1)
+	echo "$err" | grep -q "no such container: 'ex1'" && ! echo "$err" | grep -q "$id" || fail "inspect: $err" || return 1
+	"$N" rm -f busy1 ex1 >/dev/null || fail "rm" || return 1
+	rt_clean
+}
+
+# The docker run flags people type: each shows inside the container what Docker shows.
+test_rund_docker_run_flags() {
+	rt_setup || return 1
+	printf '# comment\n\nFROMFILE=1\nBOTH=file\nPASSED\n' >"$WORK/envf"
+	out=$(PASSED=through run --rm --net=none --env-file "$WORK/envf" -e BOTH=flag -- sh -c 'echo $FROMFILE $BOTH $PASSED')
+	[ "$out" = "1 flag through" ] || fail "--env-file: $out" || return 1
+	out=$(run --rm --net=none --entrypoint /bin/echo -- hello there)
+	[ "$out" = "hello there" ] || fail "--entrypoint: $out" || return 1
+	out=$(run --rm --net=none -w /new/dir/here -- pwd)
+	[ "$out" = /new/dir/here ] || fail "-w creates the directory: $out" || return 1
+	out=$(run --rm --net=none --ulimit nofile=123:456 -- sh -c 'ulimit -n; ulimit -Hn')
+	[ "$out" = "123
+456" ] || fail "--ulimit: $out" || return 1
+	out=$(run --rm --net=none --shm-size 8m -- df -k /dev/shm | awk 'NR==2{print $2}')
+	[ "$out" = 8192 ] || fail "--shm-size: $out" || return 1
+	out=$(run --rm --net=none --sysctl net.ipv4.ip_forward=1 --sysctl kernel.shmmni=1234 -- \
+		cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni)
+	[ "$out" = "1
+1234" ] || fail "--sysctl: $out" || return 1
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 0 ] || fail "--sysctl reached the host" || return 1
+	printf 'root:x:0:\nnogroup:x:65534:\nstaff:x:50:\n' >"$RFS/etc/group"
+	RFS_SUM=$(rt_tree "$RFS")
+	out=$(run --rm --net=none --group-add staff --group-add 777 -- id -G)
+	[ "$out" = "0 50 777" ] || fail "--group-add: $out" || return 1
+	# --stop-signal: a PID 1 with a handler for it stops at once; --stop-timeout is kept.
+	run -d --name st --net=none --stop-signal USR1 --stop-timeout 30 -- sh -c 'trap "exit 42" USR1; while :; do sleep 0.1; done' >/dev/null ||
+		fail "run -d st" || return 1
+	sleep 0.3
+	"$N" inspect st | jq -e '.[0] | .stopSignal == "USR1" and .stopTimeout == 30' >/dev/null || fail "inspect st" || return 1
+	"$N" stop st >/dev/null || fail "stop st" || return 1
+	"$N" inspect st | jq -e '.[0].exitCode == 42' >/dev/null || fail "not stopped by USR1: $("$N" inspect st)" || return 1
+	"$N" rm st >/dev/null || fail "rm st" || return 1
+	rt_clean
+}
+
+# Values are checked before anything is made, with errors that name the limit.
+test_rund_flag_values_checked() {
+	rt_setup || return 1
+	for bad in "--memory 1m|minimum memory limit of 6MiB" "--memory-swap 64m|needs --memory" \
+		"--memory 64m --memory-swap 32m|below --memory" "--ulimit nofile=10:5|soft limit is above" \
+		"--ulimit bogus=1|unknown limit 'bogus'" "--sysctl kernel.hostname=x|not namespaced" \
+		"--sysctl ../../x=1|not a sysctl name" "--stop-signal NOPE|not a signal" "--stop-timeout -3|seconds" \
+		"--shm-size 0|--shm-size: size '0' is invalid" "--net=host --sysctl net.ipv4.ip_forward=1|not namespaced with this --net"; do
+		opts=${bad%%|*} want=${bad#*|}
+		# shellcheck disable=SC2086
+		err=$(run --rm --net=none $opts -- true 2>&1)
+		rc=$?
+		[ "$rc" = 125 ] && echo "$err" | grep -qF -- "$want" || fail "[$opts] rc $rc: $err" || return 1
+	done
+	err=$(run --rm --net=none --env-file "$WORK/nope" -- true 2>&1)
+	[ $? = 2 ] && echo "$err" | grep -q "No such file" || fail "--env-file missing: $err" || return 1
+	err=$(run --rm --net=none --group-add nosuchgroup -- true 2>&1)
+	[ $? = 126 ] && echo "$err" | grep -q "group 'nosuchgroup'" || fail "--group-add unknown: $err" || return 1
+	[ -z "$(ls "$NETD_STATE_DIR/containers" 2>/dev/null)" ] || fail "a refused run left a record" || return 1
+	rt_clean
+}
