@@ -102,6 +102,7 @@ struct run_args {
 	char *seccomp_profile;
 	struct nd_strv labels;
 	struct nd_strv env_file, ulimits, sysctls, group_add; /* --env-file's lines, then -e's */
+	struct nd_strv devices;
 };
 
 static void run_args_clear(struct run_args *a)
@@ -116,6 +117,7 @@ static void run_args_clear(struct run_args *a)
 	nd_strv_clear(&a->ulimits);
 	nd_strv_clear(&a->sysctls);
 	nd_strv_clear(&a->group_add);
+	nd_strv_clear(&a->devices);
 }
 
 static void run_usage(FILE *f)
@@ -155,6 +157,7 @@ static void run_usage(FILE *f)
 		"  --sysctl K=V         a namespaced sysctl (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)\n"
 		"  --group-add G        a supplementary group (name or number), repeatable\n"
 		"  --memory-swap SIZE   memory plus swap (at least --memory; -1: unlimited swap)\n"
+		"  --device H[:C[:rwm]] the host's device node H as C (under /dev), allowed in the cgroup\n"
 		"  (-w: a missing working directory is created, as Docker does)\n",
 		ND_USERNS_BASE);
 }
@@ -211,7 +214,7 @@ static int security_opt(const char *v, struct run_args *a)
 enum { O_NAME = 256, O_HOST, O_NET, O_IP, O_CPUS, O_PIDS, O_USERNS, O_RM, O_ROOTFS, O_IMAGE, O_LAYER, O_CGP,
        O_STATE, O_SECOPT,
        O_INIT = 300, O_PRIV, O_CAPADD, O_CAPDROP,
-       O_ENTRY = 320, O_ENVFILE, O_STOPSIG, O_STOPTMO, O_ULIMIT, O_SHM, O_SYSCTL, O_GROUPADD, O_SWAP };
+       O_ENTRY = 320, O_ENVFILE, O_STOPSIG, O_STOPTMO, O_ULIMIT, O_SHM, O_SYSCTL, O_GROUPADD, O_SWAP, O_DEVICE };
 
 /* --env-file: each line K=V or K (the caller's value, skipped when unset); # and blank lines skipped. */
 static int env_file(const char *file, struct run_args *a)
@@ -249,7 +252,8 @@ static int env_file(const char *file, struct run_args *a)
 static int run_opt2(int ch, char *arg, struct run_args *a)
 {
 	struct nd_run_spec *s = &a->spec;
-	struct nd_strv *v = ch == O_ULIMIT ? &a->ulimits : ch == O_SYSCTL ? &a->sysctls : &a->group_add;
+	struct nd_strv *v = ch == O_ULIMIT ? &a->ulimits : ch == O_SYSCTL ? &a->sysctls : ch == O_DEVICE ? &a->devices
+													   : &a->group_add;
 
 	switch (ch) {
 	case O_ENTRY: s->entrypoint = arg; break;
@@ -261,6 +265,7 @@ static int run_opt2(int ch, char *arg, struct run_args *a)
 	case O_ULIMIT:
 	case O_SYSCTL:
 	case O_GROUPADD:
+	case O_DEVICE:
 		if (nd_strv_push(v, arg) < 0)
 			return fail("run", NULL);
 		break;
@@ -342,6 +347,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "sysctl", required_argument, NULL, O_SYSCTL },
 		{ "group-add", required_argument, NULL, O_GROUPADD },
 		{ "memory-swap", required_argument, NULL, O_SWAP },
+		{ "device", required_argument, NULL, O_DEVICE },
 		{ 0 },
 	};
 	_cleanup_err_ struct nd_err *err = NULL;
@@ -366,6 +372,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 	a->spec.ulimits = a->ulimits.v;
 	a->spec.sysctls = a->sysctls.v;
 	a->spec.group_add = a->group_add.v;
+	a->spec.devices = a->devices.v;
 	/* Docker: the --env-file lines first, -e over them (the spec sets them in order). */
 	for (char **e = a->env.v; e && *e; e++)
 		if (nd_strv_push(&a->env_file, *e) < 0)
@@ -493,14 +500,14 @@ static int rm_ref(const char *ref, int force, struct nd_err **err)
 
 int nd_cmd_stop(int argc, char **argv)
 {
-	int timeout = 10;
+	int timeout = -1; /* the container's --stop-timeout, else 10 */
 
 	if (parse_timeout(&argc, &argv, &timeout) < 0)
 		return usage_err("stop", "-t takes seconds");
 	if (argc < 2)
 		return usage_err("stop", "no container given");
 	if (is_help(argv[1])) {
-		printf("Usage: netd stop [-t SECONDS] ID|NAME...\n  SIGTERM, then SIGKILL after SECONDS (10)\n");
+		printf("Usage: netd stop [-t SECONDS] ID|NAME...\n  the stop signal (--stop-signal, SIGTERM), then SIGKILL after SECONDS\n  (default: the container's --stop-timeout, else 10)\n");
 		return ND_EXIT_OK;
 	}
 	return each_ref("stop", 1, argc, argv, stop_ref, timeout);

@@ -401,7 +401,8 @@ int nd_cg_create(const char *parent, const char *name, const struct nd_cg_limits
 	}
 	r = set_limits(&cg, lim, err);
 	if (r >= 0 && !lim->all_devices)
-		r = cg.v2 ? nd_dev_v2_apply(cg.dirs[0], err) : nd_dev_v1_apply(cg.dirs[ND_CG_DEVICES], err);
+		r = cg.v2 ? nd_dev_v2_apply_extra(cg.dirs[0], lim->devices, lim->n_devices, err)
+			  : nd_dev_v1_apply_extra(cg.dirs[ND_CG_DEVICES], lim->devices, lim->n_devices, err);
 	if (r < 0)
 		goto undo;
 	*ret = cg;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "runtime/devices.h"
 
 enum nd_cg_ctrl { ND_CG_MEMORY, ND_CG_CPU, ND_CG_PIDS, ND_CG_DEVICES, ND_CG_NCTRL };
 
@@ -17,6 +18,8 @@ struct nd_cg_limits {
 	int64_t pids;        /* 0: no limit */
 	bool all_devices;    /* --privileged: no device allow-list */
 	uint64_t memory_swap; /* memory + swap in bytes (--memory-swap); 0: no swap; UINT64_MAX: unlimited swap */
+	const struct nd_dev_rule *devices; /* --device: allowed besides the defaults (n_devices of them) */
+	size_t n_devices;
 };
 #define ND_CG_CPU_PERIOD 100000
 

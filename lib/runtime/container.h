@@ -47,6 +47,8 @@ struct nd_ctr_spec {
 	char *const *group_add;     /* supplementary groups (names from the container's /etc/group, or numbers) */
 	unsigned long long shm_size; /* /dev/shm's size; 0: 64 MiB */
 	bool mkcwd;                 /* create the working directory when missing (docker run -w) */
+	const char *seccomp_cache;  /* compiled filters' directory (runtime/seccache.h); NULL: none */
+	char *const *devices;       /* --device HOST[:CTR[:PERMS]] (checked): made in /dev */
 };
 
 struct nd_ctr_proc {
@@ -80,6 +82,7 @@ struct nd_exec_spec {
 	unsigned long long caps;     /* as the container's command got them */
 	const char *seccomp_profile; /* NULL: the default profile */
 	char *const *group_add;      /* as the container's command got them */
+	const char *seccomp_cache;   /* NULL: compile the filter */
 };
 /*
  * Run s->argv inside the running container whose init is pid, pinned by pidfd (see

@@ -153,6 +153,7 @@ int nd_run_exec(const char *state, const char *ref, const struct nd_exec_spec *s
 	_cleanup_(nd_strv_clear) struct nd_strv env = { 0 };
 	_cleanup_close_ int pidfd = -1;
 	struct nd_exec_spec x = *s;
+	_cleanup_free_ char *cache = NULL;
 	int r;
 
 	if ((r = nd_ctr_find(state, ref, &c, err)) < 0 || (r = nd_ctr_pidfd(state, &c, &pidfd, err)) < 0)
@@ -173,6 +174,9 @@ int nd_run_exec(const char *state, const char *ref, const struct nd_exec_spec *s
 	x.caps = nd_ctr_caps(&c);
 	x.seccomp_profile = c.seccomp_profile;
 	x.group_add = c.group_add;
+	if (asprintf(&cache, "%s/seccomp", state) < 0)
+		return nd_oom(err);
+	x.seccomp_cache = cache;
 	return nd_ctr_exec(c.pid, pidfd, &x, ret_code, err);
 }
 

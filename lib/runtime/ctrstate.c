@@ -36,7 +36,8 @@ static const struct field strs[] = {
 };
 static const struct field strvs[] = { FIELD("argv", argv), FIELD("env", env), FIELD("ips", ips), FIELD("lower", lower),
 				      FIELD("capAdd", cap_add), FIELD("capDrop", cap_drop), FIELD("labels", labels),
-				      FIELD("ulimits", ulimits), FIELD("sysctls", sysctls), FIELD("groupAdd", group_add) };
+				      FIELD("ulimits", ulimits), FIELD("sysctls", sysctls), FIELD("groupAdd", group_add),
+				      FIELD("devices", devices) };
 
 static char **str_at(const struct nd_ctr *c, const struct field *f)
 {
@@ -54,6 +55,7 @@ void nd_ctr_clear(struct nd_ctr *c)
 		free(*str_at(c, &strs[i]));
 	for (size_t i = 0; i < ND_ARRAY_SIZE(strvs); i++)
 		nd_strv_free(*strv_at(c, &strvs[i]));
+	free((void *)c->limits.devices);
 	*c = (struct nd_ctr){ 0 };
 }
 

@@ -58,6 +58,7 @@ struct nd_ctr {
 	char **group_add;       /* --group-add GROUP (name or number) */
 	unsigned long long shm_size; /* --shm-size bytes; 0: 64 MiB */
 	char *entrypoint;       /* --entrypoint, or NULL */
+	char **devices;         /* --device HOST[:CTR[:PERMS]] as given (limits.devices: their rules, at creation) */
 };
 
 void nd_ctr_clear(struct nd_ctr *c);

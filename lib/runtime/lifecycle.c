@@ -62,6 +62,7 @@ void nd_run_clear(struct nd_run *run)
 	free(run->upper);
 	free(run->work);
 	free(run->merged);
+	free(run->seccomp_cache);
 	nd_ctr_clear(&run->c);
 	*run = (struct nd_run)ND_RUN_INIT;
 }
@@ -167,7 +168,7 @@ static int dirs(struct nd_run *run, struct nd_err **err)
 {
 	_cleanup_free_ char *log = NULL;
 
-	if (!(run->upper = sub(run->dir, "upper")) || !(run->work = sub(run->dir, "work")) ||
+	if (!(run->seccomp_cache = sub(run->spec->state, "seccomp")) || !(run->upper = sub(run->dir, "upper")) || !(run->work = sub(run->dir, "work")) ||
 	    !(run->merged = sub(run->dir, "merged")) || !(log = sub(run->dir, "log")))
 		return nd_oom(err);
 	if (mkdir(run->upper, 0755) < 0 || mkdir(run->work, 0700) < 0 || mkdir(run->merged, 0755) < 0 ||
@@ -209,6 +210,8 @@ static void ctr_spec(struct nd_run *run)
 		.group_add = c->group_add,
 		.shm_size = c->shm_size,
 		.mkcwd = true,
+		.seccomp_cache = run->seccomp_cache,
+		.devices = c->devices,
 	};
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/sysmacros.h>
 
 #include "base/cleanup.h"
 
@@ -125,4 +126,38 @@ int nd_signal_number(const char *s)
 			return sig;
 	}
 	return -1;
+}
+
+int nd_device_parse(const char *spec, struct nd_dev_rule *ret_rule, char *ret_path, size_t size, struct stat *ret_st,
+		    struct nd_err **err)
+{
+	char host[4096], ctr[4096] = "", perms[8] = "rwm";
+	const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	unsigned acc = 0;
+
+	snprintf(host, sizeof(host), "%.*s", c1 ? (int)(c1 - spec) : (int)strlen(spec), spec);
+	if (c1)
+		snprintf(ctr, sizeof(ctr), "%.*s", c2 ? (int)(c2 - c1 - 1) : (int)strlen(c1 + 1), c1 + 1);
+	if (c2 && snprintf(perms, sizeof(perms), "%s", c2 + 1) >= (int)sizeof(perms))
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--device '%s': permissions are of r, w and m", spec);
+	if (!*ctr)
+		snprintf(ctr, sizeof(ctr), "%s", host);
+	for (const char *p = perms; *p; p++) {
+		unsigned bit = *p == 'r' ? ND_DEV_READ : *p == 'w' ? ND_DEV_WRITE : *p == 'm' ? ND_DEV_MKNOD : 0;
+
+		if (!bit)
+			return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--device '%s': permissions are of r, w and m", spec);
+		acc |= bit;
+	}
+	if (stat(host, ret_st) < 0)
+		return nd_err_set(err, ND_ERR_BAD_SPEC, errno, "--device '%s': %s", host, strerror(errno));
+	if (!S_ISCHR(ret_st->st_mode) && !S_ISBLK(ret_st->st_mode))
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--device '%s': not a device node", host);
+	if (strncmp(ctr, "/dev/", 5) || strstr(ctr, "/..") || strlen(ctr) >= size)
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--device '%s': the container path must be under /dev/", spec);
+	*ret_rule = (struct nd_dev_rule){ .type = S_ISCHR(ret_st->st_mode) ? 'c' : 'b',
+					  .major = (int32_t)major(ret_st->st_rdev), .minor = (int32_t)minor(ret_st->st_rdev),
+					  .access = acc };
+	snprintf(ret_path, size, "%s", ctr);
+	return 0;
 }

@@ -8,8 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "base/err.h"
+#include "runtime/devices.h"
 
 /* "nofile=1024[:2048]" (soft[:hard], "unlimited" or -1) -> the resource and its limits. */
 int nd_ulimit_parse(const char *s, int *ret_resource, struct rlimit *ret, struct nd_err **err);
@@ -19,6 +21,13 @@ int nd_ulimit_parse(const char *s, int *ret_resource, struct rlimit *ret, struct
  * kernel.shm*, fs.mqueue.*. ret_path (size bytes): /proc/sys's relative path.
  */
 int nd_sysctl_check(const char *kv, bool own_netns, char *ret_path, size_t size, const char **ret_value,
+		    struct nd_err **err);
+/*
+ * --device HOST[:CTR[:PERMS]]: HOST must be a device node (char or block); CTR (default
+ * HOST) a path under /dev without ".."; PERMS of r, w, m (default rwm). The cgroup rule,
+ * the container path (size bytes) and the host node's mode, uid and gid.
+ */
+int nd_device_parse(const char *spec, struct nd_dev_rule *ret_rule, char *ret_path, size_t size, struct stat *ret_st,
 		    struct nd_err **err);
 /* "SIGTERM", "TERM", "term" or "15" -> 15; -1 when not a signal. */
 int nd_signal_number(const char *s);

@@ -73,6 +73,31 @@ static int labels_of(const struct nd_run_spec *s, struct nd_ctr *c)
 	return 0;
 }
 
+/* --device: each a device node of the host; their cgroup rules go with the record's limits. */
+static int devices_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
+{
+	size_t n = nd_strv_len(s->devices);
+	struct nd_dev_rule *rules;
+	char path[4096];
+	struct stat st;
+	int r;
+
+	if (!n)
+		return 0;
+	if (n > ND_DEV_EXTRA_MAX)
+		return nd_err_set(err, ND_ERR_BAD_SPEC, E2BIG, "--device: at most %d devices", ND_DEV_EXTRA_MAX);
+	if (!(rules = calloc(n, sizeof(*rules))))
+		return nd_oom(err);
+	for (size_t i = 0; i < n; i++)
+		if ((r = nd_device_parse(s->devices[i], &rules[i], path, sizeof(path), &st, err)) < 0) {
+			free(rules);
+			return r;
+		}
+	c->limits.devices = rules;
+	c->limits.n_devices = n;
+	return strv_copy(s->devices, &c->devices) < 0 ? nd_oom(err) : 0;
+}
+
 /* --ulimit, --sysctl, --stop-signal, --stop-timeout, --shm-size: each checked, then recorded. */
 static int runflags_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
 {
@@ -108,6 +133,8 @@ static int runflags_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_
 			return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--shm-size '%s' must be above 0", s->shm_size);
 		c->shm_size = v;
 	}
+	if ((r = devices_of(s, c, err)) < 0)
+		return r;
 	if (strv_copy(s->ulimits, &c->ulimits) < 0 || strv_copy(s->sysctls, &c->sysctls) < 0 ||
 	    strv_copy(s->group_add, &c->group_add) < 0 || dup_or_null(s->stop_signal, &c->stop_signal) < 0 ||
 	    dup_or_null(s->entrypoint, &c->entrypoint) < 0)

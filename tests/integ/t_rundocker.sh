@@ -274,6 +274,21 @@ test_rund_docker_run_flags() {
 	"$N" stop st >/dev/null || fail "stop st" || return 1
 	"$N" inspect st | jq -e '.[0].exitCode == 42' >/dev/null || fail "not stopped by USR1: $("$N" inspect st)" || return 1
 	"$N" rm st >/dev/null || fail "rm st" || return 1
+	# --device: the node appears where asked, and the cgroup allows exactly its permissions
+	# (a loop device over a small file, detached on every path by the EXIT trap).
+	dd if=/dev/zero of="$WORK/dev.img" bs=1k count=64 2>/dev/null && printf 'DEVICE-CONTENT' | dd of="$WORK/dev.img" conv=notrunc 2>/dev/null
+	LOOP=$(losetup -f --show "$WORK/dev.img") || fail "losetup" || return 1
+	trap 'losetup -d "$LOOP" 2>/dev/null; rm -f "$WORK/dev.img"; rt_cg_parent_rm' EXIT
+	out=$(run --rm --net=none --device "$LOOP:/dev/sub/disk:r" -- sh -c 'ls -l /dev/sub/disk | cut -c1; head -c14 /dev/sub/disk; echo
+		echo overwrite 2>/dev/null | dd of=/dev/sub/disk conv=notrunc 2>/dev/null || echo write-denied')
+	[ "$out" = "b
+DEVICE-CONTENT
+write-denied" ] || fail "--device: $out" || return 1
+	# Without it, the same node made inside cannot be opened.
+	min=$((0x$(stat -c %T "$LOOP")))
+	out=$(run --rm --net=none -- sh -c "mknod /dev/d b 7 $min && head -c14 /dev/d 2>&1")
+	echo "$out" | grep -q "Operation not permitted" || fail "without --device: $out" || return 1
+	losetup -d "$LOOP"
 	rt_clean
 }
 
@@ -284,7 +299,8 @@ test_rund_flag_values_checked() {
 		"--memory 64m --memory-swap 32m|below --memory" "--ulimit nofile=10:5|soft limit is above" \
 		"--ulimit bogus=1|unknown limit 'bogus'" "--sysctl kernel.hostname=x|not namespaced" \
 		"--sysctl ../../x=1|not a sysctl name" "--stop-signal NOPE|not a signal" "--stop-timeout -3|seconds" \
-		"--shm-size 0|--shm-size: size '0' is invalid" "--net=host --sysctl net.ipv4.ip_forward=1|not namespaced with this --net"; do
+		"--shm-size 0|--shm-size: size '0' is invalid" "--device /etc/passwd|not a device node" \
+		"--device /dev/null:/etc/x|must be under /dev/" "--device /dev/null:/dev/x:rx|permissions are of r, w and m" "--net=host --sysctl net.ipv4.ip_forward=1|not namespaced with this --net"; do
 		opts=${bad%%|*} want=${bad#*|}
 		# shellcheck disable=SC2086
 		err=$(run --rm --net=none $opts -- true 2>&1)
@@ -296,5 +312,31 @@ test_rund_flag_values_checked() {
 	err=$(run --rm --net=none --group-add nosuchgroup -- true 2>&1)
 	[ $? = 126 ] && echo "$err" | grep -q "group 'nosuchgroup'" || fail "--group-add unknown: $err" || return 1
 	[ -z "$(ls "$NETD_STATE_DIR/containers" 2>/dev/null)" ] || fail "a refused run left a record" || return 1
+	rt_clean
+}
+
+# The compiled filter is cached in the state dir (one file per profile and capability
+# set); a cache file that is damaged or not ours is compiled again, never trusted.
+test_rund_seccomp_cache_never_trusted_blindly() {
+	rt_setup || return 1
+	run --rm --net=none -- true || fail "first run" || return 1
+	n=$(ls "$NETD_STATE_DIR/seccomp" | wc -l)
+	[ "$n" = 1 ] || fail "cache files after one run: $n" || return 1
+	f=$(ls "$NETD_STATE_DIR"/seccomp/*.bpf)
+	run --rm --net=none --cap-add SYS_ADMIN -- true || fail "run with SYS_ADMIN" || return 1
+	[ "$(ls "$NETD_STATE_DIR/seccomp" | wc -l)" = 2 ] || fail "a capability set has its own file" || return 1
+	for damage in truncate allow-all foreign; do
+		case $damage in
+		truncate) head -c 5 "$f" >"$f.x" && mv "$f.x" "$f" ;;
+		allow-all) printf '\x06\x00\x00\x00\x00\x00\xff\x7f' >"$f"; chmod 666 "$f" ;;
+		foreign) printf '\x06\x00\x00\x00\x00\x00\xff\x7f' >"$f"; chmod 600 "$f"; chown 1234 "$f" ;;
+		esac
+		# A user namespace: the kernel allows it, only the filter refuses it.
+		out=$(run --rm --net=none -- sh -c 'unshare -U true 2>&1; grep Seccomp: /proc/self/status')
+		echo "$out" | grep -q "Operation not permitted" && echo "$out" | grep -q "Seccomp:	2" ||
+			fail "[$damage] the damaged cache was used: $out" || return 1
+	done
+	# Control: without the filter the probe works, so the check above can fail.
+	run --rm --net=none --security-opt seccomp=unconfined -- unshare -U true || fail "control: unshare -U unconfined" || return 1
 	rt_clean
 }
