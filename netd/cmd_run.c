@@ -158,6 +158,7 @@ static void run_usage(FILE *f)
 		"  --group-add G        a supplementary group (name or number), repeatable\n"
 		"  --memory-swap SIZE   memory plus swap (at least --memory; -1: unlimited swap)\n"
 		"  --device H[:C[:rwm]] the host's device node H as C (under /dev), allowed in the cgroup\n"
+		"  --cpu-shares N       relative CPU weight (2-262144; 1024 is the default share)\n"
 		"  (-w: a missing working directory is created, as Docker does)\n",
 		ND_USERNS_BASE);
 }
@@ -214,7 +215,7 @@ static int security_opt(const char *v, struct run_args *a)
 enum { O_NAME = 256, O_HOST, O_NET, O_IP, O_CPUS, O_PIDS, O_USERNS, O_RM, O_ROOTFS, O_IMAGE, O_LAYER, O_CGP,
        O_STATE, O_SECOPT,
        O_INIT = 300, O_PRIV, O_CAPADD, O_CAPDROP,
-       O_ENTRY = 320, O_ENVFILE, O_STOPSIG, O_STOPTMO, O_ULIMIT, O_SHM, O_SYSCTL, O_GROUPADD, O_SWAP, O_DEVICE };
+       O_ENTRY = 320, O_ENVFILE, O_STOPSIG, O_STOPTMO, O_ULIMIT, O_SHM, O_SYSCTL, O_GROUPADD, O_SWAP, O_DEVICE, O_SHARES };
 
 /* --env-file: each line K=V or K (the caller's value, skipped when unset); # and blank lines skipped. */
 static int env_file(const char *file, struct run_args *a)
@@ -262,6 +263,7 @@ static int run_opt2(int ch, char *arg, struct run_args *a)
 	case O_STOPTMO: s->stop_timeout = arg; break;
 	case O_SHM: s->shm_size = arg; break;
 	case O_SWAP: s->memory_swap = arg; break;
+	case O_SHARES: s->cpu_shares = arg; break;
 	case O_ULIMIT:
 	case O_SYSCTL:
 	case O_GROUPADD:
@@ -348,6 +350,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "group-add", required_argument, NULL, O_GROUPADD },
 		{ "memory-swap", required_argument, NULL, O_SWAP },
 		{ "device", required_argument, NULL, O_DEVICE },
+		{ "cpu-shares", required_argument, NULL, O_SHARES },
 		{ 0 },
 	};
 	_cleanup_err_ struct nd_err *err = NULL;

@@ -20,6 +20,7 @@ struct nd_cg_limits {
 	uint64_t memory_swap; /* memory + swap in bytes (--memory-swap); 0: no swap; UINT64_MAX: unlimited swap */
 	const struct nd_dev_rule *devices; /* --device: allowed besides the defaults (n_devices of them) */
 	size_t n_devices;
+	uint64_t cpu_shares;  /* --cpu-shares (2-262144, v1's unit); 0: none */
 };
 #define ND_CG_CPU_PERIOD 100000
 

@@ -133,7 +133,8 @@ static json_t *record_json(const struct nd_ctr *c)
 		      json_object_set_new(j, "privileged", json_boolean(c->privileged)) < 0 ||
 		      json_object_set_new(j, "stopTimeout", c->stop_timeout >= 0 ? json_integer(c->stop_timeout) : json_null()) < 0 ||
 		      json_object_set_new(j, "shmSize", json_integer((json_int_t)c->shm_size)) < 0 ||
-		      json_object_set_new(json_object_get(j, "limits"), "memorySwap", json_integer((json_int_t)c->limits.memory_swap)) < 0;
+		      json_object_set_new(json_object_get(j, "limits"), "memorySwap", json_integer((json_int_t)c->limits.memory_swap)) < 0 ||
+		      json_object_set_new(json_object_get(j, "limits"), "cpuShares", json_integer((json_int_t)c->limits.cpu_shares)) < 0;
 	/* A string JSON cannot hold (not UTF-8: json_string refuses it) is recorded as null. */
 	for (size_t i = 0; !bad && i < ND_ARRAY_SIZE(strs); i++) {
 		const char *s = *str_at(c, &strs[i]);
@@ -211,6 +212,7 @@ static int record_of(json_t *j, struct nd_ctr *c)
 	c->stop_timeout = json_is_integer(json_object_get(j, "stopTimeout")) ? (int)jint(j, "stopTimeout") : -1;
 	c->shm_size = (unsigned long long)jint(j, "shmSize");
 	c->limits.memory_swap = (uint64_t)jint(lim, "memorySwap");
+	c->limits.cpu_shares = (uint64_t)jint(lim, "cpuShares");
 	return r;
 }
 

@@ -232,6 +232,16 @@ static int limits_of(const struct nd_run_spec *s, struct nd_cg_limits *l, struct
 		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--memory %s is below the minimum memory limit of 6MiB", s->memory);
 	if (s->memory_swap && (r = swap_of(s, l, err)) < 0)
 		return r;
+	if (s->cpu_shares) {
+		char *end;
+		long long v = strtoll(s->cpu_shares, &end, 10);
+
+		/* Docker's (and the v1 kernel's) range. */
+		if (!*s->cpu_shares || *end || v < 2 || v > 262144)
+			return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--cpu-shares '%s': from 2 to 262144 (1024 is one CPU's share)",
+					  s->cpu_shares);
+		l->cpu_shares = (uint64_t)v;
+	}
 	if (s->cpus && nd_cg_parse_cpus(s->cpus, &l->cpu_quota, err) < 0)
 		return nd_err_wrap(err, "--cpus");
 	if (s->pids) {

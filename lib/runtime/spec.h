@@ -39,6 +39,7 @@ struct nd_run_spec {
 	const char *stop_signal, *stop_timeout, *shm_size, *memory_swap; /* as written; NULL: none */
 	char *const *ulimits, *const *sysctls, *const *group_add; /* NULL-terminated, may be NULL */
 	char *const *devices;              /* --device HOST[:CTR[:PERMS]]; NULL-terminated, may be NULL */
+	const char *cpu_shares;            /* --cpu-shares as written, or NULL */
 };
 
 /* Does the spec need nd_image_ops (an image, or layer tars)? */

@@ -289,6 +289,15 @@ write-denied" ] || fail "--device: $out" || return 1
 	out=$(run --rm --net=none -- sh -c "mknod /dev/d b 7 $min && head -c14 /dev/d 2>&1")
 	echo "$out" | grep -q "Operation not permitted" || fail "without --device: $out" || return 1
 	losetup -d "$LOOP"
+	# --cpu-shares: v1's cpu.shares, or v2's cpu.weight by runc's mapping (512 -> 20).
+	id=$(run -d --net=none --cpu-shares 512 -- sleep 30) || fail "run -d --cpu-shares" || return 1
+	if [ -d /sys/fs/cgroup/cpu ]; then
+		w=$(cat "/sys/fs/cgroup/cpu/$NETD_CGROUP_PARENT/$id/cpu.shares") want=512
+	else
+		w=$(cat "/sys/fs/cgroup/$NETD_CGROUP_PARENT/$id/cpu.weight") want=20
+	fi
+	[ "$w" = "$want" ] || fail "--cpu-shares: $w, want $want" || return 1
+	"$N" rm -f "$id" >/dev/null || fail "rm -f" || return 1
 	rt_clean
 }
 
@@ -300,7 +309,7 @@ test_rund_flag_values_checked() {
 		"--ulimit bogus=1|unknown limit 'bogus'" "--sysctl kernel.hostname=x|not namespaced" \
 		"--sysctl ../../x=1|not a sysctl name" "--stop-signal NOPE|not a signal" "--stop-timeout -3|seconds" \
 		"--shm-size 0|--shm-size: size '0' is invalid" "--device /etc/passwd|not a device node" \
-		"--device /dev/null:/etc/x|must be under /dev/" "--device /dev/null:/dev/x:rx|permissions are of r, w and m" "--net=host --sysctl net.ipv4.ip_forward=1|not namespaced with this --net"; do
+		"--cpu-shares 1|from 2 to 262144" "--device /dev/null:/etc/x|must be under /dev/" "--device /dev/null:/dev/x:rx|permissions are of r, w and m" "--net=host --sysctl net.ipv4.ip_forward=1|not namespaced with this --net"; do
 		opts=${bad%%|*} want=${bad#*|}
 		# shellcheck disable=SC2086
 		err=$(run --rm --net=none $opts -- true 2>&1)
