@@ -78,3 +78,7 @@ extern int (*nd_image_main)(int argc, char **argv);
 int nd_img_main(int argc, char **argv);
 int nd_img_resolve(const char *image, char **ret, struct nd_err **err);
 int nd_img_commit(const char *ctr, const char *name);
+/* issue 13, part 1 (cmd_ctr.c) */
+int nd_cmd_inspect(int argc, char **argv);
+int nd_cmd_rename(int argc, char **argv);
+int nd_cmd_container(int argc, char **argv);

@@ -6,6 +6,7 @@
 #include "cmd_run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,11 @@ struct run_args {
 	struct nd_strv env, layers, publish;
 	struct nd_strv dns, dns_search, dns_opt, add_hosts, aliases;
 	char *resolved; /* the image as the store names it (nd_run_resolve) */
+	struct nd_strv cap_add, cap_drop;
+	char *seccomp_profile;
+	struct nd_strv labels;
+	struct nd_strv env_file, ulimits, sysctls, group_add; /* --env-file's lines, then -e's */
+	struct nd_strv devices;
 };
 
 static void run_args_clear(struct run_args *a)
@@ -115,6 +121,15 @@ static void run_args_clear(struct run_args *a)
 	nd_strv_clear(&a->add_hosts);
 	nd_strv_clear(&a->aliases);
 	free(a->resolved);
+	nd_strv_clear(&a->cap_add);
+	nd_strv_clear(&a->cap_drop);
+	free(a->seccomp_profile);
+	nd_strv_clear(&a->labels);
+	nd_strv_clear(&a->env_file);
+	nd_strv_clear(&a->ulimits);
+	nd_strv_clear(&a->sysctls);
+	nd_strv_clear(&a->group_add);
+	nd_strv_clear(&a->devices);
 }
 
 static void run_usage(FILE *f)
@@ -138,33 +153,54 @@ static void run_usage(FILE *f)
 		"  -u, --user U[:G]     user (name or number)\n"
 		"  --layer TAR          a layer tar (from netd commit) on top of the rootfs or image\n"
 		"  --cgroup-parent P    cgroup parent (default netd, or $NETD_CGROUP_PARENT)\n"
-		"  --security-opt OPT   seccomp=unconfined (no seccomp filter); no-new-privileges (always on)\n"
+		"  --security-opt OPT   seccomp=unconfined (no seccomp filter), seccomp=FILE (Docker's JSON\n"
+		"                       profile format); no-new-privileges (always on)\n"
 		"  -d, --detach         run in the background, print the ID\n"
 		"  --rm                 remove the container when it exits\n"
 		"  --dns IP             a DNS server (repeatable; on a network with DNS, its upstream)\n"
 		"  --dns-search DOMAIN  a search domain (repeatable; \".\" for none)\n"
 		"  --dns-option OPT     a resolv.conf option (repeatable)\n"
 		"  --add-host NAME:IP   an /etc/hosts line (repeatable; IP may be host-gateway)\n"
-		"  --network-alias NAME another name on the network's DNS (repeatable)\n",
+		"  --network-alias NAME another name on the network's DNS (repeatable)\n"
+		"  --init               a small init as PID 1 that forwards signals and reaps zombies\n"
+		"                       (by default the command itself is PID 1, as with docker run)\n"
+		"  --cap-add CAP        add a capability (NET_ADMIN or CAP_NET_ADMIN; ALL), repeatable\n"
+		"  --cap-drop CAP       drop a capability (ALL: every one), repeatable\n"
+		"  --privileged         DANGEROUS: every capability, no seccomp, /sys writable, every host\n"
+		"                       device, nothing masked: the container can take over the host\n"
+		"  -l, --label K=V      a label (repeatable; netd ps -f label=K[=V] finds it)\n"
+		"  --entrypoint CMD     the command instead of the image's Entrypoint (and Cmd)\n"
+		"  --env-file FILE      K=V lines (K alone: the caller's value; # comments); -e wins\n"
+		"  --stop-signal SIG    what netd stop sends first (default SIGTERM)\n"
+		"  --stop-timeout S     seconds netd stop waits before SIGKILL (default 10)\n"
+		"  --ulimit N=S[:H]     a resource limit (nofile, nproc, core, memlock, stack...)\n"
+		"  --shm-size SIZE      /dev/shm's size (default 64m)\n"
+		"  --sysctl K=V         a namespaced sysctl (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)\n"
+		"  --group-add G        a supplementary group (name or number), repeatable\n"
+		"  --memory-swap SIZE   memory plus swap (at least --memory; -1: unlimited swap)\n"
+		"  --device H[:C[:rwm]] the host's device node H as C (under /dev), allowed in the cgroup\n"
+		"  --cpu-shares N       relative CPU weight (2-262144; 1024 is the default share)\n"
+		"  (-w: a missing working directory is created, as Docker does)\n",
 		ND_USERNS_BASE);
 }
 
-/*
- * Docker's --security-opt forms (KEY=VALUE, or the older KEY:VALUE): seccomp=unconfined,
- * and no-new-privileges, which is always on here. A profile file is not taken (yet).
- */
-static int security_opt(const char *v, struct nd_run_spec *s)
+/* seccomp=FILE: the profile's text, read here at the edge and checked by lib/runtime. */
+static int read_profile(const char *file, struct run_args *a)
 {
-	static const char *const nnp[] = { "no-new-privileges", "no-new-privileges=true", "no-new-privileges:true" };
+	_cleanup_err_ struct nd_err *e = NULL;
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	size_t len = 0;
+	int r;
 
-	if (!strcmp(v, "seccomp=unconfined") || !strcmp(v, "seccomp:unconfined")) {
-		s->seccomp_unconfined = true;
-		return 0;
+	free(a->seccomp_profile);
+	a->seccomp_profile = NULL;
+	r = fd < 0 ? -errno : nd_read_all(fd, 1 << 20, &a->seccomp_profile, &len);
+	if (r < 0) {
+		nd_err_set(&e, ND_ERR_BAD_SPEC, -r, "--security-opt seccomp='%s': %s", file, strerror(-r));
+		return fail("run", e);
 	}
-	for (size_t i = 0; i < ND_ARRAY_SIZE(nnp); i++)
-		if (!strcmp(v, nnp[i]))
-			return 0;
-	return -1;
+	a->spec.seccomp_profile = a->seccomp_profile;
+	return 0;
 }
 
 static int option_unsupported(const char *v)
@@ -172,18 +208,99 @@ static int option_unsupported(const char *v)
 	_cleanup_err_ struct nd_err *e = NULL;
 
 	nd_err_set(&e, ND_ERR_BAD_SPEC, EINVAL,
-		   "--security-opt '%s' is not supported (supported: seccomp=unconfined, no-new-privileges; "
-		   "no_new_privs is always set, seccomp profile files are not read yet)", v);
+		   "--security-opt '%s' is not supported (supported: seccomp=unconfined, seccomp=FILE, "
+		   "no-new-privileges, which is always set)", v);
 	return fail("run", e);
 }
 
+/*
+ * Docker's --security-opt forms (KEY=VALUE, or the older KEY:VALUE): seccomp=unconfined,
+ * seccomp=FILE, and no-new-privileges, which is always on here. 0 or the exit status.
+ */
+static int security_opt(const char *v, struct run_args *a)
+{
+	static const char *const nnp[] = { "no-new-privileges", "no-new-privileges=true", "no-new-privileges:true" };
+
+	if (!strcmp(v, "seccomp=unconfined") || !strcmp(v, "seccomp:unconfined")) {
+		a->spec.seccomp_unconfined = true;
+		return 0;
+	}
+	if ((!strncmp(v, "seccomp=", 8) || !strncmp(v, "seccomp:", 8)) && v[8])
+		return read_profile(v + 8, a);
+	for (size_t i = 0; i < ND_ARRAY_SIZE(nnp); i++)
+		if (!strcmp(v, nnp[i]))
+			return 0;
+	return option_unsupported(v);
+}
+
 enum { O_NAME = 256, O_HOST, O_NET, O_IP, O_CPUS, O_PIDS, O_USERNS, O_RM, O_ROOTFS, O_IMAGE, O_LAYER, O_CGP,
-       O_STATE, O_SECOPT, O_DNS, O_DNS_SEARCH, O_DNS_OPT, O_ADD_HOST, O_ALIAS };
+       O_STATE, O_SECOPT, O_DNS, O_DNS_SEARCH, O_DNS_OPT, O_ADD_HOST, O_ALIAS,
+       O_INIT = 300, O_PRIV, O_CAPADD, O_CAPDROP,
+       O_ENTRY = 320, O_ENVFILE, O_STOPSIG, O_STOPTMO, O_ULIMIT, O_SHM, O_SYSCTL, O_GROUPADD, O_SWAP, O_DEVICE, O_SHARES };
 
 static struct nd_strv *dns_list(struct run_args *a, int ch)
 {
 	return ch == O_DNS ? &a->dns : ch == O_DNS_SEARCH ? &a->dns_search : ch == O_DNS_OPT ? &a->dns_opt
 		: ch == O_ADD_HOST ? &a->add_hosts : &a->aliases;
+}
+
+/* --env-file: each line K=V or K (the caller's value, skipped when unset); # and blank lines skipped. */
+static int env_file(const char *file, struct run_args *a)
+{
+	_cleanup_err_ struct nd_err *e = NULL;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char *save = NULL;
+	size_t len = 0;
+	int r = fd < 0 ? -errno : nd_read_all(fd, 1 << 20, &text, &len);
+
+	if (r < 0) {
+		nd_err_set(&e, ND_ERR_BAD_SPEC, -r, "--env-file '%s': %s", file, strerror(-r));
+		return fail("run", e);
+	}
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		_cleanup_free_ char *kv = NULL;
+		const char *v;
+
+		l[strcspn(l, "\r")] = 0;
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (!*l || *l == '#')
+			continue;
+		/* K alone: the caller's value, as Docker; nothing when the caller has none. */
+		if (!strchr(l, '=') && (!(v = getenv(l)) || asprintf(&kv, "%s=%s", l, v) < 0))
+			continue;
+		if (nd_strv_push(&a->env_file, kv ? kv : l) < 0)
+			return fail("run", NULL);
+	}
+	return 0;
+}
+
+/* The options of issue 13's docker run flags; 0, or the exit status for a usage error. */
+static int run_opt2(int ch, char *arg, struct run_args *a)
+{
+	struct nd_run_spec *s = &a->spec;
+	struct nd_strv *v = ch == O_ULIMIT ? &a->ulimits : ch == O_SYSCTL ? &a->sysctls : ch == O_DEVICE ? &a->devices
+													   : &a->group_add;
+
+	switch (ch) {
+	case O_ENTRY: s->entrypoint = arg; break;
+	case O_ENVFILE: return env_file(arg, a);
+	case O_STOPSIG: s->stop_signal = arg; break;
+	case O_STOPTMO: s->stop_timeout = arg; break;
+	case O_SHM: s->shm_size = arg; break;
+	case O_SWAP: s->memory_swap = arg; break;
+	case O_SHARES: s->cpu_shares = arg; break;
+	case O_ULIMIT:
+	case O_SYSCTL:
+	case O_GROUPADD:
+	case O_DEVICE:
+		if (nd_strv_push(v, arg) < 0)
+			return fail("run", NULL);
+		break;
+	default: return usage_err("run", "unknown option or missing argument");
+	}
+	return 0;
 }
 
 /* One option of netd run into a; 0, or the exit status for a usage error. */
@@ -223,11 +340,19 @@ static int run_opt(int ch, char *arg, struct run_args *a)
 		if (nd_strv_push(dns_list(a, ch), arg) < 0)
 			return fail("run", NULL);
 		break;
-	case O_SECOPT:
-		if (security_opt(arg, s) < 0)
-			return option_unsupported(arg);
+	case O_SECOPT: return security_opt(arg, a);
+	case O_INIT: s->init = true; break;
+	case O_PRIV: s->privileged = true; break;
+	case O_CAPADD:
+	case O_CAPDROP:
+		if (nd_strv_push(ch == O_CAPADD ? &a->cap_add : &a->cap_drop, arg) < 0)
+			return fail("run", NULL);
 		break;
-	default: return usage_err("run", "unknown option or missing argument");
+	case 'l':
+		if (nd_strv_push(&a->labels, arg) < 0)
+			return fail("run", NULL);
+		break;
+	default: return run_opt2(ch, arg, a);
 	}
 	return 0;
 }
@@ -251,13 +376,29 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "dns-search", required_argument, NULL, O_DNS_SEARCH }, { "dns-option", required_argument, NULL, O_DNS_OPT },
 		{ "dns-opt", required_argument, NULL, O_DNS_OPT }, { "add-host", required_argument, NULL, O_ADD_HOST },
 		{ "network-alias", required_argument, NULL, O_ALIAS }, { "net-alias", required_argument, NULL, O_ALIAS },
+		{ "init", no_argument, NULL, O_INIT },
+		{ "privileged", no_argument, NULL, O_PRIV },
+		{ "cap-add", required_argument, NULL, O_CAPADD },
+		{ "cap-drop", required_argument, NULL, O_CAPDROP },
+		{ "label", required_argument, NULL, 'l' },
+		{ "entrypoint", required_argument, NULL, O_ENTRY },
+		{ "env-file", required_argument, NULL, O_ENVFILE },
+		{ "stop-signal", required_argument, NULL, O_STOPSIG },
+		{ "stop-timeout", required_argument, NULL, O_STOPTMO },
+		{ "ulimit", required_argument, NULL, O_ULIMIT },
+		{ "shm-size", required_argument, NULL, O_SHM },
+		{ "sysctl", required_argument, NULL, O_SYSCTL },
+		{ "group-add", required_argument, NULL, O_GROUPADD },
+		{ "memory-swap", required_argument, NULL, O_SWAP },
+		{ "device", required_argument, NULL, O_DEVICE },
+		{ "cpu-shares", required_argument, NULL, O_SHARES },
 		{ 0 },
 	};
 	_cleanup_err_ struct nd_err *err = NULL;
 	int ch, r;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+m:e:w:u:p:Pdh", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+m:e:w:u:p:Pdhl:", lo, NULL)) != -1) {
 		if (ch == 'h') {
 			run_usage(stdout);
 			return -1;
@@ -278,6 +419,18 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 	a->spec.dns_opt = a->dns_opt.v;
 	a->spec.add_hosts = a->add_hosts.v;
 	a->spec.aliases = a->aliases.v;
+	a->spec.cap_add = a->cap_add.v;
+	a->spec.cap_drop = a->cap_drop.v;
+	a->spec.labels = a->labels.v;
+	a->spec.ulimits = a->ulimits.v;
+	a->spec.sysctls = a->sysctls.v;
+	a->spec.group_add = a->group_add.v;
+	a->spec.devices = a->devices.v;
+	/* Docker: the --env-file lines first, -e over them (the spec sets them in order). */
+	for (char **e = a->env.v; e && *e; e++)
+		if (nd_strv_push(&a->env_file, *e) < 0)
+			return fail("run", NULL);
+	a->spec.env = a->env_file.v;
 	if (nd_spec_check(&a->spec, &err) < 0)
 		return usage_err("run", err->msg);
 	return 0;
@@ -359,89 +512,7 @@ int nd_cmd_run(int argc, char **argv)
 	return a.spec.detach ? run_detached(&a.spec) : run_foreground(&a.spec);
 }
 
-/* ---- ps ---- */
-
-static json_t *ctr_json(const struct nd_ctr *c, const char *status, bool monitored)
-{
-	return json_pack("{s:s, s:s?, s:s, s:i, s:s?, s:s?, s:s?, s:o, s:o, s:s?, s:s?, s:I, s:b, s:o}", "id", c->id, "name",
-			 c->name, "status", status, "pid", monitored ? (int)c->pid : 0, "net", c->net, "network",
-			 c->network, "netns", c->netns, "ips", nd_json_from_strv(c->ips ? c->ips : (char *[]){ NULL }),
-			 "command", nd_json_from_strv(c->argv), "image", c->image, "rootfs", c->rootfs, "created",
-			 (json_int_t)c->created, "oom", c->oom, "ports", nd_json_from_strv(c->ports ? c->ports : (char *[]){ NULL }));
-}
-
-/* Docker's PORTS column: "0.0.0.0:8080->80/tcp, ..." ("-" when none). */
-static const char *ports_col(const struct nd_ctr *c, char *buf, size_t size)
-{
-	size_t at = 0;
-
-	buf[0] = '\0';
-	for (char **p = c->ports; p && *p && at < size; p++)
-		at += (size_t)snprintf(buf + at, size - at, "%s%s", at ? "," : "", nd_port_docker_fmt(*p));
-	return buf[0] ? buf : "-";
-}
-
-static void ps_line(const struct nd_ctr *c, const char *status)
-{
-	char cmd[64] = "", ports[256];
-
-	for (char **p = c->argv; p && *p; p++) {
-		size_t l = strlen(cmd);
-
-		snprintf(cmd + l, sizeof(cmd) - l, "%s%s", l ? " " : "", *p);
-	}
-	printf("%-12.12s  %-16s  %-12s  %-7d  %-12s  %-18s  %-20s  %s\n", c->id, c->name ? c->name : "-", status,
-	       strcmp(status, "running") ? 0 : (int)c->pid, c->net ? c->net : "-", c->ips && c->ips[0] ? c->ips[0] : "-",
-	       ports_col(c, ports, sizeof(ports)), cmd);
-}
-
-/* The records of ids, as a table or (json) an array, running ones only unless all. */
-static int ps_print(const char *state, char **ids, bool json, bool all)
-{
-	_cleanup_json_ json_t *arr = json ? json_array() : NULL;
-
-	if (json && !arr)
-		return fail("ps", NULL);
-	if (!json)
-		printf("%-12s  %-16s  %-12s  %-7s  %-12s  %-18s  %-20s  %s\n", "CONTAINER ID", "NAME", "STATUS", "PID", "NET",
-		       "IP", "PORTS", "COMMAND");
-	for (char **id = ids; *id; id++) {
-		_cleanup_(nd_ctr_clear) struct nd_ctr c = { 0 };
-		char buf[64];
-		const char *s;
-
-		if (nd_ctr_load(state, *id, &c, NULL) < 0)
-			continue;
-		s = nd_ctr_status(state, &c, buf, sizeof(buf));
-		if (!all && strcmp(s, "running"))
-			continue;
-		if (json)
-			json_array_append_new(arr, ctr_json(&c, s, !strcmp(s, "running") || !strcmp(s, "created")));
-		else
-			ps_line(&c, s);
-	}
-	if (json)
-		nd_cli_print_json(arr);
-	return ND_EXIT_OK;
-}
-
-int nd_cmd_ps(int argc, char **argv)
-{
-	_cleanup_err_ struct nd_err *err = NULL;
-	_cleanup_strv_ char **ids = NULL;
-	const char *state = nd_state_dir();
-	bool all = false;
-	int i = 1, rc = parse_switch("ps", "Usage: netd ps [-a] [--json]\n  running containers; -a: every container\n",
-				     "-a", "--all", &all, argc, argv, &i);
-
-	if (rc >= 0)
-		return rc;
-	if (i < argc)
-		return usage_err("ps", "unknown option");
-	if (nd_ctr_list(state, &ids, &err) < 0)
-		return fail("ps", err);
-	return ps_print(state, ids, nd_cli.json, all);
-}
+/* ---- ps: cmd_ctr.c ---- */
 
 /* ---- stop, rm ---- */
 
@@ -490,14 +561,14 @@ static int rm_ref(const char *ref, int force, struct nd_err **err)
 
 int nd_cmd_stop(int argc, char **argv)
 {
-	int timeout = 10;
+	int timeout = -1; /* the container's --stop-timeout, else 10 */
 
 	if (parse_timeout(&argc, &argv, &timeout) < 0)
 		return usage_err("stop", "-t takes seconds");
 	if (argc < 2)
 		return usage_err("stop", "no container given");
 	if (is_help(argv[1])) {
-		printf("Usage: netd stop [-t SECONDS] ID|NAME...\n  SIGTERM, then SIGKILL after SECONDS (10)\n");
+		printf("Usage: netd stop [-t SECONDS] ID|NAME...\n  the stop signal (--stop-signal, SIGTERM), then SIGKILL after SECONDS\n  (default: the container's --stop-timeout, else 10)\n");
 		return ND_EXIT_OK;
 	}
 	return each_ref("stop", 1, argc, argv, stop_ref, timeout);

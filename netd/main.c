@@ -45,6 +45,9 @@ static const struct cmd {
 	{ "logout", nd_cmd_image, "remove a registry's credentials" },
 	{ "save", nd_cmd_image, "write images to a tar (OCI layout + docker manifest.json)" },
 	{ "load", nd_cmd_image, "read images from an OCI or docker archive" },
+	{ "inspect", nd_cmd_inspect, "a container's whole record as JSON" },
+	{ "rename", nd_cmd_rename, "rename a container" },
+	{ "container", nd_cmd_container, "prune: remove every container that is not running" },
 };
 
 static void usage(FILE *f)

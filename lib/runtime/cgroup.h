@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "runtime/devices.h"
 
 enum nd_cg_ctrl { ND_CG_MEMORY, ND_CG_CPU, ND_CG_PIDS, ND_CG_DEVICES, ND_CG_NCTRL };
 
@@ -15,6 +16,11 @@ struct nd_cg_limits {
 	uint64_t memory;     /* bytes; 0: no limit */
 	uint64_t cpu_quota;  /* microseconds per ND_CG_CPU_PERIOD; 0: no limit */
 	int64_t pids;        /* 0: no limit */
+	bool all_devices;    /* --privileged: no device allow-list */
+	uint64_t memory_swap; /* memory + swap in bytes (--memory-swap); 0: no swap; UINT64_MAX: unlimited swap */
+	const struct nd_dev_rule *devices; /* --device: allowed besides the defaults (n_devices of them) */
+	size_t n_devices;
+	uint64_t cpu_shares;  /* --cpu-shares (2-262144, v1's unit); 0: none */
 };
 #define ND_CG_CPU_PERIOD 100000
 

@@ -1,5 +1,6 @@
 #include "runtime/container.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -24,10 +25,13 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fdio.h"
 #include "runtime/creds.h"
 #include "runtime/etcfiles.h"
 #include "runtime/ctrstate.h"
 #include "runtime/overlay.h"
+#include "runtime/runopts.h"
+#include "runtime/seccache.h"
 #include "runtime/secprofile.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -84,8 +88,10 @@ struct devnode {
 };
 
 /* /dev as Docker makes it: a tmpfs with the few safe device nodes, devpts, shm. */
-static void setup_dev(int sync, const char *root)
+static void setup_dev(int sync, const char *root, unsigned long long shm_size)
 {
+	char shm_opts[64];
+
 	static const struct devnode nodes[] = {
 		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 	};
@@ -110,7 +116,8 @@ static void setup_dev(int sync, const char *root)
 	}
 	if ((r = mount_at(root, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")) < 0)
 		DIE(sync, -r, "mount /dev/pts: %s", strerror(-r));
-	if ((r = mount_at(root, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k")) < 0)
+	snprintf(shm_opts, sizeof(shm_opts), "mode=1777,size=%llu", shm_size ? shm_size : 65536ULL * 1024);
+	if ((r = mount_at(root, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_opts)) < 0)
 		DIE(sync, -r, "mount /dev/shm: %s", strerror(-r));
 	if ((r = mount_at(root, "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0)
 		DIE(sync, -r, "mount /dev/mqueue: %s", strerror(-r));
@@ -218,6 +225,70 @@ static void bind_etc(int sync, const struct nd_ctr_spec *s)
 	}
 }
 
+/* --privileged: every device node of the host's /dev (top level), as Docker gives. */
+static void host_devices(int sync, const char *root)
+{
+	DIR *d = opendir("/dev"); /* a DIE ends the process: nothing to close then */
+	char path[4096];
+	struct dirent *de;
+	struct stat st;
+
+	if (!d)
+		DIE(sync, errno, "the host's /dev: %s", strerror(errno));
+	while ((de = readdir(d))) {
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+			continue;
+		snprintf(path, sizeof(path), "%s/dev/%s", root, de->d_name);
+		if (mknod(path, st.st_mode, st.st_rdev) < 0 && errno != EEXIST)
+			DIE(sync, errno, "mknod %s: %s", path, strerror(errno));
+		(void)!chown(path, st.st_uid, st.st_gid);
+	}
+	closedir(d);
+}
+
+/* --device: the host's node under its container path, with the host node's mode and owner. */
+static void add_devices(int sync, const struct nd_ctr_spec *s)
+{
+	for (char *const *d = s->devices; d && *d; d++) {
+		char rel[4096], path[8192];
+		struct nd_dev_rule rule;
+		struct nd_err *e = NULL;
+		struct stat st;
+
+		if (nd_device_parse(*d, &rule, rel, sizeof(rel), &st, &e) < 0)
+			DIE(sync, e->errnum, "%s", e->msg);
+		snprintf(path, sizeof(path), "%s%s", s->merged, rel);
+		/* Its directories under /dev (a tmpfs of the container's own), e.g. /dev/net for /dev/net/tun. */
+		for (char *p = path + strlen(s->merged) + 5; *p; p++)
+			if (*p == '/') {
+				*p = 0;
+				(void)mkdir(path, 0755);
+				*p = '/';
+			}
+		(void)unlink(path);
+		if (mknod(path, st.st_mode, st.st_rdev) < 0 || chown(path, st.st_uid, st.st_gid) < 0)
+			DIE(sync, errno, "--device '%s': %s", *d, strerror(errno));
+	}
+}
+
+/* --sysctl: through the container's own /proc, before /proc/sys goes read-only. */
+static void set_sysctls(int sync, const struct nd_ctr_spec *s)
+{
+	for (char *const *k = s->sysctls; k && *k; k++) {
+		char rel[256], path[4096];
+		const char *val;
+		struct nd_err *e = NULL;
+		int r;
+
+		/* The spec checked it; own_netns true: a host-network container never got a net.* one. */
+		if ((r = nd_sysctl_check(*k, true, rel, sizeof(rel), &val, &e)) < 0)
+			DIE(sync, e->errnum, "%s", e->msg);
+		snprintf(path, sizeof(path), "%s/proc/sys", s->merged);
+		if ((r = nd_write_at(path, rel, val)) < 0)
+			DIE(sync, -r, "--sysctl '%s': %s", *k, strerror(-r));
+	}
+}
+
 static void setup_root(int sync, const struct nd_ctr_spec *s)
 {
 	_cleanup_free_ char *opts = NULL;
@@ -235,11 +306,18 @@ static void setup_root(int sync, const struct nd_ctr_spec *s)
 		DIE(sync, e->errnum, "%s", e->msg);
 	if ((r = mount_at(s->merged, "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0)
 		DIE(sync, -r, "mount /proc: %s", strerror(-r));
-	setup_dev(sync, s->merged);
-	if ((r = mount_at(s->merged, "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0)
+	setup_dev(sync, s->merged, s->shm_size);
+	add_devices(sync, s);
+	set_sysctls(sync, s);
+	if ((r = mount_at(s->merged, "/sys", "sysfs", (s->privileged ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  NULL)) < 0)
 		DIE(sync, -r, "mount /sys: %s", strerror(-r));
-	mask_paths(sync, s->merged);
-	readonly_proc(sync, s->merged);
+	if (s->privileged) {
+		host_devices(sync, s->merged);
+	} else {
+		mask_paths(sync, s->merged);
+		readonly_proc(sync, s->merged);
+	}
 	bind_etc(sync, s);
 	/* pivot_root(".", "."): the old root ends up on top of the new one, then goes. */
 	if (chdir(s->merged) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
@@ -254,15 +332,59 @@ struct exec_fail {
 	char text[400];
 };
 
-/*
- * The command's process: never returns. fail is a CLOEXEC pipe: silence means exec worked.
- * filter (NULL: unconfined) is installed last: between it and the exec only write, exit
- * and execve itself are called, which the profile allows.
- */
-static void exec_command(int fail, char *const *argv, char *const *env, const char *cwd, const char *user,
-			 const struct nd_seccomp *filter)
+/* What the command is made of, and how it runs. */
+struct cmd_spec {
+	char *const *argv, *const *env;
+	const char *cwd, *user;
+	unsigned long long caps;
+	const struct nd_seccomp *filter; /* NULL: unconfined */
+	bool pdeath;                     /* die with our parent (the monitor) even after a user change */
+	char *const *groups;             /* supplementary groups */
+	char *const *ulimits;            /* NAME=SOFT[:HARD], checked */
+	bool mkcwd;                      /* create a missing working directory (docker run -w) */
+};
+
+/* mkdir -p, as root in the container before the user change (Docker makes -w's directory so). */
+static void make_cwd(const char *cwd)
 {
-	struct exec_fail f = { 0 };
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s", cwd);
+	for (char *p = path + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			(void)mkdir(path, 0755);
+			*p = '/';
+		}
+	(void)mkdir(path, 0755);
+}
+
+/* --ulimit: set while we still hold CAP_SYS_RESOURCE (a hard limit may go up). */
+static int set_ulimits(char *const *ulimits, char *errbuf, size_t errlen)
+{
+	for (; ulimits && *ulimits; ulimits++) {
+		struct nd_err *e = NULL;
+		struct rlimit rl;
+		int res, r = nd_ulimit_parse(*ulimits, &res, &rl, &e);
+
+		nd_err_free(e);
+		if (r >= 0 && setrlimit(res, &rl) < 0)
+			r = -errno;
+		if (r < 0) {
+			snprintf(errbuf, errlen, "--ulimit '%s': %s", *ulimits, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Become the command: returns only when that failed, with f saying why. filter is
+ * installed last: between it and the exec only write, exit and execve itself are
+ * called, which the profile allows.
+ */
+static void try_exec(struct exec_fail *f, const struct cmd_spec *c)
+{
 	bool exec_failed = false;
 	sigset_t none;
 	int r;
@@ -272,22 +394,37 @@ static void exec_command(int fail, char *const *argv, char *const *env, const ch
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	r = nd_creds_become(user, cwd, f.text, sizeof(f.text));
+	if (c->mkcwd && c->cwd)
+		make_cwd(c->cwd);
+	r = set_ulimits(c->ulimits, f->text, sizeof(f->text));
+	if (r == 0)
+		r = nd_creds_become(c->user, c->cwd, c->caps, c->groups, f->text, sizeof(f->text));
+	/* A change of user clears the parent-death signal: the command must not outlive its monitor. */
+	if (r == 0 && c->pdeath)
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (r == 0) {
 		/* Whatever the caller's shell left open, the container does not get it. */
 		(void)syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-		environ = (char **)env;
-		if (filter && (r = nd_seccomp_load(filter)) < 0) {
-			snprintf(f.text, sizeof(f.text), "seccomp: %s", strerror(-r));
+		environ = (char **)c->env;
+		if (c->filter && (r = nd_seccomp_load(c->filter)) < 0) {
+			snprintf(f->text, sizeof(f->text), "seccomp: %s", strerror(-r));
 		} else {
-			execvp(argv[0], argv);
+			execvp(c->argv[0], c->argv);
 			r = -errno;
 			exec_failed = true;
-			snprintf(f.text, sizeof(f.text), "exec '%s': %s", argv[0], strerror(errno));
+			snprintf(f->text, sizeof(f->text), "exec '%s': %s", c->argv[0], strerror(errno));
 		}
 	}
-	f.errnum = -r;
-	f.code = exec_failed && r == -ENOENT ? ND_ERR_NO_COMMAND : ND_ERR_CANNOT_EXEC;
+	f->errnum = -r;
+	f->code = exec_failed && r == -ENOENT ? ND_ERR_NO_COMMAND : ND_ERR_CANNOT_EXEC;
+}
+
+/* The command's process under an init or exec: never returns. fail is a CLOEXEC pipe: silence means exec worked. */
+static __attribute__((noreturn)) void exec_command(int fail, const struct cmd_spec *c)
+{
+	struct exec_fail f = { 0 };
+
+	try_exec(&f, c);
 	(void)!write(fail, &f, sizeof(f));
 	_exit(nd_code_info(f.code)->exit);
 }
@@ -404,7 +541,8 @@ static pid_t start_command(int sync, const struct nd_ctr_spec *s, const struct n
 		if (n != 1)
 			_exit(1);
 		close(go[0]);
-		exec_command(fail[1], s->argv, s->env, s->cwd, s->user, filter);
+		exec_command(fail[1], &(struct cmd_spec){ s->argv, s->env, s->cwd, s->user, s->caps, filter, false,
+							  s->group_add, s->ulimits, s->mkcwd });
 	}
 	close(fail[1]);
 	close(go[0]);
@@ -422,6 +560,22 @@ static pid_t start_command(int sync, const struct nd_ctr_spec *s, const struct n
 	}
 	close(fail[0]);
 	return cmd;
+}
+
+/*
+ * Docker's default: we become the command, PID 1 of its namespace. The setup channel is
+ * CLOEXEC: the monitor reads end of file once the exec worked, or our reason why not.
+ */
+static __attribute__((noreturn)) void exec_as_pid1(int sync, const struct nd_ctr_spec *s, const struct nd_seccomp *filter)
+{
+	struct exec_fail f = { 0 };
+
+	if (s->new_session)
+		(void)setsid();
+	try_exec(&f, &(struct cmd_spec){ s->argv, s->env, s->cwd, s->user, s->caps, filter, true, s->group_add, s->ulimits,
+					 s->mkcwd });
+	send_msg(sync, MSG_ERR, f.errnum, f.code, "%s", f.text);
+	_exit(nd_code_info(f.code)->exit);
 }
 
 static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_spec *s)
@@ -442,13 +596,14 @@ static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_s
 		DIE(sync, e->errnum, "%s", e->msg);
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		DIE(sync, errno, "cgroup namespace: %s", strerror(errno));
-	setup_root(sync, s);
 	/*
-	 * Compiled here (~10 ms for three ABIs) while the monitor attaches the network; the
-	 * init and the command install this one copy.
+	 * Loaded from the cache, or compiled (10-40 ms for three ABIs) while the monitor
+	 * attaches the network; before the pivot, while the state dir is in sight. The init
+	 * and the command install this one copy.
 	 */
-	if (!s->seccomp_unconfined && nd_seccomp_build(nd_ctr_default_caps(), &filter, &e) < 0)
+	if (!s->seccomp_unconfined && nd_seccomp_get(s->seccomp_cache, s->seccomp_profile, s->caps, &filter, &e) < 0)
 		DIE(sync, e->errnum, "%s", e->msg);
+	setup_root(sync, s);
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		DIE(sync, errno, "hostname '%s': %s", s->hostname, strerror(errno));
 	/*
@@ -465,6 +620,8 @@ static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_s
 	for (int i = 0; i < 3; i++)
 		if (s->stdio[i] >= 0 && dup2(s->stdio[i], i) < 0)
 			DIE(sync, errno, "stdio: %s", strerror(errno));
+	if (!s->init)
+		exec_as_pid1(sync, s, filter);
 	/* Every signal is waited for; a handler makes sure none is dropped as "ignored by init". */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
@@ -550,13 +707,18 @@ static int write_map(pid_t pid, const char *file, const char *map)
 	return 0;
 }
 
-static int recv_msg(struct nd_ctr_proc *p, struct msg *m, struct nd_err **err)
+/* The child's next message; with eof_ok, end of file is one too (m->type 0: the command was exec'd). */
+static int recv_msg(struct nd_ctr_proc *p, struct msg *m, bool eof_ok, struct nd_err **err)
 {
 	ssize_t n;
 
 	do
 		n = recv(p->sync, m, sizeof(*m), 0);
 	while (n < 0 && errno == EINTR);
+	if (n == 0 && eof_ok) {
+		m->type = 0;
+		return 0;
+	}
 	if (n != (ssize_t)sizeof(*m))
 		return nd_err_set(err, ND_ERR_SETUP, EPIPE, "container init exited during setup");
 	if (m->type == MSG_ERR)
@@ -580,7 +742,7 @@ int nd_ctr_start(struct nd_ctr_proc *p, const struct nd_ctr_spec *s, struct nd_e
 	char map[64];
 	int r;
 
-	r = recv_msg(p, &m, err);
+	r = recv_msg(p, &m, false, err);
 	if (r >= 0 && m.type != MSG_READY)
 		r = nd_err_set(err, ND_ERR_INTERNAL, EPROTO, "container init: unexpected message %d", m.type);
 	if (r >= 0 && s->userns) {
@@ -595,8 +757,8 @@ int nd_ctr_start(struct nd_ctr_proc *p, const struct nd_ctr_spec *s, struct nd_e
 			r = nd_err_set(err, ND_ERR_INTERNAL, errno, "container init: %s", strerror(errno));
 	}
 	if (r >= 0)
-		r = recv_msg(p, &m, err);
-	if (r >= 0 && m.type != MSG_EXEC_OK)
+		r = recv_msg(p, &m, !s->init, err);
+	if (r >= 0 && m.type != (s->init ? MSG_EXEC_OK : 0))
 		r = nd_err_set(err, ND_ERR_INTERNAL, EPROTO, "container init: unexpected message %d", m.type);
 	nd_closep(&p->sync);
 	if (r < 0)
@@ -664,7 +826,8 @@ static __attribute__((noreturn)) void exec_helper(int pidfd, int flags, const st
 	/* Joining a PID namespace takes effect for children: the command is one. */
 	cmd = fork();
 	if (cmd == 0)
-		exec_command(fail, s->argv, s->env, s->cwd, s->user, filter);
+		exec_command(fail, &(struct cmd_spec){ s->argv, s->env, s->cwd, s->user, s->caps, filter, false, s->group_add,
+						       NULL, false });
 	close(fail);
 	if (cmd < 0)
 		_exit(126);
@@ -689,7 +852,7 @@ int nd_ctr_exec(pid_t pid, int pidfd, const struct nd_exec_spec *s, int *ret_cod
 	if (!same_ns(pid, "user"))
 		flags |= CLONE_NEWUSER;
 	/* The container's own profile, as its command got it. */
-	if (!s->seccomp_unconfined && (r = nd_seccomp_build(nd_ctr_default_caps(), &filter, err)) < 0)
+	if (!s->seccomp_unconfined && (r = nd_seccomp_get(s->seccomp_cache, s->seccomp_profile, s->caps, &filter, err)) < 0)
 		return r;
 	if (pipe2(fail, O_CLOEXEC) < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "pipe: %s", strerror(errno));

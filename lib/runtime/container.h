@@ -1,11 +1,13 @@
 /*
  * The container process: cloned into new PID, mount, UTS, IPC and cgroup namespaces (and
  * the network namespace it is given), it mounts its overlay root, a fresh /proc, a minimal
- * /dev and a read-only /sys, pivots into the root, and stays as PID 1: a tiny init that
- * forks the command, forwards signals to it, reaps zombies and exits with its status.
- * The command runs with Docker's default capability set, no_new_privs and the default
- * seccomp profile; its root is mounted nodev and Docker's masked paths are covered. Once
- * the command runs, the init keeps only CAP_KILL and gets no_new_privs and the filter too.
+ * /dev and a read-only /sys, pivots into the root, and execs the command, which is PID 1
+ * in its PID namespace as with `docker run` (the kernel's PID 1 rules apply to it; the
+ * monitor outside still reaps it). With init (run --init) a tiny init stays PID 1 instead:
+ * it forks the command, forwards signals to it, reaps zombies and exits with its status;
+ * once the command runs, it keeps only CAP_KILL and gets no_new_privs and the filter too.
+ * The command runs with its capability set (Docker's default one unless asked), no_new_privs
+ * and its seccomp profile; its root is mounted nodev and Docker's masked paths are covered.
  */
 #pragma once
 
@@ -36,6 +38,18 @@ struct nd_ctr_spec {
 	bool new_session;           /* setsid() for the command (detached containers) */
 	bool seccomp_unconfined;    /* no seccomp filter (else the default profile, lib/runtime/secprofile.h) */
 	const char *etc_dir;        /* hostname, hosts, resolv.conf to bind over the root's /etc ones; NULL: none */
+	/* issue 13: the command is PID 1 unless init; caps its capability set; a Docker JSON profile. */
+	bool init;                  /* the small init as PID 1 in front of the command (run --init) */
+	unsigned long long caps;    /* bounding/effective/permitted set of the command (bit N: cap N) */
+	const char *seccomp_profile; /* Docker's JSON profile text; NULL: the default profile */
+	bool privileged;            /* /sys read-write, host devices in /dev, nothing masked */
+	char *const *ulimits;       /* --ulimit NAME=SOFT[:HARD] (checked: runtime/runopts.h) */
+	char *const *sysctls;       /* --sysctl KEY=VALUE (checked) */
+	char *const *group_add;     /* supplementary groups (names from the container's /etc/group, or numbers) */
+	unsigned long long shm_size; /* /dev/shm's size; 0: 64 MiB */
+	bool mkcwd;                 /* create the working directory when missing (docker run -w) */
+	const char *seccomp_cache;  /* compiled filters' directory (runtime/seccache.h); NULL: none */
+	char *const *devices;       /* --device HOST[:CTR[:PERMS]] (checked): made in /dev */
 };
 
 struct nd_ctr_proc {
@@ -66,6 +80,10 @@ struct nd_exec_spec {
 	const char *cwd, *user;     /* NULL: "/" and root */
 	const struct nd_cgroup *cg; /* NULL: none */
 	bool seccomp_unconfined;
+	unsigned long long caps;     /* as the container's command got them */
+	const char *seccomp_profile; /* NULL: the default profile */
+	char *const *group_add;      /* as the container's command got them */
+	const char *seccomp_cache;   /* NULL: compile the filter */
 };
 /*
  * Run s->argv inside the running container whose init is pid, pinned by pidfd (see

@@ -13,8 +13,11 @@ unsigned long long nd_ctr_default_caps(void);
 /* Bounding, permitted and effective set to keep; inheritable and ambient empty. 0 or -errno. */
 int nd_creds_drop_caps(unsigned long long keep);
 /*
- * The command's credentials: the default capabilities first (the id changes need
- * CAP_SETUID/SETGID, which the set keeps), then user ("uid[:gid]" or names; NULL: root),
- * then no_new_privs, then the working directory (NULL: "/"). -errno and a message in errbuf.
+ * The command's credentials: the capability set caps first (plus CAP_SETUID/SETGID, which
+ * the id changes need, dropped right after them when caps lacks them), then user
+ * ("uid[:gid]" or names; NULL: root) with the supplementary groups (names or numbers,
+ * may be NULL), then no_new_privs, then the working directory
+ * (NULL: "/"). -errno and a message in errbuf.
  */
-int nd_creds_become(const char *user, const char *cwd, char *errbuf, size_t errlen);
+int nd_creds_become(const char *user, const char *cwd, unsigned long long caps, char *const *groups, char *errbuf,
+		    size_t errlen);

@@ -16,9 +16,11 @@
 #include "base/proc.h"
 #include "base/state.h"
 #include "base/strv.h"
+#include "runtime/caps.h"
 #include "runtime/cgroup.h"
 #include "runtime/netsetup.h"
 #include "runtime/overlay.h"
+#include "runtime/runopts.h"
 
 #define REMOVING ".removing"
 
@@ -67,13 +69,13 @@ static void wait_monitor(const char *state, const char *id)
 			;
 }
 
-/* SIGTERM, then SIGKILL unless the process ends within timeout_s. */
-static void terminate(int pidfd, int timeout_s)
+/* sig (the container's stop signal), then SIGKILL unless the process ends within timeout_s. */
+static void terminate(int pidfd, int sig, int timeout_s)
 {
 	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
 	int r;
 
-	(void)syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0);
+	(void)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 	while ((r = poll(&pfd, 1, timeout_s * 1000)) < 0 && errno == EINTR)
 		;
 	if (r == 0)
@@ -90,8 +92,12 @@ int nd_run_stop(const char *state, const char *ref, int timeout_s, struct nd_err
 	if (r < 0 || !nd_ctr_monitored(state, c.id) || c.pid <= 0)
 		return r;
 	/* A reused pid is never signalled. */
-	if (nd_proc_pidfd(c.pid, c.pid_start, &pidfd) == 0)
-		terminate(pidfd, timeout_s);
+	if (nd_proc_pidfd(c.pid, c.pid_start, &pidfd) == 0) {
+		int sig = c.stop_signal ? nd_signal_number(c.stop_signal) : SIGTERM;
+
+		/* timeout_s < 0: the container's --stop-timeout, else Docker's 10 s. */
+		terminate(pidfd, sig > 0 ? sig : SIGTERM, timeout_s >= 0 ? timeout_s : c.stop_timeout >= 0 ? c.stop_timeout : 10);
+	}
 	wait_monitor(state, c.id);
 	return 0;
 }
@@ -133,7 +139,7 @@ int nd_run_remove(const char *state, const char *ref, bool force, struct nd_err 
 	}
 	if (nd_ctr_lock(state, id, false, &lock, NULL) < 0) {
 		if (!force)
-			return nd_err_set(err, ND_ERR_RUNNING, EBUSY, "container %.12s is running: stop it first, or rm -f", id);
+			return nd_err_set(err, ND_ERR_RUNNING, EBUSY, "container '%s' is running: stop it first, or rm -f", ref);
 		if ((r = nd_run_stop(state, id, 0, err)) < 0 || (r = nd_ctr_lock(state, id, true, &lock, err)) < 0)
 			return r;
 	}
@@ -147,6 +153,7 @@ int nd_run_exec(const char *state, const char *ref, const struct nd_exec_spec *s
 	_cleanup_(nd_strv_clear) struct nd_strv env = { 0 };
 	_cleanup_close_ int pidfd = -1;
 	struct nd_exec_spec x = *s;
+	_cleanup_free_ char *cache = NULL;
 	int r;
 
 	if ((r = nd_ctr_find(state, ref, &c, err)) < 0 || (r = nd_ctr_pidfd(state, &c, &pidfd, err)) < 0)
@@ -164,6 +171,12 @@ int nd_run_exec(const char *state, const char *ref, const struct nd_exec_spec *s
 	x.user = s->user ? s->user : c.user;
 	x.cg = &cg;
 	x.seccomp_unconfined = c.seccomp && !strcmp(c.seccomp, "unconfined");
+	x.caps = nd_ctr_caps(&c);
+	x.seccomp_profile = c.seccomp_profile;
+	x.group_add = c.group_add;
+	if (asprintf(&cache, "%s/seccomp", state) < 0)
+		return nd_oom(err);
+	x.seccomp_cache = cache;
 	return nd_ctr_exec(c.pid, pidfd, &x, ret_code, err);
 }
 

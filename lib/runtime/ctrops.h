@@ -26,7 +26,10 @@ void nd_ctr_remove(const char *state, const struct nd_ctr *c);
 /* Is this entry of <state>/containers a removal cut short? */
 bool nd_ctr_removing(const char *name);
 
-/* SIGTERM to the container, SIGKILL after timeout_s; returns once its monitor has ended. */
+/*
+ * The container's stop signal (--stop-signal, else SIGTERM), SIGKILL after timeout_s (< 0:
+ * its --stop-timeout, else 10); returns once its monitor has ended.
+ */
 int nd_run_stop(const char *state, const char *ref, int timeout_s, struct nd_err **err);
 /*
  * Release everything a container's record names and remove it. A running container is

@@ -32,9 +32,13 @@ static const struct field strs[] = {
 	FIELD("net", net),	     FIELD("network", network),	  FIELD("netns", netns),     FIELD("ip", ip),
 	FIELD("image", image),	     FIELD("rootfs", rootfs),	  FIELD("cgroupParent", cg_parent),
 	FIELD("seccomp", seccomp), FIELD("status", status),
+	FIELD("seccompProfile", seccomp_profile), FIELD("stopSignal", stop_signal), FIELD("entrypoint", entrypoint),
 };
 static const struct field strvs[] = { FIELD("argv", argv), FIELD("env", env), FIELD("ips", ips), FIELD("lower", lower),
-				      FIELD("ports", ports), FIELD("aliases", aliases), FIELD("dns", dns) };
+				      FIELD("ports", ports), FIELD("aliases", aliases), FIELD("dns", dns),
+				      FIELD("capAdd", cap_add), FIELD("capDrop", cap_drop), FIELD("labels", labels),
+				      FIELD("ulimits", ulimits), FIELD("sysctls", sysctls), FIELD("groupAdd", group_add),
+				      FIELD("devices", devices) };
 
 static char **str_at(const struct nd_ctr *c, const struct field *f)
 {
@@ -52,6 +56,7 @@ void nd_ctr_clear(struct nd_ctr *c)
 		free(*str_at(c, &strs[i]));
 	for (size_t i = 0; i < ND_ARRAY_SIZE(strvs); i++)
 		nd_strv_free(*strv_at(c, &strvs[i]));
+	free((void *)c->limits.devices);
 	*c = (struct nd_ctr){ 0 };
 }
 
@@ -124,6 +129,13 @@ static json_t *record_json(const struct nd_ctr *c)
 			      (json_int_t)c->created, "finished", (json_int_t)c->finished);
 	bool bad = !j;
 
+	if (!bad)
+		bad = json_object_set_new(j, "init", json_boolean(c->init)) < 0 ||
+		      json_object_set_new(j, "privileged", json_boolean(c->privileged)) < 0 ||
+		      json_object_set_new(j, "stopTimeout", c->stop_timeout >= 0 ? json_integer(c->stop_timeout) : json_null()) < 0 ||
+		      json_object_set_new(j, "shmSize", json_integer((json_int_t)c->shm_size)) < 0 ||
+		      json_object_set_new(json_object_get(j, "limits"), "memorySwap", json_integer((json_int_t)c->limits.memory_swap)) < 0 ||
+		      json_object_set_new(json_object_get(j, "limits"), "cpuShares", json_integer((json_int_t)c->limits.cpu_shares)) < 0;
 	/* A string JSON cannot hold (not UTF-8: json_string refuses it) is recorded as null. */
 	for (size_t i = 0; !bad && i < ND_ARRAY_SIZE(strs); i++) {
 		const char *s = *str_at(c, &strs[i]);
@@ -138,6 +150,11 @@ static json_t *record_json(const struct nd_ctr *c)
 		return NULL;
 	}
 	return j;
+}
+
+json_t *nd_ctr_json(const struct nd_ctr *c)
+{
+	return record_json(c);
 }
 
 int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err)
@@ -191,6 +208,12 @@ static int record_of(json_t *j, struct nd_ctr *c)
 	c->oom = jbool(j, "oom");
 	c->created = jint(j, "created");
 	c->finished = jint(j, "finished");
+	c->init = jbool(j, "init");
+	c->privileged = c->limits.all_devices = jbool(j, "privileged");
+	c->stop_timeout = json_is_integer(json_object_get(j, "stopTimeout")) ? (int)jint(j, "stopTimeout") : -1;
+	c->shm_size = (unsigned long long)jint(j, "shmSize");
+	c->limits.memory_swap = (uint64_t)jint(lim, "memorySwap");
+	c->limits.cpu_shares = (uint64_t)jint(lim, "cpuShares");
 	return r;
 }
 
@@ -270,7 +293,10 @@ int nd_ctr_find(const char *state, const char *ref, struct nd_ctr *ret, struct n
 	char id[ND_CTR_ID_LEN + 1];
 	int r = nd_ctr_resolve(state, ref, id, err);
 
-	return r < 0 ? r : nd_ctr_load(state, id, ret, err);
+	/* The user's word in the message, not the 64-hex id it resolved to. */
+	if (r >= 0 && (r = nd_ctr_load(state, id, ret, NULL)) == -ENOENT)
+		return nd_err_set(err, ND_ERR_NO_CONTAINER, ENOENT, "no such container: '%s'", ref);
+	return r < 0 ? nd_ctr_load(state, id, ret, err) : r;
 }
 
 int nd_ctr_name_take(const char *state, const char *name, const char *id, struct nd_err **err)
@@ -416,7 +442,8 @@ bool nd_ctr_monitored(const char *state, const char *id)
 int nd_ctr_pidfd(const char *state, const struct nd_ctr *c, int *ret_fd, struct nd_err **err)
 {
 	if (!nd_ctr_monitored(state, c->id) || nd_proc_pidfd(c->pid, c->pid_start, ret_fd) < 0)
-		return nd_err_set(err, ND_ERR_NOT_RUNNING, ESRCH, "container %.12s is not running", c->id);
+		return c->name ? nd_err_set(err, ND_ERR_NOT_RUNNING, ESRCH, "container '%s' is not running", c->name)
+			       : nd_err_set(err, ND_ERR_NOT_RUNNING, ESRCH, "container %.12s is not running", c->id);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <jansson.h>
 
 #include "base/err.h"
 #include "runtime/cgroup.h"
@@ -47,6 +48,20 @@ struct nd_ctr {
 	char **ports;               /* published ports, "[HOSTIP:]HOSTPORT:CTRPORT/PROTO" each (pmspec.h); may be NULL */
 	char **aliases; /* --network-alias: more names for the network's DNS, may be NULL */
 	char **dns;     /* --dns servers: the DNS server forwards this container's queries there */
+	/* issue 13, run flags (part 1): optional in the JSON, so older records load. */
+	bool init;              /* --init: the small init is PID 1, not the command */
+	bool privileged;        /* --privileged */
+	char **cap_add, **cap_drop; /* as given (NULL-terminated, may be NULL) */
+	char *seccomp_profile;  /* seccomp "custom": the JSON profile's text (--security-opt seccomp=FILE) */
+	char **labels;          /* -l K=V (NULL-terminated, may be NULL) */
+	char *stop_signal;      /* --stop-signal as given; NULL: SIGTERM */
+	int stop_timeout;       /* --stop-timeout seconds; -1: not given (stop's own, 10) */
+	char **ulimits;         /* --ulimit NAME=SOFT[:HARD] */
+	char **sysctls;         /* --sysctl KEY=VALUE (namespaced ones) */
+	char **group_add;       /* --group-add GROUP (name or number) */
+	unsigned long long shm_size; /* --shm-size bytes; 0: 64 MiB */
+	char *entrypoint;       /* --entrypoint, or NULL */
+	char **devices;         /* --device HOST[:CTR[:PERMS]] as given (limits.devices: their rules, at creation) */
 };
 
 void nd_ctr_clear(struct nd_ctr *c);
@@ -63,6 +78,8 @@ int nd_ctr_new_id(char ret[ND_CTR_ID_LEN + 1], struct nd_err **err);
 bool nd_ctr_valid_name(const char *name);
 
 int nd_ctr_save(const char *state, const struct nd_ctr *c, struct nd_err **err);
+/* The record as saved (a new reference), or NULL when out of memory. */
+json_t *nd_ctr_json(const struct nd_ctr *c);
 /* -ENOENT with code ND_ERR_NO_CONTAINER when there is no such record. */
 int nd_ctr_load(const char *state, const char *id, struct nd_ctr *ret, struct nd_err **err);
 

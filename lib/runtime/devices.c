@@ -111,16 +111,35 @@ int nd_dev_prog(const struct nd_dev_rule *rules, size_t n, struct bpf_insn *out,
 	return (int)len;
 }
 
+/* The default rules, then extra: into out (ND_DEV_EXTRA_MAX more than the defaults). */
+static size_t all_rules(const struct nd_dev_rule *extra, size_t n, struct nd_dev_rule *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < nd_dev_n_default; i++)
+		out[k++] = nd_dev_default[i];
+	for (size_t i = 0; i < n && i < ND_DEV_EXTRA_MAX; i++)
+		out[k++] = extra[i];
+	return k;
+}
+
 int nd_dev_v1_apply(const char *dir, struct nd_err **err)
 {
+	return nd_dev_v1_apply_extra(dir, NULL, 0, err);
+}
+
+int nd_dev_v1_apply_extra(const char *dir, const struct nd_dev_rule *extra, size_t n_extra, struct nd_err **err)
+{
+	struct nd_dev_rule rules[64 + ND_DEV_EXTRA_MAX];
+	size_t n = all_rules(extra, n_extra, rules);
 	char rule[64];
 	/* One rule per write: the kernel parses each write as one rule. */
 	int r = nd_write_at(dir, "devices.deny", "a");
 
 	if (r < 0)
 		return nd_err_set(err, ND_ERR_SETUP, -r, "cgroup '%s': devices.deny: %s", dir, strerror(-r));
-	for (size_t i = 0; i < nd_dev_n_default; i++) {
-		nd_dev_rule_v1(&nd_dev_default[i], rule, sizeof(rule));
+	for (size_t i = 0; i < n; i++) {
+		nd_dev_rule_v1(&rules[i], rule, sizeof(rule));
 		if ((r = nd_write_at(dir, "devices.allow", rule)) < 0)
 			return nd_err_set(err, ND_ERR_SETUP, -r, "cgroup '%s': devices.allow '%s': %s", dir, rule,
 					  strerror(-r));
@@ -155,11 +174,17 @@ static int load_prog(const struct bpf_insn *prog, size_t n, char *log, size_t lo
 
 int nd_dev_v2_apply(const char *dir, struct nd_err **err)
 {
+	return nd_dev_v2_apply_extra(dir, NULL, 0, err);
+}
+
+int nd_dev_v2_apply_extra(const char *dir, const struct nd_dev_rule *extra, size_t n_extra, struct nd_err **err)
+{
+	struct nd_dev_rule rules[64 + ND_DEV_EXTRA_MAX];
 	struct bpf_insn prog[ND_DEV_PROG_MAX];
 	_cleanup_close_ int cg = -1, pfd = -1;
 	char log[4096] = "";
 	union bpf_attr a;
-	int n = nd_dev_prog(nd_dev_default, nd_dev_n_default, prog, ND_ARRAY_SIZE(prog));
+	int n = nd_dev_prog(rules, all_rules(extra, n_extra, rules), prog, ND_ARRAY_SIZE(prog));
 
 	if (n < 0)
 		return nd_err_set(err, ND_ERR_SETUP, -n, "device program: too many rules");

@@ -44,3 +44,7 @@ int nd_dev_prog(const struct nd_dev_rule *rules, size_t n, struct bpf_insn *out,
 int nd_dev_v1_apply(const char *dir, struct nd_err **err);
 /* v2: load the default program and attach it to the cgroup directory (BPF_F_ALLOW_MULTI). */
 int nd_dev_v2_apply(const char *dir, struct nd_err **err);
+/* The same with extra rules (docker run --device) after the default ones; at most ND_DEV_EXTRA_MAX. */
+#define ND_DEV_EXTRA_MAX 16
+int nd_dev_v1_apply_extra(const char *dir, const struct nd_dev_rule *extra, size_t n, struct nd_err **err);
+int nd_dev_v2_apply_extra(const char *dir, const struct nd_dev_rule *extra, size_t n, struct nd_err **err);

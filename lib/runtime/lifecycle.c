@@ -19,8 +19,10 @@
 #include "base/state.h"
 #include "base/strv.h"
 #include "kernel/netnsname.h"
+#include "runtime/caps.h"
 #include "runtime/ctrops.h"
 #include "runtime/etcfiles.h"
+#include "runtime/names.h"
 #include "runtime/netsetup.h"
 #include "runtime/overlay.h"
 
@@ -61,6 +63,7 @@ void nd_run_clear(struct nd_run *run)
 	free(run->upper);
 	free(run->work);
 	free(run->merged);
+	free(run->seccomp_cache);
 	nd_ctr_clear(&run->c);
 	*run = (struct nd_run)ND_RUN_INIT;
 }
@@ -98,6 +101,38 @@ static int plan(struct nd_run *run, struct nd_err **err)
 }
 
 /*
+ * An unnamed container gets a free "adjective_surname" as with Docker: recorded first,
+ * like a given name, then taken; if another run took it meanwhile, another is drawn.
+ */
+static int generated_name(struct nd_run *run, struct nd_err **err)
+{
+	const char *state = run->spec->state;
+	struct nd_ctr *c = &run->c;
+	char name[64];
+	int r = -EEXIST;
+
+	for (int tries = 0; r == -EEXIST && tries < 32; tries++) {
+		char other[ND_CTR_ID_LEN + 1];
+
+		nd_ctr_gen_name(name, sizeof(name));
+		/* After a few clashes, a number as Docker adds one. */
+		if (tries >= 8)
+			snprintf(name + strlen(name), sizeof(name) - strlen(name), "%d", tries);
+		if (nd_ctr_resolve(state, name, other, NULL) != -ENOENT)
+			continue;
+		free(c->name);
+		if (!(c->name = strdup(name)))
+			return nd_oom(err);
+		if ((r = nd_ctr_save(state, c, err)) < 0)
+			return r;
+		r = nd_ctr_name_take(state, name, c->id, NULL);
+	}
+	if (r < 0)
+		return nd_err_set(err, ND_ERR_INTERNAL, -r, "no free generated name");
+	return nd_fault("run-name", err);
+}
+
+/*
  * The record, locked, before anything the container owns exists, and naming all of it
  * (netns, network, cgroup, name): whenever the monitor dies, rm and gc find every piece.
  */
@@ -115,7 +150,9 @@ static int record(struct nd_run *run, struct nd_err **err)
 	run->recorded = true;
 	if ((r = nd_fault("run-record", err)) < 0)
 		return r;
-	if (c->name && ((r = nd_ctr_name_take(state, c->name, c->id, err)) < 0 || (r = nd_fault("run-name", err)) < 0))
+	if (!c->name)
+		return generated_name(run, err);
+	if ( ((r = nd_ctr_name_take(state, c->name, c->id, err)) < 0 || (r = nd_fault("run-name", err)) < 0))
 		return r;
 	return 0;
 }
@@ -132,7 +169,7 @@ static int dirs(struct nd_run *run, struct nd_err **err)
 {
 	_cleanup_free_ char *log = NULL;
 
-	if (!(run->upper = sub(run->dir, "upper")) || !(run->work = sub(run->dir, "work")) ||
+	if (!(run->seccomp_cache = sub(run->spec->state, "seccomp")) || !(run->upper = sub(run->dir, "upper")) || !(run->work = sub(run->dir, "work")) ||
 	    !(run->merged = sub(run->dir, "merged")) || !(log = sub(run->dir, "log")))
 		return nd_oom(err);
 	if (mkdir(run->upper, 0755) < 0 || mkdir(run->work, 0700) < 0 || mkdir(run->merged, 0755) < 0 ||
@@ -168,6 +205,17 @@ static void ctr_spec(struct nd_run *run)
 		.new_session = c->detach,
 		.seccomp_unconfined = c->seccomp && !strcmp(c->seccomp, "unconfined"),
 		.etc_dir = run->dir,
+		.init = c->init,
+		.caps = nd_ctr_caps(c),
+		.seccomp_profile = c->seccomp_profile,
+		.privileged = c->privileged,
+		.ulimits = c->ulimits,
+		.sysctls = c->sysctls,
+		.group_add = c->group_add,
+		.shm_size = c->shm_size,
+		.mkcwd = true,
+		.seccomp_cache = run->seccomp_cache,
+		.devices = c->devices,
 	};
 }
 
@@ -260,6 +308,18 @@ int nd_run_start(const struct nd_run_spec *spec, struct nd_run *run, struct nd_e
 	return r;
 }
 
+/* netd rename may have renamed the container while it ran: its record has the name. */
+static void keep_renamed(struct nd_run *run)
+{
+	_cleanup_(nd_ctr_clear) struct nd_ctr disk = { 0 };
+
+	if (nd_ctr_load(run->spec->state, run->c.id, &disk, NULL) < 0 || !disk.name ||
+	    (run->c.name && !strcmp(disk.name, run->c.name)))
+		return;
+	free(run->c.name);
+	run->c.name = TAKE_PTR(disk.name);
+}
+
 int nd_run_wait(struct nd_run *run, int *ret_code, struct nd_err **ret_release, struct nd_err **err)
 {
 	const char *state = run->spec->state;
@@ -273,6 +333,7 @@ int nd_run_wait(struct nd_run *run, int *ret_code, struct nd_err **ret_release, 
 		return r;
 	}
 	c->oom = nd_cg_oom_killed(&run->cg);
+	keep_renamed(run);
 	if ((r = nd_ctr_release(c, ret_release)) < 0)
 		nd_err_wrap(ret_release, "releasing container %.12s", c->id);
 	(void)nd_fault("run-release", NULL);

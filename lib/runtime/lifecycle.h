@@ -32,6 +32,7 @@ struct nd_run {
 	struct nd_ctr_proc proc;
 	bool recorded;                  /* the record exists: it names what a failure must release */
 	bool started;                   /* the command ran */
+	char *seccomp_cache;            /* <state>/seccomp: compiled filters (runtime/seccache.h) */
 };
 #define ND_RUN_INIT { .lock = -1, .netns_fd = -1, .logfd = -1, .proc = { .pidfd = -1, .sync = -1 } }
 /* Memory and descriptors; kills an init still there. Releases nothing the record names. */

@@ -115,6 +115,17 @@ static int ports_of(const struct nd_ctr *c, json_t **ret, struct nd_err **err)
 	return (*ret = nd_pm_to_json(v, n)) ? 0 : nd_oom(err);
 }
 
+/* "network 'x': ..." unless the message names the network already (no "network 'x': network 'x' not found"). */
+static int wrap_net(struct nd_err **err, int r, const char *network)
+{
+	char quoted[300];
+
+	snprintf(quoted, sizeof(quoted), "'%s'", network);
+	if (err && *err && (*err)->msg && strstr((*err)->msg, quoted))
+		return r;
+	return nd_err_wrap(err, "network '%s'", network);
+}
+
 int nd_ctr_net_attach(struct nd_ctr *c, int netns_fd, struct nd_err **err)
 {
 	struct nd_attach_req req = { .network = c->network, .id = c->id, .ifname = "eth0", .ip = c->ip, .name = c->name,
@@ -135,7 +146,7 @@ int nd_ctr_net_attach(struct nd_ctr *c, int netns_fd, struct nd_err **err)
 		return r;
 	nd_result_init(&res);
 	if ((r = nd_attach(&req, &res, err)) < 0)
-		r = nd_err_wrap(err, "network '%s'", c->network);
+		r = wrap_net(err, r, c->network);
 	else
 		r = ips_of(&res, &c->ips, err);
 	nd_result_clear(&res);
@@ -160,7 +171,7 @@ int nd_ctr_net_release(const struct nd_ctr *c, struct nd_err **err)
 		if (r < 0 && e && e->code == ND_ERR_NOT_FOUND)
 			r = 0;
 		if (r < 0) {
-			nd_err_wrap(&e, "network '%s'", c->network);
+			wrap_net(&e, r, c->network);
 			first = nd_err_move(err, &e, r);
 		}
 	}

@@ -6,6 +6,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,64 @@ int nd_seccomp_build(unsigned long long caps, struct nd_seccomp **ret, struct nd
 	seccomp_release(ctx);
 	if (r < 0)
 		return nd_err_set(err, ND_ERR_INTERNAL, -r, "seccomp: building the default profile: %s", strerror(-r));
+	*ret = TAKE_PTR(f);
+	return 0;
+}
+
+void nd_seccomp_insns(const struct nd_seccomp *f, const void **ret, size_t *ret_len)
+{
+	*ret = f->prog.filter;
+	*ret_len = (size_t)f->prog.len * sizeof(struct sock_filter);
+}
+
+int nd_seccomp_from_insns(const void *insns, size_t len, struct nd_seccomp **ret)
+{
+	_cleanup_free_ struct nd_seccomp *f = NULL;
+
+	if (!len || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return -EINVAL;
+	if (!(f = calloc(1, sizeof(*f))) || !(f->prog.filter = malloc(len)))
+		return -ENOMEM;
+	memcpy(f->prog.filter, insns, len);
+	f->prog.len = (unsigned short)(len / sizeof(struct sock_filter));
+	*ret = TAKE_PTR(f);
+	return 0;
+}
+
+static unsigned long long fnv(unsigned long long h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (h ^ 0xff) * 0x100000001b3ULL;
+}
+
+unsigned long long nd_seccomp_default_hash(void)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+	char num[32];
+
+	for (size_t i = 0; i < ND_ARRAY_SIZE(allowed); i++)
+		h = fnv(h, allowed[i]);
+	for (size_t i = 0; i < ND_ARRAY_SIZE(by_cap); i++) {
+		snprintf(num, sizeof(num), "%llx", by_cap[i].caps);
+		h = fnv(h, num);
+		for (size_t j = 0; j < ND_ARRAY_SIZE(by_cap[i].names) && by_cap[i].names[j]; j++)
+			h = fnv(h, by_cap[i].names[j]);
+	}
+	/* The conditional rules' values are code, not tables: a change there bumps this. */
+	return fnv(h, "conditional-v1");
+}
+
+int nd_seccomp_compile(void *ctx, struct nd_seccomp **ret, struct nd_err **err)
+{
+	_cleanup_free_ struct nd_seccomp *f = calloc(1, sizeof(*f));
+	int r;
+
+	if (!f)
+		return nd_oom(err);
+	if ((r = export_bpf(ctx, &f->prog)) < 0)
+		return nd_err_set(err, r == -E2BIG ? ND_ERR_BAD_SPEC : ND_ERR_INTERNAL, -r, "seccomp: compiling the profile: %s",
+				  strerror(-r));
 	*ret = TAKE_PTR(f);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "base/err.h"
 
@@ -25,4 +26,17 @@ int nd_seccomp_build(unsigned long long caps, struct nd_seccomp **ret, struct nd
  */
 int nd_seccomp_load(const struct nd_seccomp *f);
 void nd_seccomp_free(struct nd_seccomp *f);
+/* The compiled program (sock_filter instructions) and back: for the cache (runtime/seccache.h). */
+void nd_seccomp_insns(const struct nd_seccomp *f, const void **ret, size_t *ret_len);
+int nd_seccomp_from_insns(const void *insns, size_t len, struct nd_seccomp **ret);
+/* A hash of the default profile's tables: a cached default filter is this version's. */
+unsigned long long nd_seccomp_default_hash(void);
+/* A libseccomp context (scmp_filter_ctx) compiled into a filter; the context stays the caller's. */
+int nd_seccomp_compile(void *ctx, struct nd_seccomp **ret, struct nd_err **err);
 
+
+/*
+ * The filter of a container: profile (Docker's JSON seccomp profile format, see
+ * runtime/seccompjson.h) when given, else the default profile for caps.
+ */
+int nd_seccomp_for(const char *profile, unsigned long long caps, struct nd_seccomp **ret, struct nd_err **err);

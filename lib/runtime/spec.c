@@ -12,7 +12,10 @@
 #include "base/state.h"
 #include "base/strv.h"
 #include "portmap/pmspec.h"
+#include "runtime/caps.h"
 #include "runtime/cgroup.h"
+#include "runtime/runopts.h"
+#include "runtime/seccompjson.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -29,7 +32,7 @@ int nd_spec_check(const struct nd_run_spec *s, struct nd_err **err)
 
 	if (!s->rootfs == !s->image)
 		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "give exactly one of --rootfs and --image");
-	if (s->rootfs && s->n_args == 0)
+	if (s->rootfs && s->n_args == 0 && !s->entrypoint)
 		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "no command given");
 	if (s->ip && net && (!strcmp(net, "host") || !strcmp(net, "none") || !strncmp(net, "container:", 10)))
 		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--ip needs a network (bridge or a named one)");
@@ -129,7 +132,7 @@ static int dup_or_null(const char *s, char **ret)
 	return s && !(*ret = strdup(s)) ? -ENOMEM : 0;
 }
 
-static int copy_strv(char *const *v, char ***ret)
+static int strv_copy(char *const *v, char ***ret)
 {
 	struct nd_strv out = { 0 };
 
@@ -142,6 +145,135 @@ static int copy_strv(char *const *v, char ***ret)
 	return 0;
 }
 
+/* -l K=V, or K alone (an empty value, as Docker). */
+static int labels_of(const struct nd_run_spec *s, struct nd_ctr *c)
+{
+	struct nd_strv out = { 0 };
+	int r = 0;
+
+	for (char *const *l = s->labels; r >= 0 && l && *l; l++) {
+		_cleanup_free_ char *kv = NULL;
+
+		r = asprintf(&kv, "%s%s", *l, strchr(*l, '=') ? "" : "=") < 0 ? -ENOMEM : nd_env_set(&out, kv);
+	}
+	if (r < 0) {
+		nd_strv_clear(&out);
+		return r;
+	}
+	c->labels = nd_strv_take(&out);
+	return 0;
+}
+
+/* --device: each a device node of the host; their cgroup rules go with the record's limits. */
+static int devices_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
+{
+	size_t n = nd_strv_len(s->devices);
+	struct nd_dev_rule *rules;
+	char path[4096];
+	struct stat st;
+	int r;
+
+	if (!n)
+		return 0;
+	if (n > ND_DEV_EXTRA_MAX)
+		return nd_err_set(err, ND_ERR_BAD_SPEC, E2BIG, "--device: at most %d devices", ND_DEV_EXTRA_MAX);
+	if (!(rules = calloc(n, sizeof(*rules))))
+		return nd_oom(err);
+	for (size_t i = 0; i < n; i++)
+		if ((r = nd_device_parse(s->devices[i], &rules[i], path, sizeof(path), &st, err)) < 0) {
+			free(rules);
+			return r;
+		}
+	c->limits.devices = rules;
+	c->limits.n_devices = n;
+	return strv_copy(s->devices, &c->devices) < 0 ? nd_oom(err) : 0;
+}
+
+/* --ulimit, --sysctl, --stop-signal, --stop-timeout, --shm-size: each checked, then recorded. */
+static int runflags_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
+{
+	const char *net = s->net ? s->net : "bridge", *val;
+	bool own_netns = strcmp(net, "host") && strncmp(net, "container:", 10);
+	struct rlimit rl;
+	char path[256];
+	int res, r;
+
+	for (char *const *u = s->ulimits; u && *u; u++)
+		if ((r = nd_ulimit_parse(*u, &res, &rl, err)) < 0)
+			return r;
+	for (char *const *k = s->sysctls; k && *k; k++)
+		if ((r = nd_sysctl_check(*k, own_netns, path, sizeof(path), &val, err)) < 0)
+			return r;
+	if (s->stop_signal && nd_signal_number(s->stop_signal) < 0)
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--stop-signal '%s' is not a signal", s->stop_signal);
+	c->stop_timeout = -1;
+	if (s->stop_timeout) {
+		char *end;
+		long v = strtol(s->stop_timeout, &end, 10);
+
+		if (!*s->stop_timeout || *end || v < 0 || v > 86400)
+			return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--stop-timeout '%s': seconds from 0 to 86400", s->stop_timeout);
+		c->stop_timeout = (int)v;
+	}
+	if (s->shm_size) {
+		uint64_t v = 0;
+
+		if (nd_cg_parse_size(s->shm_size, &v, err) < 0)
+			return nd_err_wrap(err, "--shm-size");
+		if (!v)
+			return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--shm-size '%s' must be above 0", s->shm_size);
+		c->shm_size = v;
+	}
+	if ((r = devices_of(s, c, err)) < 0)
+		return r;
+	if (strv_copy(s->ulimits, &c->ulimits) < 0 || strv_copy(s->sysctls, &c->sysctls) < 0 ||
+	    strv_copy(s->group_add, &c->group_add) < 0 || dup_or_null(s->stop_signal, &c->stop_signal) < 0 ||
+	    dup_or_null(s->entrypoint, &c->entrypoint) < 0)
+		return nd_oom(err);
+	return 0;
+}
+
+/* --entrypoint: the command is it, then the given args (the image's Cmd goes too, as with Docker). */
+static int entrypoint_argv(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
+{
+	struct nd_strv argv = { 0 };
+	int r = nd_strv_push(&argv, s->entrypoint);
+
+	for (size_t i = 0; r >= 0 && i < s->n_args; i++)
+		r = nd_strv_push(&argv, s->args[i]);
+	if (r < 0) {
+		nd_strv_clear(&argv);
+		return nd_oom(err);
+	}
+	nd_strv_free(c->argv);
+	c->argv = nd_strv_take(&argv);
+	return 0;
+}
+
+static const char *seccomp_mode(const struct nd_run_spec *s)
+{
+	return s->seccomp_unconfined || s->privileged ? "unconfined" : s->seccomp_profile ? "custom" : "default";
+}
+
+/* --init, --privileged, the capabilities and the seccomp profile, each checked. */
+static int security_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
+{
+	unsigned long long caps;
+	int r;
+
+	if ((r = nd_caps_resolve(s->cap_add, s->cap_drop, s->privileged, &caps, err)) < 0)
+		return r;
+	if (s->seccomp_profile && !s->seccomp_unconfined && !s->privileged &&
+	    (r = nd_seccomp_json_check(s->seccomp_profile, strlen(s->seccomp_profile), err)) < 0)
+		return r;
+	c->init = s->init;
+	c->privileged = c->limits.all_devices = s->privileged;
+	if (strv_copy(s->cap_add, &c->cap_add) < 0 || strv_copy(s->cap_drop, &c->cap_drop) < 0 || labels_of(s, c) < 0 ||
+	    dup_or_null(!strcmp(seccomp_mode(s), "custom") ? s->seccomp_profile : NULL, &c->seccomp_profile) < 0)
+		return nd_oom(err);
+	return 0;
+}
+
 /* The record's own fields: names, network choice, cgroup parent, flags. */
 static int fields_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
 {
@@ -151,10 +283,10 @@ static int fields_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_er
 	c->hostname = s->hostname ? strdup(s->hostname) : strndup(c->id, ND_CTR_SHORT);
 	if (!c->hostname || dup_or_null(s->net ? s->net : "bridge", &c->net) < 0 || dup_or_null(s->ip, &c->ip) < 0 ||
 	    dup_or_null(s->name, &c->name) < 0 || dup_or_null(parent, &c->cg_parent) < 0 ||
-	    dup_or_null(s->seccomp_unconfined ? "unconfined" : "default", &c->seccomp) < 0 ||
+	    dup_or_null(seccomp_mode(s), &c->seccomp) < 0 ||
 	    dup_or_null("created", &c->status) < 0)
 		return nd_oom(err);
-	if (copy_strv(s->aliases, &c->aliases) < 0 || copy_strv(s->dns, &c->dns) < 0)
+	if (strv_copy(s->aliases, &c->aliases) < 0 || strv_copy(s->dns, &c->dns) < 0)
 		return nd_oom(err);
 	c->userns = s->userns;
 	c->auto_rm = s->rm;
@@ -163,10 +295,46 @@ static int fields_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_er
 	return publish_of(s, c, err);
 }
 
+#define MEMORY_MIN (6ULL << 20)
+
+/* --memory-swap: memory plus swap, at least --memory; -1: unlimited swap. */
+static int swap_of(const struct nd_run_spec *s, struct nd_cg_limits *l, struct nd_err **err)
+{
+	if (!s->memory)
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--memory-swap needs --memory (it counts memory plus swap)");
+	if (!strcmp(s->memory_swap, "-1")) {
+		l->memory_swap = UINT64_MAX;
+		return 0;
+	}
+	if (nd_cg_parse_size(s->memory_swap, &l->memory_swap, err) < 0)
+		return nd_err_wrap(err, "--memory-swap");
+	if (l->memory_swap < l->memory)
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--memory-swap %s is below --memory %s (it counts memory plus swap)",
+				  s->memory_swap, s->memory);
+	return 0;
+}
+
 static int limits_of(const struct nd_run_spec *s, struct nd_cg_limits *l, struct nd_err **err)
 {
+	int r;
+
 	if (s->memory && nd_cg_parse_size(s->memory, &l->memory, err) < 0)
 		return nd_err_wrap(err, "--memory");
+	/* Docker's floor: below it the kernel OOM-kills the container's first process at once. */
+	if (s->memory && l->memory < MEMORY_MIN)
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--memory %s is below the minimum memory limit of 6MiB", s->memory);
+	if (s->memory_swap && (r = swap_of(s, l, err)) < 0)
+		return r;
+	if (s->cpu_shares) {
+		char *end;
+		long long v = strtoll(s->cpu_shares, &end, 10);
+
+		/* Docker's (and the v1 kernel's) range. */
+		if (!*s->cpu_shares || *end || v < 2 || v > 262144)
+			return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--cpu-shares '%s': from 2 to 262144 (1024 is one CPU's share)",
+					  s->cpu_shares);
+		l->cpu_shares = (uint64_t)v;
+	}
 	if (s->cpus && nd_cg_parse_cpus(s->cpus, &l->cpu_quota, err) < 0)
 		return nd_err_wrap(err, "--cpus");
 	if (s->pids) {
@@ -295,12 +463,15 @@ int nd_spec_to_ctr(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err 
 	int r;
 
 	if ((r = nd_spec_check(s, err)) < 0 || (r = fields_of(s, c, err)) < 0 || (r = limits_of(s, &c->limits, err)) < 0 ||
+	    (r = security_of(s, c, err)) < 0 || (r = runflags_of(s, c, err)) < 0 ||
 	    (r = layers_of(s, c, &img, err)) < 0 || (r = lower_of(img.lower, &c->lower, err)) < 0 ||
 	    (r = env_of(s, &img, c, err)) < 0)
 		return r;
 	if (s->publish_all && (r = publish_all_of(img.exposed, c, err)) < 0)
 		return r;
 	c->argv = TAKE_PTR(img.argv);
+	if (s->entrypoint && (r = entrypoint_argv(s, c, err)) < 0)
+		return r;
 	cwd = s->cwd ? s->cwd : img.workdir ? img.workdir : "/";
 	user = s->user ? s->user : img.user;
 	if (!(c->cwd = strdup(cwd)) || dup_or_null(user, &c->user) < 0)

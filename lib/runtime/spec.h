@@ -39,6 +39,16 @@ struct nd_run_spec {
 	char *const *dns_opt;    /* --dns-option OPT */
 	char *const *add_hosts;  /* --add-host NAME:IP (IP may be host-gateway) */
 	char *const *aliases;    /* --network-alias NAME */
+	/* issue 13, run flags (part 1) */
+	bool init, privileged;             /* --init, --privileged */
+	char *const *cap_add, *const *cap_drop; /* NULL-terminated, may be NULL */
+	const char *seccomp_profile;       /* a Docker JSON profile's text (seccomp=FILE), or NULL */
+	char *const *labels;               /* -l K=V (or K, an empty value); NULL-terminated, may be NULL */
+	const char *entrypoint;            /* --entrypoint: replaces the image's Entrypoint and Cmd */
+	const char *stop_signal, *stop_timeout, *shm_size, *memory_swap; /* as written; NULL: none */
+	char *const *ulimits, *const *sysctls, *const *group_add; /* NULL-terminated, may be NULL */
+	char *const *devices;              /* --device HOST[:CTR[:PERMS]]; NULL-terminated, may be NULL */
+	const char *cpu_shares;            /* --cpu-shares as written, or NULL */
 };
 
 /* The spec's /etc file options (runtime/etcfiles.h). */

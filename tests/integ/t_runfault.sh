@@ -85,7 +85,7 @@ test_run_fault_fail_leaves_nothing() {
 		case $p in
 		nft-del@*|ipam-del@*|detach-intent@*|detach-record@*)
 			[ $rc = 0 ] && echo "$out" | grep -q "releasing container .*fault injected at '${p%@*}'" || fail "$p:fail: exit $rc: $out" || return 1
-			"$N" ps -a | grep -q ' f .*dead' || fail "$p:fail: no dead record: $("$N" ps -a)" || return 1
+			"$N" ps -a | grep -q 'Dead .* f$' || fail "$p:fail: no dead record: $("$N" ps -a)" || return 1
 			gc_after "$p:fail" || return 1 ;;
 		run-release@*|run-remove@*)
 			[ $rc = 0 ] || fail "$p:fail: exit $rc: $out" || return 1 ;;
@@ -111,7 +111,7 @@ test_run_fault_kill_then_rm_leaves_nothing() {
 			[ -z "$id" ] || fail "$p:kill: still listed" || return 1
 			gc_after "$p:kill" || return 1
 		else
-			[ -n "$id" ] && "$N" ps -a | grep -q "^${id:0:12}  f  *dead" || fail "$p:kill: not listed as dead: $("$N" ps -a)" || return 1
+			[ -n "$id" ] && "$N" ps -a | grep -q "^${id:0:12} .*Dead .* f$" || fail "$p:kill: not listed as dead: $("$N" ps -a)" || return 1
 			"$N" rm "$id" >/dev/null || fail "rm after $p:kill" || return 1
 		fi
 		rt_nothing_left || fail "after $p:kill + rm" || return 1

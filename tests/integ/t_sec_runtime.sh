@@ -119,8 +119,8 @@ test_run_sec_seccomp_filters_commands_exec_and_init() {
 	echo "$out" | grep -q "s3cret-$$" && { fail "the container read the host's key: $out"; return 1; }
 	echo "$out" | grep -q "^Seccomp:	2$" || fail "no seccomp filter: $out" || return 1
 	[ "$(echo "$out" | grep -c 'Operation not permitted')" = 2 ] || fail "keyctl: $out" || return 1
-	# The init (PID 1) keeps CAP_KILL alone, no_new_privs and the filter.
-	out=$(run --rm --net=none -- grep -E '^(CapEff|CapBnd|CapPrm|NoNewPrivs|Seccomp):' /proc/1/status | tr '\t\n' '  ')
+	# The init (PID 1 under --init) keeps CAP_KILL alone, no_new_privs and the filter.
+	out=$(run --rm --net=none --init -- grep -E '^(CapEff|CapBnd|CapPrm|NoNewPrivs|Seccomp):' /proc/1/status | tr '\t\n' '  ')
 	[ "$out" = "CapPrm: 0000000000000020 CapEff: 0000000000000020 CapBnd: 0000000000000020 NoNewPrivs: 1 Seccomp: 2 " ] ||
 		fail "init: $out" || return 1
 	# Unconfined: no filter, and then the key is readable (the check above can fail).
