@@ -66,3 +66,7 @@ int nd_cmd_rm(int argc, char **argv);
 int nd_cmd_logs(int argc, char **argv);
 int nd_cmd_exec(int argc, char **argv);
 int nd_cmd_commit(int argc, char **argv);
+int nd_cmd_volume(int argc, char **argv);
+int nd_cmd_kill(int argc, char **argv);
+int nd_cmd_pause(int argc, char **argv);
+int nd_cmd_unpause(int argc, char **argv);

@@ -97,12 +97,18 @@ static int exec_oci(int argc, char **argv)
 struct run_args {
 	struct nd_run_spec spec;
 	struct nd_strv env, layers;
+	struct nd_strv volumes, mounts, tmpfs;
+	struct nd_strv log_opts;
 };
 
 static void run_args_clear(struct run_args *a)
 {
 	nd_strv_clear(&a->env);
 	nd_strv_clear(&a->layers);
+	nd_strv_clear(&a->volumes);
+	nd_strv_clear(&a->mounts);
+	nd_strv_clear(&a->tmpfs);
+	nd_strv_clear(&a->log_opts);
 }
 
 static void run_usage(FILE *f)
@@ -124,7 +130,12 @@ static void run_usage(FILE *f)
 		"  --cgroup-parent P    cgroup parent (default netd, or $NETD_CGROUP_PARENT)\n"
 		"  --security-opt OPT   seccomp=unconfined (no seccomp filter); no-new-privileges (always on)\n"
 		"  -d, --detach         run in the background, print the ID\n"
-		"  --rm                 remove the container when it exits\n",
+		"  --rm                 remove the container when it exits\n"
+		"  -v, --volume SRC:DST[:ro]  bind a host path (SRC absolute) or mount a named volume\n"
+		"  --mount type=bind|volume|tmpfs,source=S,target=D[,readonly][,tmpfs-size=N][,tmpfs-mode=M]\n"
+		"  --tmpfs DST[:OPTS]   a tmpfs (size=, mode=, ro, exec)\n"
+		"  --read-only          the root filesystem read-only (mounts stay writable)\n"
+		"  --log-opt OPT        max-size=SIZE, max-file=N: rotate the json-file log\n",
 		ND_USERNS_BASE);
 }
 
@@ -157,7 +168,7 @@ static int option_unsupported(const char *v)
 }
 
 enum { O_NAME = 256, O_HOST, O_NET, O_IP, O_CPUS, O_PIDS, O_USERNS, O_RM, O_ROOTFS, O_IMAGE, O_LAYER, O_CGP,
-       O_STATE, O_SECOPT };
+       O_STATE, O_SECOPT, O_MOUNT, O_TMPFS, O_RO, O_LOGOPT };
 
 /* One option of netd run into a; 0, or the exit status for a usage error. */
 static int run_opt(int ch, char *arg, struct run_args *a)
@@ -190,6 +201,17 @@ static int run_opt(int ch, char *arg, struct run_args *a)
 		if (security_opt(arg, s) < 0)
 			return option_unsupported(arg);
 		break;
+	case 'v':
+	case O_MOUNT:
+	case O_TMPFS:
+		if (nd_strv_push(ch == 'v' ? &a->volumes : ch == O_MOUNT ? &a->mounts : &a->tmpfs, arg) < 0)
+			return fail("run", NULL);
+		break;
+	case O_RO: s->read_only = true; break;
+	case O_LOGOPT:
+		if (nd_strv_push(&a->log_opts, arg) < 0)
+			return fail("run", NULL);
+		break;
 	default: return usage_err("run", "unknown option or missing argument");
 	}
 	return 0;
@@ -209,13 +231,16 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "rootfs", required_argument, NULL, O_ROOTFS },   { "image", required_argument, NULL, O_IMAGE },
 		{ "layer", required_argument, NULL, O_LAYER },	   { "cgroup-parent", required_argument, NULL, O_CGP },
 		{ "state-dir", required_argument, NULL, O_STATE }, { "help", no_argument, NULL, 'h' },
-		{ "security-opt", required_argument, NULL, O_SECOPT }, { 0 },
+		{ "security-opt", required_argument, NULL, O_SECOPT },
+		{ "volume", required_argument, NULL, 'v' },	   { "mount", required_argument, NULL, O_MOUNT },
+		{ "tmpfs", required_argument, NULL, O_TMPFS },	   { "read-only", no_argument, NULL, O_RO },
+		{ "log-opt", required_argument, NULL, O_LOGOPT },	   { 0 },
 	};
 	_cleanup_err_ struct nd_err *err = NULL;
 	int ch, r;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+m:e:w:u:dh", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+m:e:w:u:dhv:", lo, NULL)) != -1) {
 		if (ch == 'h') {
 			run_usage(stdout);
 			return -1;
@@ -227,6 +252,10 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 	a->spec.n_args = (size_t)(argc - optind);
 	a->spec.env = a->env.v;
 	a->spec.layers = a->layers.v;
+	a->spec.volumes = a->volumes.v;
+	a->spec.mounts = a->mounts.v;
+	a->spec.tmpfs = a->tmpfs.v;
+	a->spec.log_opts = a->log_opts.v;
 	if (nd_spec_check(&a->spec, &err) < 0)
 		return usage_err("run", err->msg);
 	return 0;
@@ -461,25 +490,79 @@ int nd_run_gc(json_t *report, struct nd_err **err)
 
 /* ---- logs, exec, commit ---- */
 
+/* An entry as docker logs prints it: to stdout or stderr by its stream, -t: its time first. */
+static int print_entry(const struct nd_log_entry *e, void *arg)
+{
+	bool timestamps = *(bool *)arg;
+	int fd = e->stream == 2 ? STDERR_FILENO : STDOUT_FILENO;
+
+	if (timestamps && (nd_write_all(fd, e->time, strlen(e->time)) < 0 || nd_write_all(fd, " ", 1) < 0))
+		return -EPIPE;
+	return nd_write_all(fd, e->msg, e->msg_len) < 0 ? -EPIPE : 0;
+}
+
+/* --since: unix seconds (with a fraction), RFC 3339, or a duration back from now (10s, 5m, 2h). */
+static int parse_since(const char *v, int64_t *ret)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (end != v && !*end && d >= 0) {
+		*ret = (int64_t)(d * 1e9);
+		return 0;
+	}
+	if (end != v && d >= 0 && (!strcmp(end, "s") || !strcmp(end, "m") || !strcmp(end, "h"))) {
+		double mult = *end == 's' ? 1 : *end == 'm' ? 60 : 3600;
+
+		*ret = (int64_t)time(NULL) * 1000000000LL - (int64_t)(d * mult * 1e9);
+		return 0;
+	}
+	return nd_log_parse_time(v, ret);
+}
+
 int nd_cmd_logs(int argc, char **argv)
 {
+	static const struct option lo[] = { { "follow", no_argument, NULL, 'f' },
+					    { "timestamps", no_argument, NULL, 't' },
+					    { "tail", required_argument, NULL, 'n' },
+					    { "since", required_argument, NULL, 's' },
+					    { "help", no_argument, NULL, 'h' },
+					    { 0 } };
 	_cleanup_err_ struct nd_err *err = NULL;
-	_cleanup_close_ int fd = -1;
-	char buf[65536];
-	long n;
+	struct nd_log_read o = { .tail = -1, .emit = print_entry };
+	bool timestamps = false;
+	char *end;
+	int ch;
 
-	if (argc == 2 && is_help(argv[1])) {
-		printf("Usage: netd logs ID|NAME\n  the output of a detached container (-d)\n");
-		return ND_EXIT_OK;
-	}
-	if (argc != 2 || argv[1][0] == '-')
-		return usage_err("logs", "give one container");
-	if (nd_run_log_open(nd_state_dir(), argv[1], &fd, &err) < 0)
-		return fail("logs", err);
-	fflush(stdout);
-	while (fd >= 0 && (n = nd_read_upto(fd, buf, sizeof(buf))) > 0)
-		if (nd_write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+ftn:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'f': o.follow = true; break;
+		case 't': timestamps = true; break;
+		case 'n':
+			o.tail = strtol(optarg, &end, 10);
+			if (!strcmp(optarg, "all"))
+				o.tail = -1;
+			else if (!*optarg || *end || o.tail < 0)
+				return usage_err("logs", "--tail takes a number of lines or 'all'");
 			break;
+		case 's':
+			if (parse_since(optarg, &o.since_ns) < 0)
+				return usage_err("logs", "--since takes unix seconds, an RFC 3339 time or a duration (10m)");
+			break;
+		case 'h':
+			printf("Usage: netd logs [-f] [--tail N] [-t] [--since T] ID|NAME\n"
+			       "  the container's output (json-file log): stdout entries to stdout, stderr to stderr\n");
+			return ND_EXIT_OK;
+		default: return usage_err("logs", "unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_err("logs", "give one container");
+	o.arg = &timestamps;
+	fflush(stdout);
+	if (nd_run_logs(nd_state_dir(), argv[optind], &o, &err) < 0 && err->errnum != EPIPE)
+		return fail("logs", err);
 	return ND_EXIT_OK;
 }
 

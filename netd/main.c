@@ -33,6 +33,10 @@ static const struct cmd {
 	{ "logs", nd_cmd_logs, "a container's output" },
 	{ "exec", nd_cmd_exec, "run a command in a container" },
 	{ "commit", nd_cmd_commit, "save a container as an image" },
+	{ "volume", nd_cmd_volume, "create|ls|inspect|rm|prune named volumes" },
+	{ "kill", nd_cmd_kill, "send a signal to a container" },
+	{ "pause", nd_cmd_pause, "freeze a container's processes" },
+	{ "unpause", nd_cmd_unpause, "thaw a paused container" },
 };
 
 static void usage(FILE *f)

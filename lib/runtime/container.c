@@ -160,6 +160,16 @@ static void readonly_proc(int sync, const char *root)
 	}
 }
 
+/* -v, --mount, --tmpfs: targets resolved inside the root (runtime/ctrmount.h). */
+static void user_mounts(int sync, const struct nd_ctr_spec *s)
+{
+	char msg[400];
+	int r;
+
+	if (s->n_mounts && (r = nd_ctr_mounts_apply(s->merged, s->mounts, s->n_mounts, msg, sizeof(msg))) < 0)
+		DIE(sync, -r, "%s", msg);
+}
+
 static void setup_root(int sync, const struct nd_ctr_spec *s)
 {
 	_cleanup_free_ char *opts = NULL;
@@ -180,8 +190,12 @@ static void setup_root(int sync, const struct nd_ctr_spec *s)
 	setup_dev(sync, s->merged);
 	if ((r = mount_at(s->merged, "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0)
 		DIE(sync, -r, "mount /sys: %s", strerror(-r));
+	user_mounts(sync, s);
 	mask_paths(sync, s->merged);
 	readonly_proc(sync, s->merged);
+	/* Last, once every mount point exists: only the root's own mount becomes read-only. */
+	if (s->read_only && mount(NULL, s->merged, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV, NULL) < 0)
+		DIE(sync, errno, "read-only root: %s", strerror(errno));
 	/* pivot_root(".", "."): the old root ends up on top of the new one, then goes. */
 	if (chdir(s->merged) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
 	    chdir("/") < 0)

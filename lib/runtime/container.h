@@ -16,6 +16,7 @@
 #include "base/err.h"
 #include "runtime/cgroup.h"
 #include "runtime/creds.h" /* nd_ctr_default_caps */
+#include "runtime/ctrmount.h"
 
 #define ND_USERNS_BASE 100000
 #define ND_USERNS_SIZE 65536
@@ -35,6 +36,9 @@ struct nd_ctr_spec {
 	int stdio[3];               /* -1: inherit */
 	bool new_session;           /* setsid() for the command (detached containers) */
 	bool seccomp_unconfined;    /* no seccomp filter (else the default profile, lib/runtime/secprofile.h) */
+	const struct nd_ctr_mount *mounts; /* -v, --mount, --tmpfs (runtime/ctrmount.h), in order */
+	size_t n_mounts;
+	bool read_only;             /* --read-only: the root read-only (its mounts stay as they are) */
 };
 
 struct nd_ctr_proc {

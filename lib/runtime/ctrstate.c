@@ -33,7 +33,8 @@ static const struct field strs[] = {
 	FIELD("image", image),	     FIELD("rootfs", rootfs),	  FIELD("cgroupParent", cg_parent),
 	FIELD("seccomp", seccomp), FIELD("status", status),
 };
-static const struct field strvs[] = { FIELD("argv", argv), FIELD("env", env), FIELD("ips", ips), FIELD("lower", lower) };
+static const struct field strvs[] = { FIELD("argv", argv), FIELD("env", env), FIELD("ips", ips), FIELD("lower", lower),
+				      FIELD("mounts", mounts) };
 
 static char **str_at(const struct nd_ctr *c, const struct field *f)
 {
@@ -132,6 +133,11 @@ static json_t *record_json(const struct nd_ctr *c)
 	}
 	for (size_t i = 0; !bad && i < ND_ARRAY_SIZE(strvs); i++)
 		bad = json_object_set_new(j, strvs[i].key, nd_json_from_strv(*strv_at(c, &strvs[i]))) < 0;
+	if (!bad)
+		bad = json_object_set_new(j, "readOnly", json_boolean(c->read_only)) < 0;
+	if (!bad)
+		bad = json_object_set_new(j, "logOpts", json_pack("{s:I, s:i}", "maxSize", (json_int_t)c->log_max_size,
+								   "maxFile", (int)c->log_max_file)) < 0;
 	if (bad) {
 		json_decref(j);
 		return NULL;
@@ -190,6 +196,9 @@ static int record_of(json_t *j, struct nd_ctr *c)
 	c->oom = jbool(j, "oom");
 	c->created = jint(j, "created");
 	c->finished = jint(j, "finished");
+	c->read_only = jbool(j, "readOnly");
+	c->log_max_size = (uint64_t)jint(json_object_get(j, "logOpts"), "maxSize");
+	c->log_max_file = (unsigned)jint(json_object_get(j, "logOpts"), "maxFile");
 	return r;
 }
 

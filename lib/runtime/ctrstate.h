@@ -44,6 +44,10 @@ struct nd_ctr {
 	int exit_code;
 	bool oom;
 	long long created, finished; /* unix seconds */
+	char **mounts;              /* -v, --mount, --tmpfs in --mount form (runtime/mounts.h); may be NULL */
+	bool read_only;             /* --read-only: the root filesystem is mounted read-only */
+	uint64_t log_max_size;      /* --log-opt max-size= (0: no limit) */
+	unsigned log_max_file;      /* --log-opt max-file= (0: 1) */
 };
 
 void nd_ctr_clear(struct nd_ctr *c);

@@ -30,6 +30,12 @@ struct nd_run_spec {
 	bool seccomp_unconfined, userns, detach, rm;
 	const struct nd_image_ops *images; /* NULL: no images or layer tars (bin/netd) */
 	void (*phase)(const char *what);   /* told as each start-up step ends (NETD_RUN_TIMING); may be NULL */
+	char *const *volumes;      /* -v SRC:DST[:ro] values; NULL-terminated, may be NULL (runtime/mounts.h) */
+	char *const *mounts;       /* --mount values */
+	char *const *tmpfs;        /* --tmpfs DST[:OPTS] values */
+	bool read_only;            /* --read-only */
+	char *const *log_opts;     /* --log-opt max-size=,max-file= values (runtime/ctrlog.h) */
+	const char *existing;      /* netd start: the id of a stopped container to start again (its record is the spec) */
 };
 
 /* Does the spec need nd_image_ops (an image, or layer tars)? */
