@@ -70,3 +70,6 @@ int nd_cmd_volume(int argc, char **argv);
 int nd_cmd_kill(int argc, char **argv);
 int nd_cmd_pause(int argc, char **argv);
 int nd_cmd_unpause(int argc, char **argv);
+int nd_cmd_start(int argc, char **argv);
+int nd_cmd_restart(int argc, char **argv);
+int nd_cmd_attach(int argc, char **argv);

@@ -135,7 +135,10 @@ static void run_usage(FILE *f)
 		"  --mount type=bind|volume|tmpfs,source=S,target=D[,readonly][,tmpfs-size=N][,tmpfs-mode=M]\n"
 		"  --tmpfs DST[:OPTS]   a tmpfs (size=, mode=, ro, exec)\n"
 		"  --read-only          the root filesystem read-only (mounts stay writable)\n"
-		"  --log-opt OPT        max-size=SIZE, max-file=N: rotate the json-file log\n",
+		"  --log-opt OPT        max-size=SIZE, max-file=N: rotate the json-file log\n"
+		"  --restart POLICY     no, on-failure[:N], always, unless-stopped (kept by a -d monitor)\n"
+		"  -t, --tty            a pty for the command (/dev/pts/0 inside; its size follows ours)\n"
+		"  -i, --interactive    with -t: our stdin goes to the pty (raw mode while it runs)\n",
 		ND_USERNS_BASE);
 }
 
@@ -168,7 +171,7 @@ static int option_unsupported(const char *v)
 }
 
 enum { O_NAME = 256, O_HOST, O_NET, O_IP, O_CPUS, O_PIDS, O_USERNS, O_RM, O_ROOTFS, O_IMAGE, O_LAYER, O_CGP,
-       O_STATE, O_SECOPT, O_MOUNT, O_TMPFS, O_RO, O_LOGOPT };
+       O_STATE, O_SECOPT, O_MOUNT, O_TMPFS, O_RO, O_LOGOPT, O_RESTART };
 
 /* One option of netd run into a; 0, or the exit status for a usage error. */
 static int run_opt(int ch, char *arg, struct run_args *a)
@@ -208,6 +211,9 @@ static int run_opt(int ch, char *arg, struct run_args *a)
 			return fail("run", NULL);
 		break;
 	case O_RO: s->read_only = true; break;
+	case O_RESTART: s->restart = arg; break;
+	case 't': s->tty = true; break;
+	case 'i': s->interactive = true; break;
 	case O_LOGOPT:
 		if (nd_strv_push(&a->log_opts, arg) < 0)
 			return fail("run", NULL);
@@ -234,13 +240,15 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "security-opt", required_argument, NULL, O_SECOPT },
 		{ "volume", required_argument, NULL, 'v' },	   { "mount", required_argument, NULL, O_MOUNT },
 		{ "tmpfs", required_argument, NULL, O_TMPFS },	   { "read-only", no_argument, NULL, O_RO },
-		{ "log-opt", required_argument, NULL, O_LOGOPT },	   { 0 },
+		{ "log-opt", required_argument, NULL, O_LOGOPT },	   { "restart", required_argument, NULL, O_RESTART },
+		{ "tty", no_argument, NULL, 't' },		   { "interactive", no_argument, NULL, 'i' },
+		{ 0 },
 	};
 	_cleanup_err_ struct nd_err *err = NULL;
 	int ch, r;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+m:e:w:u:dhv:", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+m:e:w:u:dhv:it", lo, NULL)) != -1) {
 		if (ch == 'h') {
 			run_usage(stdout);
 			return -1;
@@ -572,6 +580,8 @@ int nd_cmd_exec(int argc, char **argv)
 					    { "workdir", required_argument, NULL, 'w' },
 					    { "user", required_argument, NULL, 'u' },
 					    { "help", no_argument, NULL, 'h' },
+					    { "tty", no_argument, NULL, 't' },
+					    { "interactive", no_argument, NULL, 'i' },
 					    { 0 } };
 	_cleanup_(nd_strv_clear) struct nd_strv env = { 0 };
 	_cleanup_err_ struct nd_err *err = NULL;
@@ -580,7 +590,7 @@ int nd_cmd_exec(int argc, char **argv)
 	int ch, code = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+e:w:u:h", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+e:w:u:hit", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'e':
 			if (nd_strv_push(&env, optarg) < 0)
@@ -588,7 +598,9 @@ int nd_cmd_exec(int argc, char **argv)
 			break;
 		case 'w': x.cwd = optarg; break;
 		case 'u': x.user = optarg; break;
-		case 'h': printf("Usage: netd exec [-e K=V] [-w DIR] [-u USER] ID|NAME [--] CMD [ARGS...]\n"); return ND_EXIT_OK;
+		case 't': x.tty = true; break;
+		case 'i': x.interactive = true; break;
+		case 'h': printf("Usage: netd exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] ID|NAME [--] CMD [ARGS...]\n"); return ND_EXIT_OK;
 		default: return usage_err("exec", "unknown option");
 		}
 	}

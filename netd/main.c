@@ -37,6 +37,9 @@ static const struct cmd {
 	{ "kill", nd_cmd_kill, "send a signal to a container" },
 	{ "pause", nd_cmd_pause, "freeze a container's processes" },
 	{ "unpause", nd_cmd_unpause, "thaw a paused container" },
+	{ "start", nd_cmd_start, "start a stopped container again" },
+	{ "restart", nd_cmd_restart, "stop, then start a container" },
+	{ "attach", nd_cmd_attach, "attach the terminal to a -d -t container" },
 };
 
 static void usage(FILE *f)

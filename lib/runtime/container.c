@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@
 #include "runtime/ctrstate.h"
 #include "runtime/overlay.h"
 #include "runtime/secprofile.h"
+#include "runtime/ttyrelay.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -351,8 +353,11 @@ static pid_t start_command(int sync, const struct nd_ctr_spec *s, const struct n
 		close(fail[0]);
 		close(go[1]);
 		close(sync);
-		if (s->new_session)
+		if (s->new_session || s->tty)
 			(void)setsid();
+		/* The pty becomes the command's controlling terminal: ^C, job control, SIGWINCH. */
+		if (s->tty)
+			(void)ioctl(0, TIOCSCTTY, 0);
 		/* End of file: the init died before confining itself. */
 		while ((n = read(go[0], &c, 1)) < 0 && errno == EINTR)
 			;
@@ -379,12 +384,40 @@ static pid_t start_command(int sync, const struct nd_ctr_spec *s, const struct n
 	return cmd;
 }
 
+/*
+ * -t: a pty of the container's own devpts, so that the command's tty is /dev/pts/0 inside.
+ * The master goes to the monitor with the READY message (SCM_RIGHTS); the slave is kept.
+ */
+static int open_pty(int sync)
+{
+	struct msg m = { .type = MSG_READY };
+	char name[64], cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	int ptm = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), pts;
+
+	if (ptm < 0 || unlockpt(ptm) < 0 || ptsname_r(ptm, name, sizeof(name)) != 0)
+		DIE(sync, errno, "pty: %s", strerror(errno));
+	if ((pts = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		DIE(sync, errno, "pty '%s': %s", name, strerror(errno));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &ptm, sizeof(int));
+	if (sendmsg(sync, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+		_exit(1);
+	close(ptm);
+	return pts;
+}
+
 static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_spec *s)
 {
 	struct nd_seccomp *filter = NULL;
 	struct nd_err *e = NULL;
 	struct msg m;
 	pid_t cmd;
+	int pts = -1;
 	sigset_t all;
 
 	/* If the monitor dies during setup, so do we. */
@@ -412,13 +445,16 @@ static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_s
 	 */
 	if (s->userns && unshare(CLONE_NEWUSER) < 0)
 		DIE(sync, errno, "user namespace: %s", strerror(errno));
-	send_msg(sync, MSG_READY, 0, 0, NULL);
+	if (s->tty)
+		pts = open_pty(sync);
+	else
+		send_msg(sync, MSG_READY, 0, 0, NULL);
 	if (recv(sync, &m, sizeof(m), 0) != (ssize_t)sizeof(m) || m.type != MSG_GO)
 		_exit(1);
 	if (s->userns && (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		DIE(sync, errno, "become root in the user namespace: %s", strerror(errno));
 	for (int i = 0; i < 3; i++)
-		if (s->stdio[i] >= 0 && dup2(s->stdio[i], i) < 0)
+		if ((pts >= 0 || s->stdio[i] >= 0) && dup2(pts >= 0 ? pts : s->stdio[i], i) < 0)
 			DIE(sync, errno, "stdio: %s", strerror(errno));
 	/* Every signal is waited for; a handler makes sure none is dropped as "ignored by init". */
 	sigfillset(&all);
@@ -489,6 +525,7 @@ int nd_ctr_spawn(const struct nd_ctr_spec *s, struct nd_ctr_proc *ret, struct nd
 	ret->pid = (pid_t)pid;
 	ret->pidfd = pidfd;
 	ret->sync = sp[0];
+	ret->pty = -1;
 	return 0;
 }
 
@@ -505,13 +542,23 @@ static int write_map(pid_t pid, const char *file, const char *map)
 	return 0;
 }
 
+/* A message; a descriptor sent with it (the pty's master) lands in p->pty. */
 static int recv_msg(struct nd_ctr_proc *p, struct msg *m, struct nd_err **err)
 {
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
 	ssize_t n;
 
 	do
-		n = recv(p->sync, m, sizeof(*m), 0);
+		n = recvmsg(p->sync, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
+	cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+		nd_closep(&p->pty);
+		memcpy(&p->pty, CMSG_DATA(cm), sizeof(int));
+	}
 	if (n != (ssize_t)sizeof(*m))
 		return nd_err_set(err, ND_ERR_SETUP, EPIPE, "container init exited during setup");
 	if (m->type == MSG_ERR)
@@ -554,8 +601,13 @@ int nd_ctr_start(struct nd_ctr_proc *p, const struct nd_ctr_spec *s, struct nd_e
 	if (r >= 0 && m.type != MSG_EXEC_OK)
 		r = nd_err_set(err, ND_ERR_INTERNAL, EPROTO, "container init: unexpected message %d", m.type);
 	nd_closep(&p->sync);
-	if (r < 0)
+	if (r >= 0 && s->tty && p->pty < 0)
+		r = nd_err_set(err, ND_ERR_INTERNAL, EPROTO, "container init: no pty");
+	if (r < 0) {
 		kill_and_reap(p);
+		if (s->tty)
+			nd_closep(&p->pty);
+	}
 	return r;
 }
 
@@ -591,6 +643,17 @@ static bool same_ns(pid_t pid, const char *ns)
 
 DEFINE_CLEANUP(struct nd_seccomp, nd_seccomp_free)
 
+/* exec -t, in the container's mount namespace: a pty of its devpts (its /dev/ptmx), or none. */
+static void exec_pty(int *ptm, int *pts)
+{
+	char name[64];
+
+	*ptm = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*ptm >= 0 && (unlockpt(*ptm) < 0 || ptsname_r(*ptm, name, sizeof(name)) != 0 ||
+			  (*pts = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0))
+		nd_closep(ptm);
+}
+
 /* The helper of nd_ctr_exec: join the container, fork the command, wait for it; never returns. */
 static __attribute__((noreturn)) void exec_helper(int pidfd, int flags, const struct nd_exec_spec *s,
 						  const struct nd_seccomp *filter, int fail)
@@ -598,7 +661,7 @@ static __attribute__((noreturn)) void exec_helper(int pidfd, int flags, const st
 	struct exec_fail f = { 0 };
 	struct nd_err *e = NULL;
 	pid_t cmd;
-	int st;
+	int st, ptm = -1, pts = -1;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (s->cg && nd_cg_join_self(s->cg, &e) < 0) {
@@ -616,15 +679,25 @@ static __attribute__((noreturn)) void exec_helper(int pidfd, int flags, const st
 		(void)!write(fail, &f, sizeof(f));
 		_exit(126);
 	}
+	if (s->tty)
+		exec_pty(&ptm, &pts);
 	/* Joining a PID namespace takes effect for children: the command is one. */
 	cmd = fork();
-	if (cmd == 0)
+	if (cmd == 0) {
+		if (pts >= 0 && (setsid() < 0 || dup2(pts, 0) < 0 || dup2(pts, 1) < 0 || dup2(pts, 2) < 0 ||
+				 ioctl(0, TIOCSCTTY, 0) < 0))
+			_exit(126);
 		exec_command(fail, s->argv, s->env, s->cwd, s->user, filter);
+	}
 	close(fail);
 	if (cmd < 0)
 		_exit(126);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
+	if (ptm >= 0) {
+		close(pts);
+		nd_tty_relay(ptm, NULL, true, s->interactive, -1);
+	}
 	while (waitpid(cmd, &st, 0) < 0)
 		if (errno != EINTR)
 			_exit(126);

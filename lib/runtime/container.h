@@ -39,12 +39,14 @@ struct nd_ctr_spec {
 	const struct nd_ctr_mount *mounts; /* -v, --mount, --tmpfs (runtime/ctrmount.h), in order */
 	size_t n_mounts;
 	bool read_only;             /* --read-only: the root read-only (its mounts stay as they are) */
+	bool tty;                   /* -t: the command's stdio is a pty of the container's own devpts (/dev/pts/0) */
 };
 
 struct nd_ctr_proc {
 	pid_t pid;  /* the init, in our PID namespace */
 	int pidfd;
 	int sync;   /* our end of the setup channel */
+	int pty;    /* -t: the pty's master once nd_ctr_start succeeded (the caller takes it), else unused */
 };
 
 /*
@@ -69,6 +71,7 @@ struct nd_exec_spec {
 	const char *cwd, *user;     /* NULL: "/" and root */
 	const struct nd_cgroup *cg; /* NULL: none */
 	bool seccomp_unconfined;
+	bool tty, interactive;      /* -t: a pty of the container's devpts, relayed by the helper; -i: our stdin in */
 };
 /*
  * Run s->argv inside the running container whose init is pid, pinned by pidfd (see

@@ -91,8 +91,12 @@ int nd_run_stop(const char *state, const char *ref, int timeout_s, struct nd_err
 	int r = nd_ctr_find(state, ref, &c, err);
 
 	/* Not started yet (no pid) or not monitored: nothing runs that a signal could stop. */
-	if (r < 0 || !nd_ctr_monitored(state, c.id) || c.pid <= 0)
+	if (r < 0 || !nd_ctr_monitored(state, c.id))
 		return r;
+	/* Before the signal: the monitor must know the end was asked for (--restart). */
+	nd_ctr_stop_mark(state, c.id, true);
+	if (c.pid <= 0)
+		return 0;
 	/* A reused pid is never signalled. A paused container is thawed, or SIGTERM waits forever (Docker's order). */
 	if (nd_proc_pidfd(c.pid, c.pid_start, &pidfd) == 0) {
 		if (nd_ctr_paused(&c))
@@ -219,4 +223,33 @@ int nd_run_logs(const char *state, const char *ref, const struct nd_log_read *o,
 	mine.alive = log_writer_alive;
 	mine.alive_arg = &w;
 	return nd_log_read(&mine, err);
+}
+
+static char *stop_mark_path(const char *state, const char *id)
+{
+	char *p = NULL;
+
+	return asprintf(&p, "%s/containers/%s/stop-requested", state, id) < 0 ? NULL : p;
+}
+
+void nd_ctr_stop_mark(const char *state, const char *id, bool set)
+{
+	_cleanup_free_ char *path = stop_mark_path(state, id);
+	int fd;
+
+	if (!path)
+		return;
+	if (!set) {
+		(void)unlink(path);
+		return;
+	}
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+}
+
+bool nd_ctr_stop_marked(const char *state, const char *id)
+{
+	_cleanup_free_ char *path = stop_mark_path(state, id);
+
+	return path && access(path, F_OK) == 0;
 }

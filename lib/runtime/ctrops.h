@@ -49,3 +49,9 @@ int nd_run_commit(const char *state, const char *ref, const struct nd_image_ops 
  * its path and alive (its monitor still holds the container) are set here, on a copy of o.
  */
 int nd_run_logs(const char *state, const char *ref, const struct nd_log_read *o, struct nd_err **err);
+/*
+ * netd stop's word to the container's monitor (<dir>/stop-requested): a container stopped
+ * by a user is not started again by its restart policy. set false: take it back.
+ */
+void nd_ctr_stop_mark(const char *state, const char *id, bool set);
+bool nd_ctr_stop_marked(const char *state, const char *id);

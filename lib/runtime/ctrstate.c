@@ -32,6 +32,7 @@ static const struct field strs[] = {
 	FIELD("net", net),	     FIELD("network", network),	  FIELD("netns", netns),     FIELD("ip", ip),
 	FIELD("image", image),	     FIELD("rootfs", rootfs),	  FIELD("cgroupParent", cg_parent),
 	FIELD("seccomp", seccomp), FIELD("status", status),
+	FIELD("restartPolicy", restart),
 };
 static const struct field strvs[] = { FIELD("argv", argv), FIELD("env", env), FIELD("ips", ips), FIELD("lower", lower),
 				      FIELD("mounts", mounts) };
@@ -136,6 +137,10 @@ static json_t *record_json(const struct nd_ctr *c)
 	if (!bad)
 		bad = json_object_set_new(j, "readOnly", json_boolean(c->read_only)) < 0;
 	if (!bad)
+		bad = json_object_set_new(j, "restartCount", json_integer(c->restart_count)) < 0;
+	if (!bad)
+		bad = json_object_set_new(j, "tty", json_boolean(c->tty)) < 0;
+	if (!bad)
 		bad = json_object_set_new(j, "logOpts", json_pack("{s:I, s:i}", "maxSize", (json_int_t)c->log_max_size,
 								   "maxFile", (int)c->log_max_file)) < 0;
 	if (bad) {
@@ -197,6 +202,8 @@ static int record_of(json_t *j, struct nd_ctr *c)
 	c->created = jint(j, "created");
 	c->finished = jint(j, "finished");
 	c->read_only = jbool(j, "readOnly");
+	c->restart_count = (int)jint(j, "restartCount");
+	c->tty = jbool(j, "tty");
 	c->log_max_size = (uint64_t)jint(json_object_get(j, "logOpts"), "maxSize");
 	c->log_max_file = (unsigned)jint(json_object_get(j, "logOpts"), "maxFile");
 	return r;

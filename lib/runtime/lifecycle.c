@@ -22,6 +22,7 @@
 #include "kernel/netnsname.h"
 #include "runtime/ctrops.h"
 #include "runtime/netsetup.h"
+#include "runtime/ttyrelay.h"
 #include "runtime/overlay.h"
 
 /* The init a foreground monitor forwards signals to; 0 when none. */
@@ -68,6 +69,8 @@ void nd_run_clear(struct nd_run *run)
 	}
 	if (run->log.path)
 		nd_log_close(&run->log);
+	nd_closep(&run->ptm);
+	nd_closep(&run->attach_fd);
 	nd_ctr_clear(&run->c);
 	*run = (struct nd_run)ND_RUN_INIT;
 }
@@ -117,6 +120,7 @@ static int again(struct nd_run *run, struct nd_err **err)
 	c->oom = false;
 	c->finished = 0;
 	c->detach = run->spec->detach;
+	nd_ctr_stop_mark(run->spec->state, c->id, false);
 	return nd_ctr_set_status(c, "created", err);
 }
 
@@ -187,6 +191,8 @@ static int dirs(struct nd_run *run, struct nd_err **err)
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "pipe: %s", strerror(errno));
 	if (nd_log_open(log, run->c.log_max_size, run->c.log_max_file, &run->log, err) < 0)
 		return -EIO;
+	if (run->c.tty && run->c.detach && nd_tty_listen(run->dir, &run->attach_fd, err) < 0)
+		return -EIO;
 	return nd_fault("run-dirs", err);
 }
 
@@ -215,6 +221,7 @@ static void ctr_spec(struct nd_run *run)
 		.mounts = run->mounts,
 		.n_mounts = run->n_mounts,
 		.read_only = c->read_only,
+		.tty = c->tty,
 	};
 }
 
@@ -229,6 +236,7 @@ static int start_command(struct nd_run *run, struct nd_err **err)
 	if ((r = nd_ctr_start(&run->proc, &run->cspec, err)) < 0)
 		return r;
 	run->started = true;
+	run->ptm = TAKE_FD(run->proc.pty);
 	if ((r = nd_fault("run-start", err)) < 0)
 		return r;
 	phase(run, "command started");
@@ -359,6 +367,8 @@ int nd_run_wait(struct nd_run *run, int *ret_code, struct nd_err **ret_release, 
 	struct nd_ctr *c = &run->c;
 	int code = 0, r;
 
+	if (run->ptm >= 0)
+		nd_tty_relay(run->ptm, &run->log, !run->c.detach, run->spec->interactive && !run->c.detach, run->attach_fd);
 	pump(run);
 	r = nd_ctr_wait(&run->proc, &code, err);
 
@@ -385,6 +395,71 @@ int nd_run_wait(struct nd_run *run, int *ret_code, struct nd_err **ret_release, 
 	return 0;
 }
 
+/* Does the restart policy start the container again after it ended with code? */
+static bool restart_wanted(const char *state, const struct nd_ctr *c, int code)
+{
+	int max = 0;
+
+	if (!c->restart || !strcmp(c->restart, "no") || nd_ctr_stop_marked(state, c->id) ||
+	    !nd_ctr_exists(state, c->id) || nd_spec_restart_policy(c->restart, &max, NULL) < 0)
+		return false;
+	if (strncmp(c->restart, "on-failure", 10))
+		return true; /* always, unless-stopped */
+	return code != 0 && (max == 0 || c->restart_count < max);
+}
+
+/* Docker's back-off before a restart, in slices, so that netd stop (its mark) ends the wait. */
+static bool backoff(const char *state, const char *id, long ms)
+{
+	const struct timespec slice = { 0, 50 * 1000 * 1000 };
+
+	for (long waited = 0; waited < ms; waited += 50) {
+		if (nd_ctr_stop_marked(state, id))
+			return false;
+		nanosleep(&slice, NULL);
+	}
+	return !nd_ctr_stop_marked(state, id);
+}
+
+/*
+ * The restart policy, kept by the monitor: the container is started again (its own
+ * record: netd start's path) after 100 ms, doubling up to a minute, and back to 100 ms
+ * once a run lasted 10 s, as Docker does; never after netd stop.
+ */
+static int keep_restarting(const struct nd_run_spec *spec, struct nd_run *run, int code)
+{
+	char id[ND_CTR_ID_LEN + 1];
+	long delay = 100;
+
+	memcpy(id, run->c.id, sizeof(id));
+	for (;;) {
+		struct nd_run_spec again_spec = { .state = spec->state, .existing = id, .detach = true };
+		_cleanup_err_ struct nd_err *release = NULL;
+		time_t t0;
+		int count = run->c.restart_count + 1;
+
+		_cleanup_close_ int lock = -1;
+
+		if (!restart_wanted(spec->state, &run->c, code))
+			return code;
+		/* The lock stays held while we wait: the container is ours ("created"), netd stop finds us. */
+		lock = TAKE_FD(run->lock);
+		nd_run_clear(run);
+		if (!backoff(spec->state, id, delay))
+			return code;
+		delay = delay * 2 > 60000 ? 60000 : delay * 2;
+		t0 = time(NULL);
+		nd_closep(&lock);
+		if (nd_run_start(&again_spec, run, NULL) < 0)
+			return code;
+		run->c.restart_count = count;
+		(void)nd_ctr_save(spec->state, &run->c, NULL);
+		(void)nd_run_wait(run, &code, &release, NULL);
+		if (time(NULL) - t0 >= 10)
+			delay = 100;
+	}
+}
+
 /* -d's monitor: "OK <id>" or "ERR <code> <errno> <message>" on notify, then the container's life. */
 static int monitor_detached(const struct nd_run_spec *spec, int notify)
 {
@@ -400,7 +475,7 @@ static int monitor_detached(const struct nd_run_spec *spec, int notify)
 	dprintf(notify, "OK %s\n", run.c.id);
 	close(notify);
 	(void)nd_run_wait(&run, &code, &release, NULL);
-	return code;
+	return keep_restarting(spec, &run, code);
 }
 
 /* In the first child: a session of its own, nothing of the caller's; returns in the grandchild. */

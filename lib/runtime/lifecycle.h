@@ -37,9 +37,12 @@ struct nd_run {
 	size_t n_mounts;
 	int out[2], errp[2];            /* the command's stdout and stderr, which the monitor logs */
 	struct nd_log log;              /* <dir>/log, json-file (runtime/ctrlog.h) */
+	int ptm;                        /* -t: the pty's master, relayed by the monitor */
+	int attach_fd;                  /* -d -t: <dir>/attach.sock, listening for netd attach */
 };
 #define ND_RUN_INIT { .lock = -1, .netns_fd = -1, .logfd = -1, .proc = { .pidfd = -1, .sync = -1 }, \
-		      .out = { -1, -1 }, .errp = { -1, -1 }, .log = { .fd = -1 } }
+		      .out = { -1, -1 }, .errp = { -1, -1 }, .log = { .fd = -1 }, .ptm = -1, \
+		      .attach_fd = -1 }
 /* Memory and descriptors; kills an init still there. Releases nothing the record names. */
 void nd_run_clear(struct nd_run *run);
 

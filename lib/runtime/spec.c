@@ -231,6 +231,7 @@ static int mounts_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_er
 	int r = 0;
 
 	c->read_only = s->read_only;
+	c->tty = s->tty;
 	for (size_t l = 0; l < ND_ARRAY_SIZE(lists); l++)
 		for (char *const *v = lists[l]; r >= 0 && v && *v; v++)
 			r = mount_of(flags[l], *v, &out, &dsts, err);
@@ -241,6 +242,35 @@ static int mounts_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_er
 	if (out.n && !(c->mounts = nd_strv_take(&out)))
 		return nd_oom(err);
 	return 0;
+}
+
+int nd_spec_restart_policy(const char *v, int *ret_max, struct nd_err **err)
+{
+	char *end;
+	long n = 0;
+
+	if (!strcmp(v, "no") || !strcmp(v, "always") || !strcmp(v, "unless-stopped") || !strcmp(v, "on-failure")) {
+		*ret_max = 0;
+		return 0;
+	}
+	if (!strncmp(v, "on-failure:", 11) && (n = strtol(v + 11, &end, 10)) >= 0 && v[11] && !*end && n <= 1000000) {
+		*ret_max = (int)n;
+		return 0;
+	}
+	return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--restart '%s': no, on-failure[:N], always or unless-stopped", v);
+}
+
+static int restart_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
+{
+	int max;
+
+	if (!s->restart || !strcmp(s->restart, "no"))
+		return 0;
+	if (nd_spec_restart_policy(s->restart, &max, err) < 0)
+		return -EINVAL;
+	if (s->rm)
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--restart and --rm conflict (as with Docker)");
+	return (c->restart = strdup(s->restart)) ? 0 : nd_oom(err);
 }
 
 static int log_opts_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
@@ -260,7 +290,7 @@ int nd_spec_to_ctr(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err 
 	if ((r = nd_spec_check(s, err)) < 0 || (r = fields_of(s, c, err)) < 0 || (r = limits_of(s, &c->limits, err)) < 0 ||
 	    (r = layers_of(s, c, &img, err)) < 0 || (r = lower_of(img.lower, &c->lower, err)) < 0 ||
 	    (r = env_of(s, &img, c, err)) < 0 || (r = mounts_of(s, c, err)) < 0 ||
-	    (r = log_opts_of(s, c, err)) < 0)
+	    (r = log_opts_of(s, c, err)) < 0 || (r = restart_of(s, c, err)) < 0)
 		return r;
 	c->argv = TAKE_PTR(img.argv);
 	cwd = s->cwd ? s->cwd : img.workdir ? img.workdir : "/";

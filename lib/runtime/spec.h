@@ -36,6 +36,8 @@ struct nd_run_spec {
 	bool read_only;            /* --read-only */
 	char *const *log_opts;     /* --log-opt max-size=,max-file= values (runtime/ctrlog.h) */
 	const char *existing;      /* netd start: the id of a stopped container to start again (its record is the spec) */
+	const char *restart;       /* --restart no|on-failure[:N]|always|unless-stopped (kept by a -d monitor) */
+	bool tty, interactive;     /* -t: a pty (the monitor relays it); -i: our stdin goes to it */
 };
 
 /* Does the spec need nd_image_ops (an image, or layer tars)? */
@@ -48,3 +50,5 @@ int nd_spec_check(const struct nd_run_spec *s, struct nd_err **err);
  * command, environment (PATH, HOSTNAME and HOME get defaults), working directory, user.
  */
 int nd_spec_to_ctr(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err);
+/* --restart's value: *ret_max the N of on-failure:N (0: no limit); code ND_ERR_BAD_SPEC. */
+int nd_spec_restart_policy(const char *v, int *ret_max, struct nd_err **err);
