@@ -251,7 +251,7 @@ static int seed(int target, const struct nd_ctr_mount *cm, char *msg, size_t siz
 {
 	_cleanup_close_ int from = -1, to = -1;
 	struct stat st;
-	int r;
+	int r = 0;
 
 	if (fstat(target, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0;
@@ -260,9 +260,12 @@ static int seed(int target, const struct nd_ctr_mount *cm, char *msg, size_t siz
 		return fail(msg, size, errno, "volume '%s': %s", cm->m.src, strerror(errno));
 	if (!dir_empty(fcntl(to, F_DUPFD_CLOEXEC, 0)))
 		return 0;
-	if ((from = openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || (r = copy_tree(from, to, 0)) < 0)
-		return fail(msg, size, from < 0 ? errno : -r, "volume '%s': copying the image's '%s': %s", cm->m.src, cm->m.dst,
-			    strerror(from < 0 ? errno : -r));
+	if ((from = openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		r = -errno;
+	else
+		r = copy_tree(from, to, 0);
+	if (r < 0)
+		return fail(msg, size, -r, "volume '%s': copying the image's '%s': %s", cm->m.src, cm->m.dst, strerror(-r));
 	return 0;
 }
 
