@@ -50,7 +50,9 @@ static int vol_ls(int argc, char **argv)
 	if (nd_vol_list(nd_state_dir(), &names, &err) < 0)
 		return fail("volume ls", err);
 	if (nd_cli.json) {
-		nd_cli_print_json(nd_json_from_strv(names));
+		_cleanup_json_ json_t *j = nd_json_from_strv(names ? names : (char *[]){ NULL });
+
+		nd_cli_print_json(j);
 		return ND_EXIT_OK;
 	}
 	if (!quiet)
@@ -113,7 +115,9 @@ static int vol_prune(int argc, char **argv)
 	if (nd_vol_prune(nd_state_dir(), &gone, &err) < 0)
 		return fail("volume prune", err);
 	if (nd_cli.json) {
-		nd_cli_print_json(nd_json_from_strv(gone));
+		_cleanup_json_ json_t *j = nd_json_from_strv(gone);
+
+		nd_cli_print_json(j);
 		return ND_EXIT_OK;
 	}
 	printf("Deleted Volumes:\n");
