@@ -108,6 +108,8 @@ struct run_args {
 	struct nd_strv labels;
 	struct nd_strv env_file, ulimits, sysctls, group_add; /* --env-file's lines, then -e's */
 	struct nd_strv devices;
+	struct nd_strv volumes, mounts, tmpfs;
+	struct nd_strv log_opts;
 };
 
 static void run_args_clear(struct run_args *a)
@@ -130,6 +132,10 @@ static void run_args_clear(struct run_args *a)
 	nd_strv_clear(&a->sysctls);
 	nd_strv_clear(&a->group_add);
 	nd_strv_clear(&a->devices);
+	nd_strv_clear(&a->volumes);
+	nd_strv_clear(&a->mounts);
+	nd_strv_clear(&a->tmpfs);
+	nd_strv_clear(&a->log_opts);
 }
 
 static void run_usage(FILE *f)
@@ -180,7 +186,15 @@ static void run_usage(FILE *f)
 		"  --memory-swap SIZE   memory plus swap (at least --memory; -1: unlimited swap)\n"
 		"  --device H[:C[:rwm]] the host's device node H as C (under /dev), allowed in the cgroup\n"
 		"  --cpu-shares N       relative CPU weight (2-262144; 1024 is the default share)\n"
-		"  (-w: a missing working directory is created, as Docker does)\n",
+		"  (-w: a missing working directory is created, as Docker does)\n"
+		"  -v, --volume SRC:DST[:ro]  bind a host path (SRC absolute) or mount a named volume\n"
+		"  --mount type=bind|volume|tmpfs,source=S,target=D[,readonly][,tmpfs-size=N][,tmpfs-mode=M]\n"
+		"  --tmpfs DST[:OPTS]   a tmpfs (size=, mode=, ro, exec)\n"
+		"  --read-only          the root filesystem read-only (mounts stay writable)\n"
+		"  --log-opt OPT        max-size=SIZE, max-file=N: rotate the json-file log\n"
+		"  --restart POLICY     no, on-failure[:N], always, unless-stopped (kept by a -d monitor)\n"
+		"  -t, --tty            a pty for the command (/dev/pts/0 inside; its size follows ours)\n"
+		"  -i, --interactive    with -t: our stdin goes to the pty (raw mode while it runs)\n",
 		ND_USERNS_BASE);
 }
 
@@ -234,7 +248,7 @@ static int security_opt(const char *v, struct run_args *a)
 }
 
 enum { O_NAME = 256, O_HOST, O_NET, O_IP, O_CPUS, O_PIDS, O_USERNS, O_RM, O_ROOTFS, O_IMAGE, O_LAYER, O_CGP,
-       O_STATE, O_SECOPT, O_DNS, O_DNS_SEARCH, O_DNS_OPT, O_ADD_HOST, O_ALIAS,
+       O_STATE, O_SECOPT, O_DNS, O_DNS_SEARCH, O_DNS_OPT, O_ADD_HOST, O_ALIAS, O_MOUNT, O_TMPFS, O_RO, O_LOGOPT, O_RESTART,
        O_INIT = 300, O_PRIV, O_CAPADD, O_CAPDROP,
        O_ENTRY = 320, O_ENVFILE, O_STOPSIG, O_STOPTMO, O_ULIMIT, O_SHM, O_SYSCTL, O_GROUPADD, O_SWAP, O_DEVICE, O_SHARES };
 
@@ -352,8 +366,52 @@ static int run_opt(int ch, char *arg, struct run_args *a)
 		if (nd_strv_push(&a->labels, arg) < 0)
 			return fail("run", NULL);
 		break;
+	case 'v':
+	case O_MOUNT:
+	case O_TMPFS:
+		if (nd_strv_push(ch == 'v' ? &a->volumes : ch == O_MOUNT ? &a->mounts : &a->tmpfs, arg) < 0)
+			return fail("run", NULL);
+		break;
+	case O_RO: s->read_only = true; break;
+	case O_RESTART: s->restart = arg; break;
+	case 't': s->tty = true; break;
+	case 'i': s->interactive = true; break;
+	case O_LOGOPT:
+		if (nd_strv_push(&a->log_opts, arg) < 0)
+			return fail("run", NULL);
+		break;
 	default: return run_opt2(ch, arg, a);
 	}
+	return 0;
+}
+
+/* The repeatable options' lists into the spec. */
+static int spec_lists(struct run_args *a)
+{
+	a->spec.env = a->env.v;
+	a->spec.layers = a->layers.v;
+	a->spec.publish = a->publish.v;
+	a->spec.dns = a->dns.v;
+	a->spec.dns_search = a->dns_search.v;
+	a->spec.dns_opt = a->dns_opt.v;
+	a->spec.add_hosts = a->add_hosts.v;
+	a->spec.aliases = a->aliases.v;
+	a->spec.cap_add = a->cap_add.v;
+	a->spec.cap_drop = a->cap_drop.v;
+	a->spec.labels = a->labels.v;
+	a->spec.ulimits = a->ulimits.v;
+	a->spec.sysctls = a->sysctls.v;
+	a->spec.group_add = a->group_add.v;
+	a->spec.devices = a->devices.v;
+	/* Docker: the --env-file lines first, -e over them (the spec sets them in order). */
+	for (char **e = a->env.v; e && *e; e++)
+		if (nd_strv_push(&a->env_file, *e) < 0)
+			return -ENOMEM;
+	a->spec.env = a->env_file.v;
+	a->spec.volumes = a->volumes.v;
+	a->spec.mounts = a->mounts.v;
+	a->spec.tmpfs = a->tmpfs.v;
+	a->spec.log_opts = a->log_opts.v;
 	return 0;
 }
 
@@ -392,13 +450,17 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "memory-swap", required_argument, NULL, O_SWAP },
 		{ "device", required_argument, NULL, O_DEVICE },
 		{ "cpu-shares", required_argument, NULL, O_SHARES },
+		{ "volume", required_argument, NULL, 'v' },	   { "mount", required_argument, NULL, O_MOUNT },
+		{ "tmpfs", required_argument, NULL, O_TMPFS },	   { "read-only", no_argument, NULL, O_RO },
+		{ "log-opt", required_argument, NULL, O_LOGOPT },	   { "restart", required_argument, NULL, O_RESTART },
+		{ "tty", no_argument, NULL, 't' },		   { "interactive", no_argument, NULL, 'i' },
 		{ 0 },
 	};
 	_cleanup_err_ struct nd_err *err = NULL;
 	int ch, r;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+m:e:w:u:p:Pdhl:", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+m:e:w:u:p:Pdhl:v:it", lo, NULL)) != -1) {
 		if (ch == 'h') {
 			run_usage(stdout);
 			return -1;
@@ -411,26 +473,8 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		a->spec.image = argv[optind++];
 	a->spec.args = argv + optind;
 	a->spec.n_args = (size_t)(argc - optind);
-	a->spec.env = a->env.v;
-	a->spec.layers = a->layers.v;
-	a->spec.publish = a->publish.v;
-	a->spec.dns = a->dns.v;
-	a->spec.dns_search = a->dns_search.v;
-	a->spec.dns_opt = a->dns_opt.v;
-	a->spec.add_hosts = a->add_hosts.v;
-	a->spec.aliases = a->aliases.v;
-	a->spec.cap_add = a->cap_add.v;
-	a->spec.cap_drop = a->cap_drop.v;
-	a->spec.labels = a->labels.v;
-	a->spec.ulimits = a->ulimits.v;
-	a->spec.sysctls = a->sysctls.v;
-	a->spec.group_add = a->group_add.v;
-	a->spec.devices = a->devices.v;
-	/* Docker: the --env-file lines first, -e over them (the spec sets them in order). */
-	for (char **e = a->env.v; e && *e; e++)
-		if (nd_strv_push(&a->env_file, *e) < 0)
-			return fail("run", NULL);
-	a->spec.env = a->env_file.v;
+	if (spec_lists(a) < 0)
+		return fail("run", NULL);
 	if (nd_spec_check(&a->spec, &err) < 0)
 		return usage_err("run", err->msg);
 	return 0;
@@ -602,25 +646,79 @@ int nd_run_gc(json_t *report, struct nd_err **err)
 
 /* ---- logs, exec, commit ---- */
 
+/* An entry as docker logs prints it: to stdout or stderr by its stream, -t: its time first. */
+static int print_entry(const struct nd_log_entry *e, void *arg)
+{
+	bool timestamps = *(bool *)arg;
+	int fd = e->stream == 2 ? STDERR_FILENO : STDOUT_FILENO;
+
+	if (timestamps && (nd_write_all(fd, e->time, strlen(e->time)) < 0 || nd_write_all(fd, " ", 1) < 0))
+		return -EPIPE;
+	return nd_write_all(fd, e->msg, e->msg_len) < 0 ? -EPIPE : 0;
+}
+
+/* --since: unix seconds (with a fraction), RFC 3339, or a duration back from now (10s, 5m, 2h). */
+static int parse_since(const char *v, int64_t *ret)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (end != v && !*end && d >= 0) {
+		*ret = (int64_t)(d * 1e9);
+		return 0;
+	}
+	if (end != v && d >= 0 && (!strcmp(end, "s") || !strcmp(end, "m") || !strcmp(end, "h"))) {
+		double mult = *end == 's' ? 1 : *end == 'm' ? 60 : 3600;
+
+		*ret = (int64_t)time(NULL) * 1000000000LL - (int64_t)(d * mult * 1e9);
+		return 0;
+	}
+	return nd_log_parse_time(v, ret);
+}
+
 int nd_cmd_logs(int argc, char **argv)
 {
+	static const struct option lo[] = { { "follow", no_argument, NULL, 'f' },
+					    { "timestamps", no_argument, NULL, 't' },
+					    { "tail", required_argument, NULL, 'n' },
+					    { "since", required_argument, NULL, 's' },
+					    { "help", no_argument, NULL, 'h' },
+					    { 0 } };
 	_cleanup_err_ struct nd_err *err = NULL;
-	_cleanup_close_ int fd = -1;
-	char buf[65536];
-	long n;
+	struct nd_log_read o = { .tail = -1, .emit = print_entry };
+	bool timestamps = false;
+	char *end;
+	int ch;
 
-	if (argc == 2 && is_help(argv[1])) {
-		printf("Usage: netd logs ID|NAME\n  the output of a detached container (-d)\n");
-		return ND_EXIT_OK;
-	}
-	if (argc != 2 || argv[1][0] == '-')
-		return usage_err("logs", "give one container");
-	if (nd_run_log_open(nd_state_dir(), argv[1], &fd, &err) < 0)
-		return fail("logs", err);
-	fflush(stdout);
-	while (fd >= 0 && (n = nd_read_upto(fd, buf, sizeof(buf))) > 0)
-		if (nd_write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+ftn:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'f': o.follow = true; break;
+		case 't': timestamps = true; break;
+		case 'n':
+			o.tail = strtol(optarg, &end, 10);
+			if (!strcmp(optarg, "all"))
+				o.tail = -1;
+			else if (!*optarg || *end || o.tail < 0)
+				return usage_err("logs", "--tail takes a number of lines or 'all'");
 			break;
+		case 's':
+			if (parse_since(optarg, &o.since_ns) < 0)
+				return usage_err("logs", "--since takes unix seconds, an RFC 3339 time or a duration (10m)");
+			break;
+		case 'h':
+			printf("Usage: netd logs [-f] [--tail N] [-t] [--since T] ID|NAME\n"
+			       "  the container's output (json-file log): stdout entries to stdout, stderr to stderr\n");
+			return ND_EXIT_OK;
+		default: return usage_err("logs", "unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_err("logs", "give one container");
+	o.arg = &timestamps;
+	fflush(stdout);
+	if (nd_run_logs(nd_state_dir(), argv[optind], &o, &err) < 0 && err->errnum != EPIPE)
+		return fail("logs", err);
 	return ND_EXIT_OK;
 }
 
@@ -630,6 +728,8 @@ int nd_cmd_exec(int argc, char **argv)
 					    { "workdir", required_argument, NULL, 'w' },
 					    { "user", required_argument, NULL, 'u' },
 					    { "help", no_argument, NULL, 'h' },
+					    { "tty", no_argument, NULL, 't' },
+					    { "interactive", no_argument, NULL, 'i' },
 					    { 0 } };
 	_cleanup_(nd_strv_clear) struct nd_strv env = { 0 };
 	_cleanup_err_ struct nd_err *err = NULL;
@@ -638,7 +738,7 @@ int nd_cmd_exec(int argc, char **argv)
 	int ch, code = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+e:w:u:h", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+e:w:u:hit", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'e':
 			if (nd_strv_push(&env, optarg) < 0)
@@ -646,7 +746,9 @@ int nd_cmd_exec(int argc, char **argv)
 			break;
 		case 'w': x.cwd = optarg; break;
 		case 'u': x.user = optarg; break;
-		case 'h': printf("Usage: netd exec [-e K=V] [-w DIR] [-u USER] ID|NAME [--] CMD [ARGS...]\n"); return ND_EXIT_OK;
+		case 't': x.tty = true; break;
+		case 'i': x.interactive = true; break;
+		case 'h': printf("Usage: netd exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] ID|NAME [--] CMD [ARGS...]\n"); return ND_EXIT_OK;
 		default: return usage_err("exec", "unknown option");
 		}
 	}

@@ -48,6 +48,13 @@ static const struct cmd {
 	{ "inspect", nd_cmd_inspect, "a container's whole record as JSON" },
 	{ "rename", nd_cmd_rename, "rename a container" },
 	{ "container", nd_cmd_container, "prune: remove every container that is not running" },
+	{ "volume", nd_cmd_volume, "create|ls|inspect|rm|prune named volumes" },
+	{ "kill", nd_cmd_kill, "send a signal to a container" },
+	{ "pause", nd_cmd_pause, "freeze a container's processes" },
+	{ "unpause", nd_cmd_unpause, "thaw a paused container" },
+	{ "start", nd_cmd_start, "start a stopped container again" },
+	{ "restart", nd_cmd_restart, "stop, then start a container" },
+	{ "attach", nd_cmd_attach, "attach the terminal to a -d -t container" },
 };
 
 static void usage(FILE *f)

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@
 #include "runtime/runopts.h"
 #include "runtime/seccache.h"
 #include "runtime/secprofile.h"
+#include "runtime/ttyrelay.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -289,6 +291,16 @@ static void set_sysctls(int sync, const struct nd_ctr_spec *s)
 	}
 }
 
+/* -v, --mount, --tmpfs: targets resolved inside the root (runtime/ctrmount.h). */
+static void user_mounts(int sync, const struct nd_ctr_spec *s)
+{
+	char msg[400];
+	int r;
+
+	if (s->n_mounts && (r = nd_ctr_mounts_apply(s->merged, s->mounts, s->n_mounts, msg, sizeof(msg))) < 0)
+		DIE(sync, -r, "%s", msg);
+}
+
 static void setup_root(int sync, const struct nd_ctr_spec *s)
 {
 	_cleanup_free_ char *opts = NULL;
@@ -312,6 +324,7 @@ static void setup_root(int sync, const struct nd_ctr_spec *s)
 	if ((r = mount_at(s->merged, "/sys", "sysfs", (s->privileged ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  NULL)) < 0)
 		DIE(sync, -r, "mount /sys: %s", strerror(-r));
+	user_mounts(sync, s);
 	if (s->privileged) {
 		host_devices(sync, s->merged);
 	} else {
@@ -319,6 +332,9 @@ static void setup_root(int sync, const struct nd_ctr_spec *s)
 		readonly_proc(sync, s->merged);
 	}
 	bind_etc(sync, s);
+	/* Last, once every mount point exists: only the root's own mount becomes read-only. */
+	if (s->read_only && mount(NULL, s->merged, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV, NULL) < 0)
+		DIE(sync, errno, "read-only root: %s", strerror(errno));
 	/* pivot_root(".", "."): the old root ends up on top of the new one, then goes. */
 	if (chdir(s->merged) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
 	    chdir("/") < 0)
@@ -533,8 +549,11 @@ static pid_t start_command(int sync, const struct nd_ctr_spec *s, const struct n
 		close(fail[0]);
 		close(go[1]);
 		close(sync);
-		if (s->new_session)
+		if (s->new_session || s->tty)
 			(void)setsid();
+		/* The pty becomes the command's controlling terminal: ^C, job control, SIGWINCH. */
+		if (s->tty)
+			(void)ioctl(0, TIOCSCTTY, 0);
 		/* End of file: the init died before confining itself. */
 		while ((n = read(go[0], &c, 1)) < 0 && errno == EINTR)
 			;
@@ -570,12 +589,42 @@ static __attribute__((noreturn)) void exec_as_pid1(int sync, const struct nd_ctr
 {
 	struct exec_fail f = { 0 };
 
-	if (s->new_session)
+	if (s->new_session || s->tty)
 		(void)setsid();
+	/* The pty becomes the command's controlling terminal: ^C, job control, SIGWINCH. */
+	if (s->tty)
+		(void)ioctl(0, TIOCSCTTY, 0);
 	try_exec(&f, &(struct cmd_spec){ s->argv, s->env, s->cwd, s->user, s->caps, filter, true, s->group_add, s->ulimits,
 					 s->mkcwd });
 	send_msg(sync, MSG_ERR, f.errnum, f.code, "%s", f.text);
 	_exit(nd_code_info(f.code)->exit);
+}
+
+/*
+ * -t: a pty of the container's own devpts, so that the command's tty is /dev/pts/0 inside.
+ * The master goes to the monitor with the READY message (SCM_RIGHTS); the slave is kept.
+ */
+static int open_pty(int sync)
+{
+	struct msg m = { .type = MSG_READY };
+	char name[64], cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	int ptm = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), pts;
+
+	if (ptm < 0 || unlockpt(ptm) < 0 || ptsname_r(ptm, name, sizeof(name)) != 0)
+		DIE(sync, errno, "pty: %s", strerror(errno));
+	if ((pts = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		DIE(sync, errno, "pty '%s': %s", name, strerror(errno));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &ptm, sizeof(int));
+	if (sendmsg(sync, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+		_exit(1);
+	close(ptm);
+	return pts;
 }
 
 static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_spec *s)
@@ -584,6 +633,7 @@ static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_s
 	struct nd_err *e = NULL;
 	struct msg m;
 	pid_t cmd;
+	int pts = -1;
 	sigset_t all;
 
 	/* If the monitor dies during setup, so do we. */
@@ -612,13 +662,16 @@ static __attribute__((noreturn)) void child_main(int sync, const struct nd_ctr_s
 	 */
 	if (s->userns && unshare(CLONE_NEWUSER) < 0)
 		DIE(sync, errno, "user namespace: %s", strerror(errno));
-	send_msg(sync, MSG_READY, 0, 0, NULL);
+	if (s->tty)
+		pts = open_pty(sync);
+	else
+		send_msg(sync, MSG_READY, 0, 0, NULL);
 	if (recv(sync, &m, sizeof(m), 0) != (ssize_t)sizeof(m) || m.type != MSG_GO)
 		_exit(1);
 	if (s->userns && (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		DIE(sync, errno, "become root in the user namespace: %s", strerror(errno));
 	for (int i = 0; i < 3; i++)
-		if (s->stdio[i] >= 0 && dup2(s->stdio[i], i) < 0)
+		if ((pts >= 0 || s->stdio[i] >= 0) && dup2(pts >= 0 ? pts : s->stdio[i], i) < 0)
 			DIE(sync, errno, "stdio: %s", strerror(errno));
 	if (!s->init)
 		exec_as_pid1(sync, s, filter);
@@ -691,6 +744,7 @@ int nd_ctr_spawn(const struct nd_ctr_spec *s, struct nd_ctr_proc *ret, struct nd
 	ret->pid = (pid_t)pid;
 	ret->pidfd = pidfd;
 	ret->sync = sp[0];
+	ret->pty = -1;
 	return 0;
 }
 
@@ -707,17 +761,29 @@ static int write_map(pid_t pid, const char *file, const char *map)
 	return 0;
 }
 
-/* The child's next message; with eof_ok, end of file is one too (m->type 0: the command was exec'd). */
+/*
+ * The child's next message; with eof_ok, end of file is one too (m->type 0: the command
+ * was exec'd). A descriptor sent with it (the pty's master) lands in p->pty.
+ */
 static int recv_msg(struct nd_ctr_proc *p, struct msg *m, bool eof_ok, struct nd_err **err)
 {
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
 	ssize_t n;
 
 	do
-		n = recv(p->sync, m, sizeof(*m), 0);
+		n = recvmsg(p->sync, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n == 0 && eof_ok) {
 		m->type = 0;
 		return 0;
+	}
+	cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+		nd_closep(&p->pty);
+		memcpy(&p->pty, CMSG_DATA(cm), sizeof(int));
 	}
 	if (n != (ssize_t)sizeof(*m))
 		return nd_err_set(err, ND_ERR_SETUP, EPIPE, "container init exited during setup");
@@ -761,8 +827,13 @@ int nd_ctr_start(struct nd_ctr_proc *p, const struct nd_ctr_spec *s, struct nd_e
 	if (r >= 0 && m.type != (s->init ? MSG_EXEC_OK : 0))
 		r = nd_err_set(err, ND_ERR_INTERNAL, EPROTO, "container init: unexpected message %d", m.type);
 	nd_closep(&p->sync);
-	if (r < 0)
+	if (r >= 0 && s->tty && p->pty < 0)
+		r = nd_err_set(err, ND_ERR_INTERNAL, EPROTO, "container init: no pty");
+	if (r < 0) {
 		kill_and_reap(p);
+		if (s->tty)
+			nd_closep(&p->pty);
+	}
 	return r;
 }
 
@@ -798,6 +869,17 @@ static bool same_ns(pid_t pid, const char *ns)
 
 DEFINE_CLEANUP(struct nd_seccomp, nd_seccomp_free)
 
+/* exec -t, in the container's mount namespace: a pty of its devpts (its /dev/ptmx), or none. */
+static void exec_pty(int *ptm, int *pts)
+{
+	char name[64];
+
+	*ptm = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*ptm >= 0 && (unlockpt(*ptm) < 0 || ptsname_r(*ptm, name, sizeof(name)) != 0 ||
+			  (*pts = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0))
+		nd_closep(ptm);
+}
+
 /* The helper of nd_ctr_exec: join the container, fork the command, wait for it; never returns. */
 static __attribute__((noreturn)) void exec_helper(int pidfd, int flags, const struct nd_exec_spec *s,
 						  const struct nd_seccomp *filter, int fail)
@@ -805,7 +887,7 @@ static __attribute__((noreturn)) void exec_helper(int pidfd, int flags, const st
 	struct exec_fail f = { 0 };
 	struct nd_err *e = NULL;
 	pid_t cmd;
-	int st;
+	int st, ptm = -1, pts = -1;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (s->cg && nd_cg_join_self(s->cg, &e) < 0) {
@@ -823,16 +905,26 @@ static __attribute__((noreturn)) void exec_helper(int pidfd, int flags, const st
 		(void)!write(fail, &f, sizeof(f));
 		_exit(126);
 	}
+	if (s->tty)
+		exec_pty(&ptm, &pts);
 	/* Joining a PID namespace takes effect for children: the command is one. */
 	cmd = fork();
-	if (cmd == 0)
+	if (cmd == 0) {
+		if (pts >= 0 && (setsid() < 0 || dup2(pts, 0) < 0 || dup2(pts, 1) < 0 || dup2(pts, 2) < 0 ||
+				 ioctl(0, TIOCSCTTY, 0) < 0))
+			_exit(126);
 		exec_command(fail, &(struct cmd_spec){ s->argv, s->env, s->cwd, s->user, s->caps, filter, false, s->group_add,
 						       NULL, false });
+	}
 	close(fail);
 	if (cmd < 0)
 		_exit(126);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
+	if (ptm >= 0) {
+		close(pts);
+		nd_tty_relay(ptm, NULL, true, s->interactive, -1);
+	}
 	while (waitpid(cmd, &st, 0) < 0)
 		if (errno != EINTR)
 			_exit(126);

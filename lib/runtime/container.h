@@ -18,6 +18,7 @@
 #include "base/err.h"
 #include "runtime/cgroup.h"
 #include "runtime/creds.h" /* nd_ctr_default_caps */
+#include "runtime/ctrmount.h"
 
 #define ND_USERNS_BASE 100000
 #define ND_USERNS_SIZE 65536
@@ -50,12 +51,17 @@ struct nd_ctr_spec {
 	bool mkcwd;                 /* create the working directory when missing (docker run -w) */
 	const char *seccomp_cache;  /* compiled filters' directory (runtime/seccache.h); NULL: none */
 	char *const *devices;       /* --device HOST[:CTR[:PERMS]] (checked): made in /dev */
+	const struct nd_ctr_mount *mounts; /* -v, --mount, --tmpfs (runtime/ctrmount.h), in order */
+	size_t n_mounts;
+	bool read_only;             /* --read-only: the root read-only (its mounts stay as they are) */
+	bool tty;                   /* -t: the command's stdio is a pty of the container's own devpts (/dev/pts/0) */
 };
 
 struct nd_ctr_proc {
 	pid_t pid;  /* the init, in our PID namespace */
 	int pidfd;
 	int sync;   /* our end of the setup channel */
+	int pty;    /* -t: the pty's master once nd_ctr_start succeeded (the caller takes it), else unused */
 };
 
 /*
@@ -84,6 +90,7 @@ struct nd_exec_spec {
 	const char *seccomp_profile; /* NULL: the default profile */
 	char *const *group_add;      /* as the container's command got them */
 	const char *seccomp_cache;   /* NULL: compile the filter */
+	bool tty, interactive;      /* -t: a pty of the container's devpts, relayed by the helper; -i: our stdin in */
 };
 /*
  * Run s->argv inside the running container whose init is pid, pinned by pidfd (see

@@ -18,6 +18,7 @@
 #include "base/strv.h"
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
+#include "runtime/ctrctl.h"
 #include "runtime/netsetup.h"
 #include "runtime/overlay.h"
 #include "runtime/runopts.h"
@@ -27,8 +28,11 @@
 int nd_ctr_release(const struct nd_ctr *c, struct nd_err **err)
 {
 	_cleanup_(nd_cg_free) struct nd_cgroup cg = { 0 };
-	int r = nd_ctr_net_release(c, err), r2;
+	int r, r2;
 
+	/* A paused container is thawed first: frozen tasks do not die. */
+	nd_ctr_freezer_release(c);
+	r = nd_ctr_net_release(c, err);
 	/* Every step runs; the first error is the one reported. */
 	r2 = nd_cg_open(c->cg_parent ? c->cg_parent : "netd", c->id, &cg, r < 0 ? NULL : err);
 	if (r2 >= 0)
@@ -89,12 +93,18 @@ int nd_run_stop(const char *state, const char *ref, int timeout_s, struct nd_err
 	int r = nd_ctr_find(state, ref, &c, err);
 
 	/* Not started yet (no pid) or not monitored: nothing runs that a signal could stop. */
-	if (r < 0 || !nd_ctr_monitored(state, c.id) || c.pid <= 0)
+	if (r < 0 || !nd_ctr_monitored(state, c.id))
 		return r;
-	/* A reused pid is never signalled. */
+	/* Before the signal: the monitor must know the end was asked for (--restart). */
+	nd_ctr_stop_mark(state, c.id, true);
+	if (c.pid <= 0)
+		return 0;
+	/* A reused pid is never signalled. A paused container is thawed, or SIGTERM waits forever (Docker's order). */
 	if (nd_proc_pidfd(c.pid, c.pid_start, &pidfd) == 0) {
 		int sig = c.stop_signal ? nd_signal_number(c.stop_signal) : SIGTERM;
 
+		if (nd_ctr_paused(&c))
+			nd_ctr_thaw(&c);
 		/* timeout_s < 0: the container's --stop-timeout, else Docker's 10 s. */
 		terminate(pidfd, sig > 0 ? sig : SIGTERM, timeout_s >= 0 ? timeout_s : c.stop_timeout >= 0 ? c.stop_timeout : 10);
 	}
@@ -180,23 +190,6 @@ int nd_run_exec(const char *state, const char *ref, const struct nd_exec_spec *s
 	return nd_ctr_exec(c.pid, pidfd, &x, ret_code, err);
 }
 
-int nd_run_log_open(const char *state, const char *ref, int *ret_fd, struct nd_err **err)
-{
-	_cleanup_(nd_ctr_clear) struct nd_ctr c = { 0 };
-	_cleanup_free_ char *path = NULL;
-	int r = nd_ctr_find(state, ref, &c, err), fd;
-
-	if (r < 0)
-		return r;
-	if (asprintf(&path, "%s/containers/%s/log", state, c.id) < 0)
-		return nd_oom(err);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno != ENOENT)
-		return nd_err_set(err, ND_ERR_INTERNAL, errno, "'%s': %s", path, strerror(errno));
-	*ret_fd = fd;
-	return 0;
-}
-
 int nd_run_commit(const char *state, const char *ref, const struct nd_image_ops *images, const char *dir,
 		  char ret_diff_id[ND_DIGEST_LEN + 1], struct nd_err **err)
 {
@@ -211,4 +204,64 @@ int nd_run_commit(const char *state, const char *ref, const struct nd_image_ops 
 	if ((r = nd_state_mkdirs(dir, 0755, err)) < 0)
 		return r;
 	return images->commit(upper, out, c.userns ? ND_USERNS_BASE : 0, ret_diff_id, err);
+}
+
+struct log_watch {
+	const char *state;
+	const char *id;
+};
+
+static bool log_writer_alive(void *arg)
+{
+	const struct log_watch *w = arg;
+
+	return nd_ctr_monitored(w->state, w->id);
+}
+
+int nd_run_logs(const char *state, const char *ref, const struct nd_log_read *o, struct nd_err **err)
+{
+	_cleanup_(nd_ctr_clear) struct nd_ctr c = { 0 };
+	_cleanup_free_ char *path = NULL;
+	struct log_watch w = { .state = state };
+	struct nd_log_read mine = *o;
+	int r = nd_ctr_find(state, ref, &c, err);
+
+	if (r < 0)
+		return r;
+	if (asprintf(&path, "%s/containers/%s/log", state, c.id) < 0)
+		return nd_oom(err);
+	w.id = c.id;
+	mine.path = path;
+	mine.alive = log_writer_alive;
+	mine.alive_arg = &w;
+	return nd_log_read(&mine, err);
+}
+
+static char *stop_mark_path(const char *state, const char *id)
+{
+	char *p = NULL;
+
+	return asprintf(&p, "%s/containers/%s/stop-requested", state, id) < 0 ? NULL : p;
+}
+
+void nd_ctr_stop_mark(const char *state, const char *id, bool set)
+{
+	_cleanup_free_ char *path = stop_mark_path(state, id);
+	int fd;
+
+	if (!path)
+		return;
+	if (!set) {
+		(void)unlink(path);
+		return;
+	}
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+}
+
+bool nd_ctr_stop_marked(const char *state, const char *id)
+{
+	_cleanup_free_ char *path = stop_mark_path(state, id);
+
+	return path && access(path, F_OK) == 0;
 }

@@ -9,6 +9,7 @@
 
 #include "base/err.h"
 #include "runtime/container.h"
+#include "runtime/ctrlog.h"
 #include "runtime/ctrstate.h"
 #include "runtime/image.h"
 
@@ -43,8 +44,17 @@ int nd_run_remove(const char *state, const char *ref, bool force, struct nd_err 
  */
 int nd_run_exec(const char *state, const char *ref, const struct nd_exec_spec *s, int *ret_code,
 		struct nd_err **err);
-/* The output of a detached container, opened for reading; *ret_fd -1 when there is none. */
-int nd_run_log_open(const char *state, const char *ref, int *ret_fd, struct nd_err **err);
 /* The container's writable layer as <dir>/layer.tar (images->commit); its diff_id. */
 int nd_run_commit(const char *state, const char *ref, const struct nd_image_ops *images, const char *dir,
 		  char ret_diff_id[ND_DIGEST_LEN + 1], struct nd_err **err);
+/*
+ * The container's json-file log (runtime/ctrlog.h) read with o's tail, since and follow;
+ * its path and alive (its monitor still holds the container) are set here, on a copy of o.
+ */
+int nd_run_logs(const char *state, const char *ref, const struct nd_log_read *o, struct nd_err **err);
+/*
+ * netd stop's word to the container's monitor (<dir>/stop-requested): a container stopped
+ * by a user is not started again by its restart policy. set false: take it back.
+ */
+void nd_ctr_stop_mark(const char *state, const char *id, bool set);
+bool nd_ctr_stop_marked(const char *state, const char *id);

@@ -33,12 +33,13 @@ static const struct field strs[] = {
 	FIELD("image", image),	     FIELD("rootfs", rootfs),	  FIELD("cgroupParent", cg_parent),
 	FIELD("seccomp", seccomp), FIELD("status", status),
 	FIELD("seccompProfile", seccomp_profile), FIELD("stopSignal", stop_signal), FIELD("entrypoint", entrypoint),
+	FIELD("restartPolicy", restart),
 };
 static const struct field strvs[] = { FIELD("argv", argv), FIELD("env", env), FIELD("ips", ips), FIELD("lower", lower),
 				      FIELD("ports", ports), FIELD("aliases", aliases), FIELD("dns", dns),
 				      FIELD("capAdd", cap_add), FIELD("capDrop", cap_drop), FIELD("labels", labels),
 				      FIELD("ulimits", ulimits), FIELD("sysctls", sysctls), FIELD("groupAdd", group_add),
-				      FIELD("devices", devices) };
+				      FIELD("devices", devices), FIELD("mounts", mounts) };
 
 static char **str_at(const struct nd_ctr *c, const struct field *f)
 {
@@ -145,6 +146,15 @@ static json_t *record_json(const struct nd_ctr *c)
 	}
 	for (size_t i = 0; !bad && i < ND_ARRAY_SIZE(strvs); i++)
 		bad = json_object_set_new(j, strvs[i].key, nd_json_from_strv(*strv_at(c, &strvs[i]))) < 0;
+	if (!bad)
+		bad = json_object_set_new(j, "readOnly", json_boolean(c->read_only)) < 0;
+	if (!bad)
+		bad = json_object_set_new(j, "restartCount", json_integer(c->restart_count)) < 0;
+	if (!bad)
+		bad = json_object_set_new(j, "tty", json_boolean(c->tty)) < 0;
+	if (!bad)
+		bad = json_object_set_new(j, "logOpts", json_pack("{s:I, s:i}", "maxSize", (json_int_t)c->log_max_size,
+								   "maxFile", (int)c->log_max_file)) < 0;
 	if (bad) {
 		json_decref(j);
 		return NULL;
@@ -214,6 +224,11 @@ static int record_of(json_t *j, struct nd_ctr *c)
 	c->shm_size = (unsigned long long)jint(j, "shmSize");
 	c->limits.memory_swap = (uint64_t)jint(lim, "memorySwap");
 	c->limits.cpu_shares = (uint64_t)jint(lim, "cpuShares");
+	c->read_only = jbool(j, "readOnly");
+	c->restart_count = (int)jint(j, "restartCount");
+	c->tty = jbool(j, "tty");
+	c->log_max_size = (uint64_t)jint(json_object_get(j, "logOpts"), "maxSize");
+	c->log_max_file = (unsigned)jint(json_object_get(j, "logOpts"), "maxFile");
 	return r;
 }
 

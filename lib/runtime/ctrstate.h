@@ -62,6 +62,13 @@ struct nd_ctr {
 	unsigned long long shm_size; /* --shm-size bytes; 0: 64 MiB */
 	char *entrypoint;       /* --entrypoint, or NULL */
 	char **devices;         /* --device HOST[:CTR[:PERMS]] as given (limits.devices: their rules, at creation) */
+	char **mounts;              /* -v, --mount, --tmpfs in --mount form (runtime/mounts.h); may be NULL */
+	bool read_only;             /* --read-only: the root filesystem is mounted read-only */
+	uint64_t log_max_size;      /* --log-opt max-size= (0: no limit) */
+	unsigned log_max_file;      /* --log-opt max-file= (0: 1) */
+	char *restart;              /* --restart: no (NULL), on-failure[:N], always, unless-stopped */
+	int restart_count;          /* starts by the restart policy so far */
+	bool tty;                   /* -t */
 };
 
 void nd_ctr_clear(struct nd_ctr *c);

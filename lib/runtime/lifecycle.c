@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "runtime/etcfiles.h"
 #include "runtime/names.h"
 #include "runtime/netsetup.h"
+#include "runtime/ttyrelay.h"
 #include "runtime/overlay.h"
 
 /* The init a foreground monitor forwards signals to; 0 when none. */
@@ -64,6 +66,15 @@ void nd_run_clear(struct nd_run *run)
 	free(run->work);
 	free(run->merged);
 	free(run->seccomp_cache);
+	nd_ctr_mounts_free(run->mounts, run->n_mounts);
+	for (int i = 0; i < 2; i++) {
+		nd_closep(&run->out[i]);
+		nd_closep(&run->errp[i]);
+	}
+	if (run->log.path)
+		nd_log_close(&run->log);
+	nd_closep(&run->ptm);
+	nd_closep(&run->attach_fd);
 	nd_ctr_clear(&run->c);
 	*run = (struct nd_run)ND_RUN_INIT;
 }
@@ -89,13 +100,45 @@ static int new_id(const char *state, char ret[ND_CTR_ID_LEN + 1], struct nd_err 
 	return nd_err_set(err, ND_ERR_INTERNAL, EEXIST, "no free container ID");
 }
 
+/*
+ * netd start: the stopped container's own record, as it was asked for (command, mounts,
+ * network, name, limits), without what its last run left (pid, addresses, exit status).
+ */
+static int again(struct nd_run *run, struct nd_err **err)
+{
+	struct nd_ctr *c = &run->c;
+	int r = nd_ctr_load(run->spec->state, run->spec->existing, c, err);
+
+	if (r < 0)
+		return r;
+	if (c->auto_rm)
+		return nd_err_set(err, ND_ERR_REFUSED, EINVAL, "container %.12s was run with --rm", c->id);
+	nd_strv_free(c->ips);
+	free(c->network);
+	free(c->netns);
+	c->ips = NULL;
+	c->network = c->netns = NULL;
+	c->pid = 0;
+	c->pid_start = 0;
+	c->exit_code = 0;
+	c->oom = false;
+	c->finished = 0;
+	c->detach = run->spec->detach;
+	nd_ctr_stop_mark(run->spec->state, c->id, false);
+	return nd_ctr_set_status(c, "created", err);
+}
+
 /* The record in memory: a fresh ID, what the spec asks for, the names its network will own. */
 static int plan(struct nd_run *run, struct nd_err **err)
 {
 	const char *state = run->spec->state;
 	int r;
 
-	if ((r = new_id(state, run->c.id, err)) < 0 || (r = nd_spec_to_ctr(run->spec, &run->c, err)) < 0)
+	if (run->spec->existing)
+		r = again(run, err);
+	else if ((r = new_id(state, run->c.id, err)) >= 0)
+		r = nd_spec_to_ctr(run->spec, &run->c, err);
+	if (r < 0)
 		return r;
 	return nd_ctr_net_plan(state, &run->c, &run->netns_fd, err);
 }
@@ -150,9 +193,12 @@ static int record(struct nd_run *run, struct nd_err **err)
 	run->recorded = true;
 	if ((r = nd_fault("run-record", err)) < 0)
 		return r;
+	/* A container started again still has its name. */
+	if (run->spec->existing)
+		return 0;
 	if (!c->name)
 		return generated_name(run, err);
-	if ( ((r = nd_ctr_name_take(state, c->name, c->id, err)) < 0 || (r = nd_fault("run-name", err)) < 0))
+	if ((r = nd_ctr_name_take(state, c->name, c->id, err)) < 0 || (r = nd_fault("run-name", err)) < 0)
 		return r;
 	return 0;
 }
@@ -172,11 +218,20 @@ static int dirs(struct nd_run *run, struct nd_err **err)
 	if (!(run->seccomp_cache = sub(run->spec->state, "seccomp")) || !(run->upper = sub(run->dir, "upper")) || !(run->work = sub(run->dir, "work")) ||
 	    !(run->merged = sub(run->dir, "merged")) || !(log = sub(run->dir, "log")))
 		return nd_oom(err);
-	if (mkdir(run->upper, 0755) < 0 || mkdir(run->work, 0700) < 0 || mkdir(run->merged, 0755) < 0 ||
-	    (run->c.userns && chown(run->upper, ND_USERNS_BASE, ND_USERNS_BASE) < 0))
+	/* netd start: the writable layer is the one the container had. */
+	if (run->spec->existing && access(run->upper, F_OK) == 0 && access(run->work, F_OK) == 0 &&
+	    access(run->merged, F_OK) == 0)
+		;
+	else if (mkdir(run->upper, 0755) < 0 || mkdir(run->work, 0700) < 0 || mkdir(run->merged, 0755) < 0 ||
+		 (run->c.userns && chown(run->upper, ND_USERNS_BASE, ND_USERNS_BASE) < 0))
 		return nd_err_set(err, ND_ERR_INTERNAL, errno, "'%s': %s", run->dir, strerror(errno));
-	if (run->c.detach && (run->logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
-		return nd_err_set(err, ND_ERR_INTERNAL, errno, "'%s': %s", log, strerror(errno));
+	/* Every container's output goes through the monitor into its json-file log (Docker's). */
+	if (pipe2(run->out, O_CLOEXEC) < 0 || pipe2(run->errp, O_CLOEXEC) < 0)
+		return nd_err_set(err, ND_ERR_INTERNAL, errno, "pipe: %s", strerror(errno));
+	if (nd_log_open(log, run->c.log_max_size, run->c.log_max_file, &run->log, err) < 0)
+		return -EIO;
+	if (run->c.tty && run->c.detach && nd_tty_listen(run->dir, &run->attach_fd, err) < 0)
+		return -EIO;
 	if (nd_etc_create(run->dir, err) < 0)
 		return -EIO;
 	return nd_fault("run-dirs", err);
@@ -201,7 +256,7 @@ static void ctr_spec(struct nd_run *run)
 		.netns_fd = run->netns_fd,
 		.cg = &run->cg,
 		.userns = c->userns,
-		.stdio = { -1, run->logfd, run->logfd },
+		.stdio = { -1, run->out[1], run->errp[1] },
 		.new_session = c->detach,
 		.seccomp_unconfined = c->seccomp && !strcmp(c->seccomp, "unconfined"),
 		.etc_dir = run->dir,
@@ -216,6 +271,10 @@ static void ctr_spec(struct nd_run *run)
 		.mkcwd = true,
 		.seccomp_cache = run->seccomp_cache,
 		.devices = c->devices,
+		.mounts = run->mounts,
+		.n_mounts = run->n_mounts,
+		.read_only = c->read_only,
+		.tty = c->tty,
 	};
 }
 
@@ -230,10 +289,13 @@ static int start_command(struct nd_run *run, struct nd_err **err)
 	if ((r = nd_ctr_start(&run->proc, &run->cspec, err)) < 0)
 		return r;
 	run->started = true;
+	run->ptm = TAKE_FD(run->proc.pty);
 	if ((r = nd_fault("run-start", err)) < 0)
 		return r;
 	phase(run, "command started");
-	nd_closep(&run->logfd);
+	/* The container holds the write ends now: their end of file is its end. */
+	nd_closep(&run->out[1]);
+	nd_closep(&run->errp[1]);
 	c->pid = run->proc.pid;
 	c->pid_start = nd_proc_start_time(run->proc.pid);
 	if ((r = nd_ctr_set_status(c, "running", err)) < 0 || (r = nd_ctr_save(run->spec->state, c, err)) < 0)
@@ -252,6 +314,9 @@ static int start_steps(struct nd_run *run, struct nd_err **err)
 		return r;
 	phase(run, "options and layers");
 	if ((r = record(run, err)) < 0 || (r = dirs(run, err)) < 0)
+		return r;
+	/* After the record: a volume it names is never pruned away under it. */
+	if (c->mounts && (r = nd_ctr_mounts_plan(run->spec->state, c->mounts, &run->mounts, &run->n_mounts, err)) < 0)
 		return r;
 	phase(run, "dirs, lock, record");
 	if ((r = nd_ctr_net_create(c, &run->netns_fd, err)) < 0 || (r = nd_fault("run-netns", err)) < 0)
@@ -287,7 +352,10 @@ static void abandon(struct nd_run *run)
 	nd_ctr_proc_close(&run->proc);
 	if (run->recorded)
 		(void)nd_ctr_release(&run->c, NULL);
-	if (run->started && !run->c.auto_rm) {
+	/* netd start: the container is kept whatever failed; one that is running (locked) is not touched. */
+	if (run->spec->existing && !run->recorded)
+		return;
+	if ((run->started || run->spec->existing) && !run->c.auto_rm) {
 		if (nd_ctr_set_status(&run->c, "exited", NULL) >= 0)
 			(void)nd_ctr_save(state, &run->c, NULL);
 	} else if (run->recorded) {
@@ -320,11 +388,58 @@ static void keep_renamed(struct nd_run *run)
 	run->c.name = TAKE_PTR(disk.name);
 }
 
+/*
+ * The command's output into the log (and, in the foreground, to our own stdout and
+ * stderr) until both pipes end: when the init exits, the kernel kills the rest of the
+ * container, so every writer is gone.
+ */
+static void pump(struct nd_run *run)
+{
+	struct pollfd p[2] = { { .fd = run->out[0], .events = POLLIN }, { .fd = run->errp[0], .events = POLLIN } };
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	bool echo = !run->c.detach;
+	char buf[65536];
+
+	/* A caller that closed its end of our stdout must not kill the monitor (and the container). */
+	sigaction(SIGPIPE, &ign, NULL);
+	while (p[0].fd >= 0 || p[1].fd >= 0) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			n = read(p[i].fd, buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				p[i].fd = -1;
+				continue;
+			}
+			nd_log_feed(&run->log, i + 1, buf, (size_t)n);
+			if (echo)
+				(void)nd_write_all(i + 1, buf, (size_t)n);
+		}
+	}
+	nd_closep(&run->out[0]);
+	nd_closep(&run->errp[0]);
+	nd_log_close(&run->log);
+}
+
 int nd_run_wait(struct nd_run *run, int *ret_code, struct nd_err **ret_release, struct nd_err **err)
 {
 	const char *state = run->spec->state;
 	struct nd_ctr *c = &run->c;
-	int code = 0, r = nd_ctr_wait(&run->proc, &code, err);
+	int code = 0, r;
+
+	if (run->ptm >= 0)
+		nd_tty_relay(run->ptm, &run->log, !run->c.detach, run->spec->interactive && !run->c.detach, run->attach_fd);
+	pump(run);
+	r = nd_ctr_wait(&run->proc, &code, err);
 
 	phase(run, "container exited");
 	fwd_pid = 0;
@@ -350,6 +465,71 @@ int nd_run_wait(struct nd_run *run, int *ret_code, struct nd_err **ret_release, 
 	return 0;
 }
 
+/* Does the restart policy start the container again after it ended with code? */
+static bool restart_wanted(const char *state, const struct nd_ctr *c, int code)
+{
+	int max = 0;
+
+	if (!c->restart || !strcmp(c->restart, "no") || nd_ctr_stop_marked(state, c->id) ||
+	    !nd_ctr_exists(state, c->id) || nd_spec_restart_policy(c->restart, &max, NULL) < 0)
+		return false;
+	if (strncmp(c->restart, "on-failure", 10))
+		return true; /* always, unless-stopped */
+	return code != 0 && (max == 0 || c->restart_count < max);
+}
+
+/* Docker's back-off before a restart, in slices, so that netd stop (its mark) ends the wait. */
+static bool backoff(const char *state, const char *id, long ms)
+{
+	const struct timespec slice = { 0, 50 * 1000 * 1000 };
+
+	for (long waited = 0; waited < ms; waited += 50) {
+		if (nd_ctr_stop_marked(state, id))
+			return false;
+		nanosleep(&slice, NULL);
+	}
+	return !nd_ctr_stop_marked(state, id);
+}
+
+/*
+ * The restart policy, kept by the monitor: the container is started again (its own
+ * record: netd start's path) after 100 ms, doubling up to a minute, and back to 100 ms
+ * once a run lasted 10 s, as Docker does; never after netd stop.
+ */
+static int keep_restarting(const struct nd_run_spec *spec, struct nd_run *run, int code)
+{
+	char id[ND_CTR_ID_LEN + 1];
+	long delay = 100;
+
+	memcpy(id, run->c.id, sizeof(id));
+	for (;;) {
+		struct nd_run_spec again_spec = { .state = spec->state, .existing = id, .detach = true };
+		_cleanup_err_ struct nd_err *release = NULL;
+		time_t t0;
+		int count = run->c.restart_count + 1;
+
+		_cleanup_close_ int lock = -1;
+
+		if (!restart_wanted(spec->state, &run->c, code))
+			return code;
+		/* The lock stays held while we wait: the container is ours ("created"), netd stop finds us. */
+		lock = TAKE_FD(run->lock);
+		nd_run_clear(run);
+		if (!backoff(spec->state, id, delay))
+			return code;
+		delay = delay * 2 > 60000 ? 60000 : delay * 2;
+		t0 = time(NULL);
+		nd_closep(&lock);
+		if (nd_run_start(&again_spec, run, NULL) < 0)
+			return code;
+		run->c.restart_count = count;
+		(void)nd_ctr_save(spec->state, &run->c, NULL);
+		(void)nd_run_wait(run, &code, &release, NULL);
+		if (time(NULL) - t0 >= 10)
+			delay = 100;
+	}
+}
+
 /* -d's monitor: "OK <id>" or "ERR <code> <errno> <message>" on notify, then the container's life. */
 static int monitor_detached(const struct nd_run_spec *spec, int notify)
 {
@@ -365,7 +545,7 @@ static int monitor_detached(const struct nd_run_spec *spec, int notify)
 	dprintf(notify, "OK %s\n", run.c.id);
 	close(notify);
 	(void)nd_run_wait(&run, &code, &release, NULL);
-	return code;
+	return keep_restarting(spec, &run, code);
 }
 
 /* In the first child: a session of its own, nothing of the caller's; returns in the grandchild. */

@@ -18,6 +18,7 @@
 #include "base/err.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
+#include "runtime/ctrlog.h"
 #include "runtime/ctrstate.h"
 #include "runtime/spec.h"
 
@@ -33,8 +34,16 @@ struct nd_run {
 	bool recorded;                  /* the record exists: it names what a failure must release */
 	bool started;                   /* the command ran */
 	char *seccomp_cache;            /* <state>/seccomp: compiled filters (runtime/seccache.h) */
+	struct nd_ctr_mount *mounts;    /* the record's mounts, planned (runtime/ctrmount.h) */
+	size_t n_mounts;
+	int out[2], errp[2];            /* the command's stdout and stderr, which the monitor logs */
+	struct nd_log log;              /* <dir>/log, json-file (runtime/ctrlog.h) */
+	int ptm;                        /* -t: the pty's master, relayed by the monitor */
+	int attach_fd;                  /* -d -t: <dir>/attach.sock, listening for netd attach */
 };
-#define ND_RUN_INIT { .lock = -1, .netns_fd = -1, .logfd = -1, .proc = { .pidfd = -1, .sync = -1 } }
+#define ND_RUN_INIT { .lock = -1, .netns_fd = -1, .logfd = -1, .proc = { .pidfd = -1, .sync = -1 }, \
+		      .out = { -1, -1 }, .errp = { -1, -1 }, .log = { .fd = -1 }, .ptm = -1, \
+		      .attach_fd = -1 }
 /* Memory and descriptors; kills an init still there. Releases nothing the record names. */
 void nd_run_clear(struct nd_run *run);
 

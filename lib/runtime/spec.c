@@ -16,6 +16,8 @@
 #include "runtime/cgroup.h"
 #include "runtime/runopts.h"
 #include "runtime/seccompjson.h"
+#include "runtime/ctrlog.h"
+#include "runtime/mounts.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -456,6 +458,103 @@ static int env_of(const struct nd_run_spec *s, const struct nd_image *img, struc
 	return 0;
 }
 
+/* A --mount value in its normal form (the record's). */
+static int mount_norm(const char *v, char **ret, struct nd_err **err)
+{
+	struct nd_mnt m;
+	int r = nd_mnt_parse(v, &m, err);
+
+	if (r < 0)
+		return r;
+	if (!(*ret = nd_mnt_format(&m)))
+		r = nd_oom(err);
+	nd_mnt_clear(&m);
+	return r;
+}
+
+/* One flag's value in the --mount form, checked: a bind's source must exist now; one mount per target. */
+static int mount_of(int flag, const char *v, struct nd_strv *out, struct nd_strv *dsts, struct nd_err **err)
+{
+	_cleanup_free_ char *norm = NULL;
+	struct nd_mnt m;
+	struct stat st;
+	int r = flag == 'v' ? nd_mnt_from_volume_flag(v, &norm, err)
+		: flag == 't' ? nd_mnt_from_tmpfs_flag(v, &norm, err)
+			      : mount_norm(v, &norm, err);
+
+	if (r < 0 || (r = nd_mnt_parse(norm, &m, err)) < 0)
+		return r;
+	if (m.type == ND_MNT_BIND && stat(m.src, &st) < 0)
+		r = nd_err_set(err, ND_ERR_BAD_SPEC, errno, "bind source path does not exist: '%s'", m.src);
+	for (size_t i = 0; r >= 0 && i < dsts->n; i++)
+		if (!strcmp(dsts->v[i], m.dst))
+			r = nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "duplicate mount point: '%s'", m.dst);
+	if (r >= 0 && (nd_strv_push(out, norm) < 0 || nd_strv_push(dsts, m.dst) < 0))
+		r = nd_oom(err);
+	nd_mnt_clear(&m);
+	return r;
+}
+
+/* -v, --mount and --tmpfs, in that order, into the record's mounts (none: NULL, nothing to do at start). */
+static int mounts_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
+{
+	static const int flags[] = { 'v', 'm', 't' };
+	char *const *lists[] = { s->volumes, s->mounts, s->tmpfs };
+	_cleanup_(nd_strv_clear) struct nd_strv dsts = { 0 };
+	struct nd_strv out = { 0 };
+	int r = 0;
+
+	c->read_only = s->read_only;
+	c->tty = s->tty;
+	for (size_t l = 0; l < ND_ARRAY_SIZE(lists); l++)
+		for (char *const *v = lists[l]; r >= 0 && v && *v; v++)
+			r = mount_of(flags[l], *v, &out, &dsts, err);
+	if (r < 0) {
+		nd_strv_clear(&out);
+		return r;
+	}
+	if (out.n && !(c->mounts = nd_strv_take(&out)))
+		return nd_oom(err);
+	return 0;
+}
+
+int nd_spec_restart_policy(const char *v, int *ret_max, struct nd_err **err)
+{
+	char *end;
+	long n = 0;
+
+	if (!strcmp(v, "no") || !strcmp(v, "always") || !strcmp(v, "unless-stopped") || !strcmp(v, "on-failure")) {
+		*ret_max = 0;
+		return 0;
+	}
+	if (!strncmp(v, "on-failure:", 11) && (n = strtol(v + 11, &end, 10)) >= 0 && v[11] && !*end && n <= 1000000) {
+		*ret_max = (int)n;
+		return 0;
+	}
+	return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--restart '%s': no, on-failure[:N], always or unless-stopped", v);
+}
+
+static int restart_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
+{
+	int max;
+
+	if (!s->restart || !strcmp(s->restart, "no"))
+		return 0;
+	if (nd_spec_restart_policy(s->restart, &max, err) < 0)
+		return -EINVAL;
+	if (s->rm)
+		return nd_err_set(err, ND_ERR_BAD_SPEC, EINVAL, "--restart and --rm conflict (as with Docker)");
+	return (c->restart = strdup(s->restart)) ? 0 : nd_oom(err);
+}
+
+static int log_opts_of(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
+{
+	for (char *const *o = s->log_opts; o && *o; o++)
+		if (nd_log_parse_opt(*o, &c->log_max_size, &c->log_max_file, err) < 0)
+			return -EINVAL;
+	return 0;
+}
+
 int nd_spec_to_ctr(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err)
 {
 	_cleanup_(nd_image_clear) struct nd_image img = { 0 };
@@ -465,7 +564,8 @@ int nd_spec_to_ctr(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err 
 	if ((r = nd_spec_check(s, err)) < 0 || (r = fields_of(s, c, err)) < 0 || (r = limits_of(s, &c->limits, err)) < 0 ||
 	    (r = security_of(s, c, err)) < 0 || (r = runflags_of(s, c, err)) < 0 ||
 	    (r = layers_of(s, c, &img, err)) < 0 || (r = lower_of(img.lower, &c->lower, err)) < 0 ||
-	    (r = env_of(s, &img, c, err)) < 0)
+	    (r = env_of(s, &img, c, err)) < 0 || (r = mounts_of(s, c, err)) < 0 ||
+	    (r = log_opts_of(s, c, err)) < 0 || (r = restart_of(s, c, err)) < 0)
 		return r;
 	if (s->publish_all && (r = publish_all_of(img.exposed, c, err)) < 0)
 		return r;

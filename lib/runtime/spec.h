@@ -49,6 +49,14 @@ struct nd_run_spec {
 	char *const *ulimits, *const *sysctls, *const *group_add; /* NULL-terminated, may be NULL */
 	char *const *devices;              /* --device HOST[:CTR[:PERMS]]; NULL-terminated, may be NULL */
 	const char *cpu_shares;            /* --cpu-shares as written, or NULL */
+	char *const *volumes;      /* -v SRC:DST[:ro] values; NULL-terminated, may be NULL (runtime/mounts.h) */
+	char *const *mounts;       /* --mount values */
+	char *const *tmpfs;        /* --tmpfs DST[:OPTS] values */
+	bool read_only;            /* --read-only */
+	char *const *log_opts;     /* --log-opt max-size=,max-file= values (runtime/ctrlog.h) */
+	const char *existing;      /* netd start: the id of a stopped container to start again (its record is the spec) */
+	const char *restart;       /* --restart no|on-failure[:N]|always|unless-stopped (kept by a -d monitor) */
+	bool tty, interactive;     /* -t: a pty (the monitor relays it); -i: our stdin goes to it */
 };
 
 /* The spec's /etc file options (runtime/etcfiles.h). */
@@ -63,3 +71,5 @@ int nd_spec_check(const struct nd_run_spec *s, struct nd_err **err);
  * command, environment (PATH, HOSTNAME and HOME get defaults), working directory, user.
  */
 int nd_spec_to_ctr(const struct nd_run_spec *s, struct nd_ctr *c, struct nd_err **err);
+/* --restart's value: *ret_max the N of on-failure:N (0: no limit); code ND_ERR_BAD_SPEC. */
+int nd_spec_restart_policy(const char *v, int *ret_max, struct nd_err **err);

@@ -339,7 +339,7 @@ test_run_logs_and_name_reuse() {
 	rt_setup || return 1
 	run -d --name l1 --net=none -- sh -c 'echo out; echo err >&2' >/dev/null || fail "run -d" || return 1
 	for _ in $(seq 100); do "$N" ps -a | grep -q 'Exited (0) .* l1$' && break; sleep 0.1; done
-	out=$("$N" logs l1)
+	out=$("$N" logs l1 2>&1)
 	[ "$out" = "out
 err" ] || fail "logs: $out" || return 1
 	err=$(run --name l1 --net=none -- true 2>&1) && { fail "a taken name was reused"; return 1; }
