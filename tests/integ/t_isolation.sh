@@ -211,6 +211,8 @@ test_iso_daemon_icc_false() {
 	# The port elements come back with netd reload.
 	c2=$(ip -n nc2 -j addr show eth0 | jq -r '.[0].addr_info[]|select(.family=="inet")|.local')
 	nft flush ruleset
+	# The neighbour entry that icc off left FAILED takes a retry to resolve again.
+	for _ in 1 2 3 4 5; do reach nc1 "$c2" && break; done
 	reach nc1 "$c2" || { fail "flush did not open icc"; iclean; return 1; }
 	inetd reload >/dev/null || { fail "reload"; iclean; return 1; }
 	reach nc1 "$c2" && { fail "reload did not restore icc off"; iclean; return 1; }

@@ -5,8 +5,10 @@
 
 rf_id() { "$N" ps -a --json | jq -r ".[] | select(.name == \"$1\") | .id"; }
 
+# Docker's STATUS text of a container ("Up 3 seconds", "Exited (0) 2 seconds ago").
+rf_status() { "$N" ps -a --json | jq -r ".[] | select(.name == \"$1\") | .statusText"; }
 rf_wait_exited() {
-	for _ in $(seq 100); do "$N" ps -a | grep -q "$1 .*exited" && return 0; sleep 0.1; done
+	for _ in $(seq 100); do rf_status "$1" | grep -q "^Exited" && return 0; sleep 0.1; done
 	return 1
 }
 
@@ -24,14 +26,14 @@ test_runlife_kill_sends_the_signal() {
 	for _ in $(seq 100); do [ "$("$N" logs k1)" = ready ] && break; sleep 0.05; done
 	[ "$("$N" kill -s USR1 k1)" = k1 ] || fail "kill -s USR1" || return 1
 	rf_wait_exited k1 || fail "USR1 did not end k1: $("$N" ps -a)" || return 1
-	"$N" ps -a | grep -q 'k1 .*exited (3)' || fail "k1's status: $("$N" ps -a)" || return 1
+	rf_status k1 | grep -q '^Exited (3)' || fail "k1's status: $("$N" ps -a)" || return 1
 	[ "$("$N" logs k1 | tail -1)" = got-usr1 ] || fail "logs: $("$N" logs k1)" || return 1
 	"$N" kill k1 2>/dev/null; [ $? = 4 ] || fail "kill of a stopped container: not 4" || return 1
 	run -d --name k2 --net=none -- sleep 60 >/dev/null || fail "run -d k2" || return 1
 	"$N" kill -s NOPE k2 2>/dev/null; [ $? = 2 ] || fail "kill -s NOPE was taken" || return 1
 	"$N" kill k2 >/dev/null || fail "kill (KILL)" || return 1
 	rf_wait_exited k2 || fail "KILL did not end k2" || return 1
-	"$N" ps -a | grep -q 'k2 .*exited (137)' || fail "k2's status: $("$N" ps -a)" || return 1
+	rf_status k2 | grep -q '^Exited (137)' || fail "k2's status: $("$N" ps -a)" || return 1
 	"$N" kill nosuch 2>/dev/null; [ $? = 3 ] || fail "kill of a missing container: not 3" || return 1
 	"$N" rm k1 k2 >/dev/null
 	rt_clean
@@ -59,7 +61,7 @@ test_runlife_pause_freezes_and_unpause_thaws() {
 	rf_no_freezer && rt_clean
 }
 
-rf_monitored() { "$N" ps | grep -q " $1 "; }
+rf_monitored() { "$N" ps | grep -q " $1\$"; }
 
 test_runlife_start_keeps_files_name_and_network() {
 	rt_setup || return 1
@@ -74,7 +76,7 @@ test_runlife_start_keeps_files_name_and_network() {
 	[ "$("$N" start s1)" = s1 ] || fail "start" || return 1
 	rf_wait_exited s1 || fail "s1 did not end" || return 1
 	[ "$("$N" logs s1 | tr '\n' ' ')" = "1 1 2 1 3 1 " ] || fail "logs over three runs: $("$N" logs s1)" || return 1
-	"$N" ps -a | grep -q 's1 .*exited (0)' || fail "ps: $("$N" ps -a)" || return 1
+	rf_status s1 | grep -q '^Exited (0)' || fail "ps: $("$N" ps -a)" || return 1
 	"$N" start nosuch 2>/dev/null; [ $? = 3 ] || fail "start of a missing container: not 3" || return 1
 	run -d --name s2 --net=none -- sleep 60 >/dev/null || fail "run -d s2" || return 1
 	"$N" start s2 2>/dev/null; [ $? = 4 ] || fail "start of a running container: not 4" || return 1
@@ -94,7 +96,7 @@ test_runlife_restart_policy_on_failure_and_stop() {
 	[ "$("$N" logs rf | wc -l)" = 4 ] || fail "on-failure:3 ran $("$N" logs rf | wc -l) times, want 4" || return 1
 	jq -e '.restartCount == 3 and .restartPolicy == "on-failure:3"' "$NETD_STATE_DIR/containers/$(rf_id rf)/config.json" >/dev/null ||
 		fail "record: $(jq -c '{restartCount, restartPolicy}' "$NETD_STATE_DIR/containers/$(rf_id rf)/config.json")" || return 1
-	"$N" ps -a | grep -q 'rf .*exited (1)' || fail "ps: $("$N" ps -a)" || return 1
+	rf_status rf | grep -q '^Exited (1)' || fail "ps: $("$N" ps -a)" || return 1
 	# on-failure does not restart a success; always does, until netd stop.
 	run -d --name ok --net=none --restart on-failure -- true >/dev/null || fail "run ok" || return 1
 	run -d --name al --net=none --restart always -- sh -c 'echo run; sleep 0.1' >/dev/null || fail "run al" || return 1
@@ -103,7 +105,7 @@ test_runlife_restart_policy_on_failure_and_stop() {
 	timeout 30 "$N" stop -t 1 al >/dev/null || fail "stop al" || return 1
 	n=$("$N" logs al | wc -l); sleep 1
 	[ "$("$N" logs al | wc -l)" = "$n" ] || fail "always restarted after netd stop" || return 1
-	[ "$("$N" logs ok | wc -l)" = 0 ] && "$N" ps -a | grep -q 'ok .*exited (0)' || fail "on-failure restarted a success" || return 1
+	[ "$("$N" logs ok | wc -l)" = 0 ] && rf_status ok | grep -q '^Exited (0)' || fail "on-failure restarted a success" || return 1
 	run --rm --net=none --restart always -- true 2>/dev/null; [ $? = 125 ] || fail "--restart with --rm was taken" || return 1
 	run --net=none --restart sometimes -- true 2>/dev/null; [ $? = 125 ] || fail "--restart sometimes was taken" || return 1
 	"$N" rm -f rf ok al >/dev/null || fail "rm" || return 1

@@ -137,7 +137,7 @@ test_runtty_attach_and_detach_keys() {
 	out=$(rt_pty_type 25 90 10 '\x10\x11' sh -c "stty -g; timeout --foreground 20 \"$N\" attach a2; echo rc=\$?; stty -g")
 	echo "$out" | grep -qx 'rc=0' || fail "detach: $out" || return 1
 	[ "$(echo "$out" | head -1)" = "$(echo "$out" | tail -1)" ] || fail "terminal not restored after detach" || return 1
-	"$N" ps | grep -q ' a2 ' || fail "a2 did not survive the detach" || return 1
+	"$N" ps | grep -q ' a2$' || fail "a2 did not survive the detach" || return 1
 	# Ctrl-P alone goes through.
 	out=$(rt_pty_type 25 90 10 '\x10x\r' timeout --foreground 20 "$N" attach a2)
 	echo "$out" | grep -q 'got .x' || fail "Ctrl-P then x: $out" || return 1
