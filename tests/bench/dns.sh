@@ -20,7 +20,7 @@ SOCK=$W/netd.sock
 DPID= APID=
 cleanup() {
 	[ -n "$APID" ] && kill "$APID" 2>/dev/null
-	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && { wait "$DPID" 2>/dev/null || true; }
 	rm -rf "$W"
 }
 trap cleanup EXIT

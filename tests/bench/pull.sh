@@ -16,7 +16,7 @@ ip link set lo up
 W=$(mktemp -d /var/tmp/netd-bench-pull.XXXXXX)
 REG=127.0.0.1:5000
 cleanup() {
-	[ -n "${RP:-}" ] && kill "$RP" 2>/dev/null && wait "$RP" 2>/dev/null
+	[ -n "${RP:-}" ] && kill "$RP" 2>/dev/null && { wait "$RP" 2>/dev/null || true; }
 	podman --root "$W/podroot" --runroot "$W/podrun" --storage-driver "${PD:-vfs}" system reset -f >/dev/null 2>&1 || true
 	rm -rf "$W"
 }
